@@ -1,0 +1,56 @@
+//! Writing output files whole or not at all.
+//!
+//! A report or snapshot is written to a temporary file in the same folder and renamed into place,
+//! so a failure (or a crash) never leaves a half-written file where a previous good one was.
+
+use std::io::Write;
+use std::path::Path;
+
+/// An output file could not be written.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("cannot write `{path}`: {source}")]
+#[diagnostic(help("check that the folder exists and is writable"))]
+pub struct WriteError {
+    /// The destination.
+    pub path: String,
+    /// Why.
+    pub source: std::io::Error,
+}
+
+/// Writes `contents` to `path` atomically (temp file in the same folder, then rename).
+pub fn write(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
+    let err = |source| WriteError {
+        path: path.display().to_string(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    tmp.write_all(contents).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_whole_files_and_leaves_no_temp_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        write(&path, b"one").unwrap();
+        write(&path, b"two").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(write(&dir.path().join("no/such/out.json"), b"x").is_err());
+    }
+}

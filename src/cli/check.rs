@@ -1,0 +1,97 @@
+//! `trustcheck check`: judge snapshots and report.
+
+use std::path::PathBuf;
+
+use trustcheck::atomic_write;
+use trustcheck::engine;
+use trustcheck::entities::{Input, Store};
+use trustcheck::findings::Verdict;
+use trustcheck::report::{self, Format, Report, Style};
+use trustcheck::severity::Severity;
+
+use super::{Output, RuleArgs};
+
+/// Judge one or more snapshots with the shipped and custom rules.
+///
+/// Several snapshots are judged together (e.g. one per AWS account and GitHub org).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Snapshot file written by `trustcheck collect`; repeatable.
+    #[arg(long = "snapshot", value_name = "FILE", required = true)]
+    snapshots: Vec<PathBuf>,
+
+    #[command(flatten)]
+    rules: RuleArgs,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+
+    /// Write the report to FILE (whole or not at all) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Exit 1 only for failures at or above this severity.
+    #[arg(long, value_enum, default_value_t = Severity::Low)]
+    fail_on: Severity,
+
+    /// List passing and not-applicable findings in the table too, not only their counts.
+    #[arg(long)]
+    show_passed: bool,
+}
+
+pub fn run(args: Args, out: Output) -> miette::Result<u8> {
+    let (schema, rules) = args.rules.load()?;
+    let mut inputs = Vec::new();
+    for path in &args.snapshots {
+        inputs.push(Input::read(path)?);
+    }
+    let store = Store::load(inputs, &schema).map_err(|e| miette::Report::new(*e))?;
+    let findings = engine::evaluate(&rules, &store)?;
+    let verdict = Verdict::of(&findings, args.fail_on);
+    let report = Report {
+        findings: &findings,
+        rules: &rules,
+        snapshots: &store.snapshots,
+        fail_on: args.fail_on,
+        verdict,
+    };
+    let to_file = args.output.is_some();
+    let style = Style {
+        color: out.color && !to_file,
+        width: terminal_width(),
+        show_passed: args.show_passed,
+    };
+    let text = report::render(args.format, &report, style);
+    match &args.output {
+        Some(path) => {
+            atomic_write::write(path, text.as_bytes())?;
+            if !out.quiet {
+                eprintln!(
+                    "trustcheck: wrote {} findings to {} ({})",
+                    findings.len(),
+                    path.display(),
+                    verdict_word(verdict)
+                );
+            }
+        }
+        None => print!("{text}"),
+    }
+    Ok(verdict.code())
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Clean => "passed",
+        Verdict::Failed => "failed",
+        Verdict::Untrustworthy => "incomplete: some findings could not be judged",
+    }
+}
+
+/// Table width: `COLUMNS` when set (tests pin it), else 120.
+fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(120)
+}

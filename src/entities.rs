@@ -1,0 +1,585 @@
+//! Typing a snapshot's entities against the schema and building Cedar's entity store.
+//!
+//! Cedar can type entity JSON itself, but it spends most of that time in serde's untagged-enum
+//! fallbacks (measured in research/cedar.md: 5–8 s for 100k entities). Knowing the schema, we type
+//! each attribute directly into a [`RestrictedExpression`], build entities in parallel and hand
+//! Cedar an already-checked set. Doing the checks here also lets every message name the file, the
+//! entity and the attribute, with a did-you-mean.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::str::FromStr;
+
+use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::findings::ResourceRef;
+use crate::schema::{nearest, AttrSpec, AttrType, SchemaSet};
+use crate::snapshot::{self, Snapshot, Source};
+
+/// A fact that a source could not collect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownFact {
+    /// The attribute, or `*` for every attribute of the entity.
+    pub fact: String,
+    /// Why it is unknown.
+    pub reason: String,
+}
+
+/// One entity in the store, in evaluation order.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// Cedar's uid, for requests.
+    pub uid: EntityUid,
+    /// The same uid as plain strings, for findings.
+    pub reference: ResourceRef,
+    /// Index of the snapshot it came from (its `collected_at` is the request's `now`).
+    pub snapshot: usize,
+}
+
+/// One snapshot as loaded.
+#[derive(Debug, Clone)]
+pub struct LoadedSource {
+    /// The file it came from.
+    pub file: String,
+    /// The snapshot's `collected_at`, normalised for Cedar.
+    pub collected_at: String,
+    /// Its sources, errors included.
+    pub sources: Vec<Source>,
+}
+
+/// Every entity of one or more snapshots, typed and ready to judge.
+pub struct Store {
+    /// Cedar's entity store (parents' transitive closure computed).
+    pub entities: Entities,
+    /// Every entity, sorted by (type, id).
+    pub resources: Vec<Resource>,
+    /// Facts not collected, by entity.
+    pub unknown: HashMap<ResourceRef, Vec<UnknownFact>>,
+    /// Collection errors that name an entity which is not in the store (a list that could not be
+    /// read): every rule on that type reports `error` for it.
+    pub missing: Vec<(ResourceRef, UnknownFact, usize)>,
+    /// The snapshots, in the order given.
+    pub snapshots: Vec<LoadedSource>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("resources", &self.resources.len())
+            .field("snapshots", &self.snapshots)
+            .finish()
+    }
+}
+
+/// An entity that does not fit the schema, or a snapshot set that does not fit together.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{message}")]
+pub struct EntityError {
+    /// Cedar-style message naming the entity and attribute.
+    pub message: String,
+    /// What to do.
+    #[help]
+    pub help: Option<String>,
+    /// The snapshot file.
+    #[source_code]
+    pub src: NamedSource<String>,
+    /// Where the entity (or attribute) is in the file, best effort.
+    #[label("{label}")]
+    pub span: SourceSpan,
+    /// Label text.
+    pub label: String,
+}
+
+/// A snapshot to load: its display name, parsed envelope and text (for error locations).
+pub struct Input {
+    /// File name as the user gave it.
+    pub name: String,
+    /// The parsed snapshot.
+    pub snapshot: Snapshot,
+    /// The file's text.
+    pub text: String,
+}
+
+impl Input {
+    /// Reads and parses a snapshot file.
+    pub fn read(path: &std::path::Path) -> Result<Self, snapshot::SnapshotError> {
+        let (snapshot, text) = snapshot::read(path)?;
+        Ok(Self {
+            name: path.display().to_string(),
+            snapshot,
+            text,
+        })
+    }
+
+    /// An in-memory snapshot (tests, `check --collect`).
+    pub fn in_memory(name: impl Into<String>, snapshot: Snapshot) -> Self {
+        Self {
+            name: name.into(),
+            text: String::new(),
+            snapshot,
+        }
+    }
+}
+
+struct Problem {
+    entity: ResourceRef,
+    attr: Option<String>,
+    message: String,
+    help: Option<String>,
+}
+
+impl Store {
+    /// Types and loads snapshots. Entities of all snapshots are judged together; a uid that
+    /// appears twice is an error naming both places.
+    pub fn load(inputs: Vec<Input>, schema: &SchemaSet) -> Result<Self, Box<EntityError>> {
+        let mut seen: HashMap<ResourceRef, usize> = HashMap::new();
+        let mut built: Vec<(Entity, ResourceRef, usize)> = Vec::new();
+        let mut snapshots = Vec::new();
+        let mut unknown: HashMap<ResourceRef, Vec<UnknownFact>> = HashMap::new();
+        let mut pending_missing = Vec::new();
+
+        for (index, input) in inputs.iter().enumerate() {
+            let converted: Result<Vec<(Entity, ResourceRef)>, Problem> = input
+                .snapshot
+                .entities
+                .par_iter()
+                .map(|raw| {
+                    let entity = build_entity(raw, schema)?;
+                    Ok((entity, raw.uid.clone()))
+                })
+                .collect();
+            let converted = converted.map_err(|p| locate(input, p))?;
+            for (entity, reference) in converted {
+                if let Some(first) = seen.insert(reference.clone(), index) {
+                    let where_first = if first == index {
+                        "earlier in the same file".to_string()
+                    } else {
+                        format!("also in `{}`", inputs[first].name)
+                    };
+                    return Err(locate(
+                        input,
+                        Problem {
+                            message: format!("duplicate entity `{reference}` ({where_first})"),
+                            help: Some(
+                                "each entity must appear once; collect each account or org into one snapshot only"
+                                    .into(),
+                            ),
+                            entity: reference,
+                            attr: None,
+                        },
+                    ));
+                }
+                built.push((entity, reference, index));
+            }
+            for source in &input.snapshot.sources {
+                for e in &source.errors {
+                    let fact = UnknownFact {
+                        fact: e.fact.clone(),
+                        reason: e.reason.clone(),
+                    };
+                    pending_missing.push((e.entity.clone(), fact, index));
+                }
+            }
+            snapshots.push(LoadedSource {
+                file: input.name.clone(),
+                // Checked when the envelope was parsed.
+                collected_at: snapshot::normalize_utc(&input.snapshot.collected_at)
+                    .unwrap_or_else(|| input.snapshot.collected_at.clone()),
+                sources: input.snapshot.sources.clone(),
+            });
+        }
+
+        let mut missing = Vec::new();
+        for (entity, fact, index) in pending_missing {
+            if seen.contains_key(&entity) {
+                unknown.entry(entity).or_default().push(fact);
+            } else if schema.entity_type(&entity.type_name).is_some() {
+                missing.push((entity, fact, index));
+            } else {
+                return Err(locate(
+                    &inputs[index],
+                    Problem {
+                        message: format!(
+                            "collection error names entity `{entity}` of unknown type `{}`",
+                            entity.type_name
+                        ),
+                        help: type_help(schema, &entity.type_name),
+                        entity,
+                        attr: None,
+                    },
+                ));
+            }
+        }
+        missing.sort_by(|a, b| (&a.0, &a.1.fact).cmp(&(&b.0, &b.1.fact)));
+
+        built.sort_by(|a, b| a.1.cmp(&b.1));
+        let mut resources = Vec::with_capacity(built.len());
+        let mut cedar_entities = Vec::with_capacity(built.len());
+        for (entity, reference, snapshot) in built {
+            resources.push(Resource {
+                uid: entity.uid(),
+                reference,
+                snapshot,
+            });
+            cedar_entities.push(entity);
+        }
+        // Types were checked above; Cedar only links parents and computes the closure here.
+        let entities = Entities::from_entities(cedar_entities, None).map_err(|e| {
+            Box::new(EntityError {
+                message: format!("entities do not fit together: {e}"),
+                help: None,
+                src: NamedSource::new("snapshot", String::new()),
+                span: SourceSpan::from((0, 0)),
+                label: String::new(),
+            })
+        })?;
+        Ok(Store {
+            entities,
+            resources,
+            unknown,
+            missing,
+            snapshots,
+        })
+    }
+
+    /// The facts of `resource` that were not collected.
+    pub fn unknown_facts(&self, resource: &ResourceRef) -> &[UnknownFact] {
+        self.unknown.get(resource).map_or(&[], Vec::as_slice)
+    }
+}
+
+fn type_help(schema: &SchemaSet, type_name: &str) -> Option<String> {
+    Some(match schema.nearest_type(type_name) {
+        Some(t) => format!("did you mean `{t}`? `trustcheck schema` lists every entity type"),
+        None => "`trustcheck schema` lists every entity type".to_string(),
+    })
+}
+
+fn build_entity(raw: &snapshot::RawEntity, schema: &SchemaSet) -> Result<Entity, Problem> {
+    let problem = |attr: Option<&str>, message: String, help: Option<String>| Problem {
+        entity: raw.uid.clone(),
+        attr: attr.map(str::to_string),
+        message,
+        help,
+    };
+    let Some(spec) = schema.entity_type(&raw.uid.type_name) else {
+        return Err(problem(
+            None,
+            format!(
+                "entity `{}` has type `{}`, which no schema declares",
+                raw.uid, raw.uid.type_name
+            ),
+            type_help(schema, &raw.uid.type_name),
+        ));
+    };
+    let uid = uid_of(&raw.uid).map_err(|m| problem(None, m, None))?;
+    let mut attrs = HashMap::with_capacity(raw.attrs.len());
+    for (name, value) in &raw.attrs {
+        let Some(attr) = spec.attrs.get(name) else {
+            let hint = nearest(name, spec.attrs.keys().map(String::as_str))
+                .map(|n| format!("did you mean `{n}`? "))
+                .unwrap_or_default();
+            return Err(problem(
+                Some(name),
+                format!(
+                    "attribute `{name}` on `{}` is not declared for `{}`",
+                    raw.uid, spec.name
+                ),
+                Some(format!(
+                    "{hint}`trustcheck schema` lists the attributes of each type"
+                )),
+            ));
+        };
+        let expr = typed(value, &attr.ty).map_err(|m| {
+            problem(
+                Some(name),
+                format!("in attribute `{name}` on `{}`: {m}", raw.uid),
+                None,
+            )
+        })?;
+        attrs.insert(name.clone(), expr);
+    }
+    for (name, attr) in &spec.attrs {
+        if attr.required && !raw.attrs.contains_key(name) {
+            return Err(problem(
+                None,
+                format!(
+                    "entity `{}` lacks the required attribute `{name}` ({})",
+                    raw.uid, attr.ty
+                ),
+                Some(
+                    "only attributes marked `?` in the schema may be absent (and then only with a collection error saying why)"
+                        .into(),
+                ),
+            ));
+        }
+    }
+    let mut parents = HashSet::with_capacity(raw.parents.len());
+    for p in &raw.parents {
+        if !spec.parents.contains(&p.type_name) {
+            let allowed = if spec.parents.is_empty() {
+                "none".to_string()
+            } else {
+                spec.parents.join(", ")
+            };
+            return Err(problem(
+                None,
+                format!(
+                    "entity `{}` may not have the parent `{p}` (allowed parent types: {allowed})",
+                    raw.uid
+                ),
+                None,
+            ));
+        }
+        parents.insert(uid_of(p).map_err(|m| problem(None, m, None))?);
+    }
+    Entity::new(uid, attrs, parents).map_err(|e| {
+        problem(
+            None,
+            format!("entity `{}` is invalid: {e}", raw.uid),
+            Some("datetimes must be UTC like `2026-11-22T03:00:00Z`".into()),
+        )
+    })
+}
+
+/// Cedar's uid for a `{type, id}` pair (ids may hold any character).
+pub fn uid_of(r: &ResourceRef) -> Result<EntityUid, String> {
+    let t = EntityTypeName::from_str(&r.type_name)
+        .map_err(|e| format!("`{}` is not an entity type name: {e}", r.type_name))?;
+    Ok(EntityUid::from_type_name_and_id(t, EntityId::new(&r.id)))
+}
+
+fn describe(v: &Value) -> String {
+    let kind = match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    };
+    let mut shown = v.to_string();
+    if shown.len() > 60 {
+        shown.truncate(57);
+        shown.push_str("...");
+    }
+    format!("{kind} `{shown}`")
+}
+
+/// Types one JSON value as `ty`.
+fn typed(v: &Value, ty: &AttrType) -> Result<RestrictedExpression, String> {
+    let mismatch = || format!("expected {ty}, found {}", describe(v));
+    // Cedar's explicit extension form is accepted too: {"__extn": {"fn": "datetime", "arg": "…"}}.
+    let extn_arg = |name: &str| -> Option<&str> {
+        let e = v.get("__extn")?;
+        (e.get("fn")?.as_str()? == name).then_some(())?;
+        e.get("arg")?.as_str()
+    };
+    match ty {
+        AttrType::Bool => v
+            .as_bool()
+            .map(RestrictedExpression::new_bool)
+            .ok_or_else(mismatch),
+        AttrType::Long => v
+            .as_i64()
+            .map(RestrictedExpression::new_long)
+            .ok_or_else(mismatch),
+        AttrType::String => v
+            .as_str()
+            .map(|s| RestrictedExpression::new_string(s.to_string()))
+            .ok_or_else(mismatch),
+        AttrType::Datetime => {
+            let s = v
+                .as_str()
+                .or_else(|| extn_arg("datetime"))
+                .ok_or_else(mismatch)?;
+            let norm = snapshot::normalize_utc(s).ok_or_else(|| {
+                format!("`{s}` is not a UTC datetime like `2026-11-22T03:00:00Z`")
+            })?;
+            Ok(RestrictedExpression::new_datetime(norm))
+        }
+        AttrType::Duration => v
+            .as_str()
+            .or_else(|| extn_arg("duration"))
+            .map(RestrictedExpression::new_duration)
+            .ok_or_else(mismatch),
+        AttrType::Decimal => v
+            .as_str()
+            .or_else(|| extn_arg("decimal"))
+            .map(RestrictedExpression::new_decimal)
+            .ok_or_else(mismatch),
+        AttrType::IpAddr => v
+            .as_str()
+            .or_else(|| extn_arg("ip"))
+            .map(RestrictedExpression::new_ip)
+            .ok_or_else(mismatch),
+        AttrType::Set(element) => {
+            let items = v.as_array().ok_or_else(mismatch)?;
+            let typed_items = items
+                .iter()
+                .map(|i| typed(i, element))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(RestrictedExpression::new_set(typed_items))
+        }
+        AttrType::Record(fields) => {
+            typed_record(v, fields).map_err(|m| if m.is_empty() { mismatch() } else { m })
+        }
+        AttrType::Entity(type_name) => {
+            let obj = v.get("__entity").unwrap_or(v);
+            let r: ResourceRef = serde_json::from_value(obj.clone()).map_err(|_| mismatch())?;
+            if &r.type_name != type_name {
+                return Err(format!("expected a `{type_name}` reference, found `{r}`"));
+            }
+            Ok(RestrictedExpression::new_entity_uid(uid_of(&r)?))
+        }
+    }
+}
+
+fn typed_record(
+    v: &Value,
+    fields: &BTreeMap<String, AttrSpec>,
+) -> Result<RestrictedExpression, String> {
+    let obj = v.as_object().ok_or_else(String::new)?;
+    let mut out = Vec::with_capacity(obj.len());
+    for (k, val) in obj {
+        let spec = fields.get(k).ok_or_else(|| {
+            let hint = nearest(k, fields.keys().map(String::as_str))
+                .map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default();
+            format!("record field `{k}` is not declared{hint}")
+        })?;
+        out.push((
+            k.clone(),
+            typed(val, &spec.ty).map_err(|m| format!("field `{k}`: {m}"))?,
+        ));
+    }
+    for (k, spec) in fields {
+        if spec.required && !obj.contains_key(k) {
+            return Err(format!(
+                "record lacks the required field `{k}` ({})",
+                spec.ty
+            ));
+        }
+    }
+    RestrictedExpression::new_record(out).map_err(|e| e.to_string())
+}
+
+/// Turns a problem into a located diagnostic: finds the entity (and attribute) in the file text.
+fn locate(input: &Input, p: Problem) -> Box<EntityError> {
+    let text = &input.text;
+    let id_json = serde_json::to_string(&p.entity.id).unwrap_or_default();
+    let entities_at = text.find("\"entities\"").unwrap_or(0);
+    let mut span = SourceSpan::from((0, 0));
+    let mut label = "in this snapshot".to_string();
+    if let Some(rel) = text[entities_at..].find(&id_json) {
+        let at = entities_at + rel;
+        span = SourceSpan::from((at, id_json.len()));
+        label = "this entity".into();
+        if let Some(attr) = &p.attr {
+            let key = format!("\"{attr}\"");
+            if let Some(r2) = text[at..].find(&key) {
+                span = SourceSpan::from((at + r2, key.len()));
+                label = "this attribute".into();
+            }
+        }
+    }
+    Box::new(EntityError {
+        message: format!("{}: {}", input.name, p.message),
+        help: p.help,
+        src: NamedSource::new(input.name.clone(), text.clone()).with_language("json"),
+        span,
+        label,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(json: &str) -> Result<Store, Box<EntityError>> {
+        let schema = SchemaSet::builtin().unwrap();
+        let snapshot = snapshot::parse("t.json", json).unwrap();
+        Store::load(
+            vec![Input {
+                name: "t.json".into(),
+                snapshot,
+                text: json.to_string(),
+            }],
+            &schema,
+        )
+    }
+
+    const ORG: &str = r#"{"uid": {"type": "Github::Org", "id": "acme"}, "attrs": {"login": "acme", "twoFactorRequirementEnabled": true}}"#;
+
+    fn snap(entities: &str, errors: &str) -> String {
+        format!(
+            r#"{{"format": "trustcheck.snapshot/v1", "collected_at": "2026-11-22T03:00:00Z",
+  "sources": [{{"provider": "github", "scope": "acme", "collected_at": "2026-11-22T03:00:00Z", "errors": [{errors}]}}],
+  "entities": [{entities}]}}"#
+        )
+    }
+
+    #[test]
+    fn loads_typed_entities_with_parents() {
+        let member = r#"{"uid": {"type": "Github::Member", "id": "acme/bob"}, "attrs": {"login": "bob", "twoFactorDisabled": false}, "parents": [{"type": "Github::Org", "id": "acme"}]}"#;
+        let store = load(&snap(&format!("{ORG},{member}"), "")).unwrap();
+        assert_eq!(store.resources.len(), 2);
+        assert_eq!(store.resources[0].reference.type_name, "Github::Member");
+    }
+
+    #[test]
+    fn wrong_type_names_entity_and_attribute() {
+        let bad = r#"{"uid": {"type": "Github::Org", "id": "acme"}, "attrs": {"login": "acme", "twoFactorRequirementEnabled": "yes"}}"#;
+        let err = load(&snap(bad, "")).unwrap_err();
+        assert!(
+            err.message.contains("twoFactorRequirementEnabled"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains(r#"Github::Org::"acme""#),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("expected Bool"), "{}", err.message);
+    }
+
+    #[test]
+    fn unknown_type_and_attribute_get_did_you_mean() {
+        let bad = r#"{"uid": {"type": "Github::Orgg", "id": "acme"}, "attrs": {}}"#;
+        let err = load(&snap(bad, "")).unwrap_err();
+        assert!(err.help.as_deref().unwrap().contains("Github::Org"));
+        let bad = r#"{"uid": {"type": "Github::Org", "id": "acme"}, "attrs": {"login": "a", "twoFactorRequirementEnabld": true}}"#;
+        let err = load(&snap(bad, "")).unwrap_err();
+        assert!(err
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("twoFactorRequirementEnabled"));
+    }
+
+    #[test]
+    fn duplicates_are_rejected() {
+        let err = load(&snap(&format!("{ORG},{ORG}"), "")).unwrap_err();
+        assert!(err.message.contains("duplicate entity"), "{}", err.message);
+    }
+
+    #[test]
+    fn collection_errors_split_into_unknown_and_missing() {
+        let errors = r#"{"entity": {"type": "Github::Org", "id": "acme"}, "fact": "twoFactorRequirementEnabled", "reason": "403"},
+                        {"entity": {"type": "Github::Member", "id": "acme/*"}, "fact": "*", "reason": "403 members"}"#;
+        let store = load(&snap(ORG, errors)).unwrap();
+        let org = &store.resources[0].reference;
+        assert_eq!(store.unknown_facts(org)[0].reason, "403");
+        assert_eq!(store.missing.len(), 1);
+    }
+
+    #[test]
+    fn non_utc_datetimes_are_rejected() {
+        let key = r#"{"uid": {"type": "Aws::AccessKey", "id": "k"}, "attrs": {"slot": 1, "active": true, "createdAt": "2026-01-01T00:00:00+01:00"}}"#;
+        let err = load(&snap(key, "")).unwrap_err();
+        assert!(err.message.contains("createdAt"), "{}", err.message);
+    }
+}

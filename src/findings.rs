@@ -1,0 +1,321 @@
+//! Findings: the outcome of one rule on one resource, their summary and the run's verdict.
+//!
+//! `trustcheck.findings/v1` (the JSON report) is a public contract: field names and meanings here
+//! change only with a new format version.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::criteria;
+use crate::severity::Severity;
+
+/// The format tag of the JSON findings document.
+pub const FINDINGS_FORMAT: &str = "trustcheck.findings/v1";
+
+/// What a rule concluded about a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The rule applies and its requirement is not met.
+    Fail,
+    /// The rule could not be judged: a fact it needs was not collected, or evaluation failed.
+    /// Never counted as a pass.
+    Error,
+    /// The rule applies and its requirement is met.
+    Pass,
+    /// The rule does not apply to this resource (its `when` part is false).
+    NotApplicable,
+}
+
+impl Status {
+    /// The snake_case name used in JSON and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Pass => "pass",
+            Status::NotApplicable => "not_applicable",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The resource a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ResourceRef {
+    /// Cedar entity type, e.g. `Aws::IamUser`.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Entity id, e.g. the user's ARN.
+    pub id: String,
+}
+
+impl fmt::Display for ResourceRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Same escaping as Cedar's own `EntityUid` display, so a uid can be pasted into a rule.
+        write!(f, "{}::{:?}", self.type_name, self.id)
+    }
+}
+
+/// One rule's outcome on one resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The rule's `@id`.
+    pub rule: Arc<str>,
+    /// The rule's `@title`.
+    pub title: Arc<str>,
+    /// The SOC 2 criteria the rule evidences.
+    pub soc2: Arc<[String]>,
+    /// The rule's `@severity`.
+    pub severity: Severity,
+    /// The resource judged.
+    pub resource: ResourceRef,
+    /// The outcome.
+    pub status: Status,
+    /// The facts that decided it (or, for `error`, the reason).
+    pub message: String,
+    /// The rule's `@remediation`.
+    pub remediation: Arc<str>,
+    /// A stable id of (rule, resource): the same on every run, for baselines and code scanning.
+    pub fingerprint: String,
+}
+
+/// The stable fingerprint of (rule id, resource): hex of the first 16 bytes of SHA-256.
+pub fn fingerprint(rule: &str, resource: &ResourceRef) -> String {
+    let mut h = Sha256::new();
+    h.update(rule.as_bytes());
+    h.update([0]);
+    h.update(resource.type_name.as_bytes());
+    h.update([0]);
+    h.update(resource.id.as_bytes());
+    let digest = h.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Sorts findings by (rule id, resource type, resource id): the one order every report uses.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| (a.rule.as_ref(), &a.resource).cmp(&(b.rule.as_ref(), &b.resource)));
+}
+
+/// Counts of findings by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Findings with status `pass`.
+    pub pass: usize,
+    /// Findings with status `fail`.
+    pub fail: usize,
+    /// Findings with status `error`.
+    pub error: usize,
+    /// Findings with status `not_applicable`.
+    pub not_applicable: usize,
+}
+
+impl Counts {
+    /// Adds one finding of `status`.
+    pub fn add(&mut self, status: Status) {
+        match status {
+            Status::Pass => self.pass += 1,
+            Status::Fail => self.fail += 1,
+            Status::Error => self.error += 1,
+            Status::NotApplicable => self.not_applicable += 1,
+        }
+    }
+
+    /// All findings counted.
+    pub fn total(&self) -> usize {
+        self.pass + self.fail + self.error + self.not_applicable
+    }
+}
+
+/// The counts for one SOC 2 criterion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CriterionCounts {
+    /// The criterion id, e.g. `CC6.1`.
+    pub id: String,
+    /// Its counts.
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// Totals of a run, overall and per criterion (criteria in catalogue order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// All findings.
+    pub total: usize,
+    /// Overall counts.
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Counts per criterion; a finding of a rule with several criteria counts under each.
+    pub criteria: Vec<CriterionCounts>,
+}
+
+impl Summary {
+    /// Summarises findings.
+    pub fn of(findings: &[Finding]) -> Self {
+        let mut counts = Counts::default();
+        let mut by: BTreeMap<(usize, String), Counts> = BTreeMap::new();
+        for f in findings {
+            counts.add(f.status);
+            for c in f.soc2.iter() {
+                by.entry((criteria::order(c), c.clone()))
+                    .or_default()
+                    .add(f.status);
+            }
+        }
+        Summary {
+            total: counts.total(),
+            counts,
+            criteria: by
+                .into_iter()
+                .map(|((_, id), counts)| CriterionCounts { id, counts })
+                .collect(),
+        }
+    }
+}
+
+/// The run's verdict, which is also the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// 0: nothing failed at or above the `--fail-on` severity, and nothing is unknown.
+    Clean = 0,
+    /// 1: at least one failure at or above `--fail-on`.
+    Failed = 1,
+    /// 2: the run is not trustworthy (bad input, or any `error` finding). Never a pass.
+    Untrustworthy = 2,
+}
+
+impl Verdict {
+    /// The verdict for findings: errors win over failures, failures below `fail_on` are ignored.
+    pub fn of(findings: &[Finding], fail_on: Severity) -> Self {
+        if findings.iter().any(|f| f.status == Status::Error) {
+            Verdict::Untrustworthy
+        } else if findings
+            .iter()
+            .any(|f| f.status == Status::Fail && f.severity >= fail_on)
+        {
+            Verdict::Failed
+        } else {
+            Verdict::Clean
+        }
+    }
+
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// The `trustcheck.findings/v1` document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FindingsDocument {
+    /// Always [`FINDINGS_FORMAT`].
+    pub format: String,
+    /// Totals.
+    pub summary: Summary,
+    /// Every finding, sorted by (rule, resource).
+    pub findings: Vec<Finding>,
+}
+
+impl FindingsDocument {
+    /// The document for sorted findings.
+    pub fn new(findings: Vec<Finding>) -> Self {
+        Self {
+            format: FINDINGS_FORMAT.to_string(),
+            summary: Summary::of(&findings),
+            findings,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(rule: &str, id: &str, status: Status, severity: Severity) -> Finding {
+        let resource = ResourceRef {
+            type_name: "Aws::IamUser".into(),
+            id: id.into(),
+        };
+        Finding {
+            rule: rule.into(),
+            title: "t".into(),
+            soc2: vec!["CC8.1".to_string(), "CC6.1".to_string()].into(),
+            severity,
+            fingerprint: fingerprint(rule, &resource),
+            resource,
+            status,
+            message: String::new(),
+            remediation: "r".into(),
+        }
+    }
+
+    #[test]
+    fn fingerprint_is_stable_and_distinguishes_resources() {
+        let r = ResourceRef {
+            type_name: "Aws::IamUser".into(),
+            id: "a".into(),
+        };
+        assert_eq!(fingerprint("x", &r), fingerprint("x", &r.clone()));
+        assert_eq!(fingerprint("x", &r).len(), 32);
+        let other = ResourceRef {
+            type_name: "Aws::IamUser".into(),
+            id: "b".into(),
+        };
+        assert_ne!(fingerprint("x", &r), fingerprint("x", &other));
+        // The separator keeps ("ab","c") and ("a","bc") apart.
+        assert_ne!(fingerprint("ab", &other), fingerprint("a", &r));
+    }
+
+    #[test]
+    fn verdict_errors_win_and_fail_on_filters() {
+        let low = finding("a", "1", Status::Fail, Severity::Low);
+        let err = finding("b", "1", Status::Error, Severity::Low);
+        let pass = finding("c", "1", Status::Pass, Severity::Critical);
+        assert_eq!(
+            Verdict::of(std::slice::from_ref(&pass), Severity::Low),
+            Verdict::Clean
+        );
+        assert_eq!(
+            Verdict::of(std::slice::from_ref(&low), Severity::Low),
+            Verdict::Failed
+        );
+        assert_eq!(
+            Verdict::of(std::slice::from_ref(&low), Severity::High),
+            Verdict::Clean
+        );
+        assert_eq!(
+            Verdict::of(&[low, err], Severity::Critical),
+            Verdict::Untrustworthy
+        );
+    }
+
+    #[test]
+    fn summary_counts_each_criterion_in_catalogue_order() {
+        let s = Summary::of(&[
+            finding("a", "1", Status::Fail, Severity::Low),
+            finding("a", "2", Status::Pass, Severity::Low),
+        ]);
+        assert_eq!(s.total, 2);
+        assert_eq!(s.criteria[0].id, "CC6.1");
+        assert_eq!(s.criteria[1].id, "CC8.1");
+        assert_eq!(s.criteria[1].counts.fail, 1);
+    }
+
+    #[test]
+    fn resource_display_escapes_like_cedar() {
+        let r = ResourceRef {
+            type_name: "Github::Repo".into(),
+            id: "acme/\"x\"".into(),
+        };
+        assert_eq!(r.to_string(), r#"Github::Repo::"acme/\"x\"""#);
+    }
+}

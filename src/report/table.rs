@@ -1,0 +1,186 @@
+//! The human-readable report: grouped by SOC 2 criterion, failures first, a summary at the end.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table};
+use owo_colors::OwoColorize;
+
+use super::{Report, Style};
+use crate::criteria;
+use crate::findings::{Counts, Finding, Status, Summary, Verdict};
+
+/// Renders the report.
+pub fn render(report: &Report<'_>, style: Style) -> String {
+    let mut out = String::new();
+    let summary = Summary::of(report.findings);
+    let scopes: Vec<String> = report
+        .snapshots
+        .iter()
+        .flat_map(|s| {
+            s.sources
+                .iter()
+                .map(|src| format!("{} {}", src.provider, src.scope))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "trustcheck: {} rules on {} ({}), {} findings",
+        report.rules.rules().len(),
+        if scopes.is_empty() {
+            "no sources".to_string()
+        } else {
+            scopes.join(", ")
+        },
+        report
+            .snapshots
+            .iter()
+            .map(|s| format!("collected {}", s.collected_at))
+            .collect::<Vec<_>>()
+            .join("; "),
+        summary.total
+    );
+
+    // Group by criterion (a finding of a rule with two criteria shows under both).
+    let mut by_criterion: BTreeMap<(usize, &str), Vec<&Finding>> = BTreeMap::new();
+    for f in report.findings {
+        for c in f.soc2.iter() {
+            by_criterion
+                .entry((criteria::order(c), c))
+                .or_default()
+                .push(f);
+        }
+    }
+    for ((_, id), mut findings) in by_criterion {
+        let counts = summary
+            .criteria
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.counts)
+            .unwrap_or_default();
+        let title = criteria::find(id).map_or("", |c| c.title);
+        let heading = format!("{id}  {title}");
+        let _ = writeln!(out);
+        if style.color {
+            let _ = writeln!(out, "{}", heading.bold());
+        } else {
+            let _ = writeln!(out, "{heading}");
+        }
+        findings.sort_by_key(|f| (rank(f.status), std::cmp::Reverse(f.severity)));
+        let listed: Vec<&&Finding> = findings
+            .iter()
+            .filter(|f| style.show_passed || matches!(f.status, Status::Fail | Status::Error))
+            .collect();
+        if !listed.is_empty() {
+            let mut table = Table::new();
+            table
+                .load_preset(presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(style.width)
+                .set_header(vec!["status", "severity", "rule", "resource", "why"]);
+            if !style.color {
+                table.force_no_tty();
+            }
+            for f in listed {
+                table.add_row(vec![
+                    status_cell(f.status, style.color),
+                    Cell::new(f.severity.as_str()),
+                    Cell::new(f.rule.as_ref()),
+                    Cell::new(f.resource.to_string()),
+                    Cell::new(&f.message),
+                ]);
+            }
+            let _ = writeln!(out, "{table}");
+        }
+        let _ = writeln!(out, "  {}", counts_line(&counts));
+    }
+
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Summary by criterion:");
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING).set_header(vec![
+        "criterion",
+        "passed",
+        "failed",
+        "errors",
+        "n/a",
+    ]);
+    for c in &summary.criteria {
+        table.add_row(vec![
+            Cell::new(&c.id),
+            Cell::new(c.counts.pass).set_alignment(CellAlignment::Right),
+            Cell::new(c.counts.fail).set_alignment(CellAlignment::Right),
+            Cell::new(c.counts.error).set_alignment(CellAlignment::Right),
+            Cell::new(c.counts.not_applicable).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    table.force_no_tty();
+    let _ = writeln!(out, "{table}");
+    let _ = writeln!(out);
+    let verdict = verdict_line(report, &summary.counts);
+    if style.color {
+        let painted = match report.verdict {
+            Verdict::Clean => verdict.green().bold().to_string(),
+            Verdict::Failed => verdict.red().bold().to_string(),
+            Verdict::Untrustworthy => verdict.yellow().bold().to_string(),
+        };
+        let _ = writeln!(out, "{painted}");
+    } else {
+        let _ = writeln!(out, "{verdict}");
+    }
+    out
+}
+
+fn rank(s: Status) -> u8 {
+    match s {
+        Status::Fail => 0,
+        Status::Error => 1,
+        Status::Pass => 2,
+        Status::NotApplicable => 3,
+    }
+}
+
+fn status_cell(status: Status, color: bool) -> Cell {
+    let (text, c) = match status {
+        Status::Fail => ("FAIL", Color::Red),
+        Status::Error => ("ERROR", Color::Yellow),
+        Status::Pass => ("pass", Color::Green),
+        Status::NotApplicable => ("n/a", Color::Grey),
+    };
+    let cell = Cell::new(text);
+    if color {
+        cell.fg(c)
+    } else {
+        cell
+    }
+}
+
+fn counts_line(c: &Counts) -> String {
+    format!(
+        "{} passed, {} failed, {} errors, {} not applicable",
+        c.pass, c.fail, c.error, c.not_applicable
+    )
+}
+
+fn verdict_line(report: &Report<'_>, c: &Counts) -> String {
+    let at_or_above = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail && f.severity >= report.fail_on)
+        .count();
+    match report.verdict {
+        Verdict::Clean if c.fail > 0 => format!(
+            "PASSED: no failure at or above `{}` ({} lower-severity failures, {} passed)",
+            report.fail_on, c.fail, c.pass
+        ),
+        Verdict::Clean => format!("PASSED: {} passed, nothing failed", c.pass),
+        Verdict::Failed => format!(
+            "FAILED: {at_or_above} failures at or above `{}` ({} failed, {} passed, {} not applicable)",
+            report.fail_on, c.fail, c.pass, c.not_applicable
+        ),
+        Verdict::Untrustworthy => format!(
+            "INCOMPLETE: {} findings could not be judged (errors are never a pass); {} failed, {} passed",
+            c.error, c.fail, c.pass
+        ),
+    }
+}

@@ -1,0 +1,220 @@
+//! Rule test cases: given entities and a `now`, expect each rule's status on each resource.
+//!
+//! A rule `policies/aws/aws-root-mfa.cedar` has its cases in `aws-root-mfa.test.json` beside it:
+//!
+//! ```json
+//! { "rule": "aws-root-mfa",
+//!   "cases": [ { "name": "root without MFA fails",
+//!                "now": "2026-11-22T00:00:00Z",
+//!                "entities": [ … Cedar entity JSON … ],
+//!                "errors": [ … optional collection errors, as in a snapshot … ],
+//!                "expect": [ { "resource": {"type": "Aws::Account", "id": "…"}, "status": "fail" } ] } ] }
+//! ```
+//!
+//! Expectations are exhaustive for the rule under test: a finding of that rule on a resource the
+//! case does not list is a mismatch too, so a case cannot pass by accident.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine;
+use crate::entities::{Input, Store};
+use crate::findings::{ResourceRef, Status};
+use crate::rules::RuleSet;
+use crate::schema::SchemaSet;
+use crate::snapshot::{CollectionError, RawEntity, Snapshot, Source};
+
+/// A test file: the cases of one rule.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestFile {
+    /// The rule under test (defaults to the file name without `.test.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// The cases.
+    pub cases: Vec<TestCase>,
+}
+
+/// One case.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestCase {
+    /// What the case shows.
+    pub name: String,
+    /// The snapshot time (`context.now`).
+    pub now: String,
+    /// The facts.
+    pub entities: Vec<RawEntity>,
+    /// Facts recorded as not collected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<CollectionError>,
+    /// The expected status of the rule on each resource it judges.
+    pub expect: Vec<Expectation>,
+}
+
+/// The expected status of the rule on one resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    /// The resource.
+    pub resource: ResourceRef,
+    /// Its expected status.
+    pub status: Status,
+}
+
+/// The result of one case.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// The test file.
+    pub file: String,
+    /// The rule.
+    pub rule: String,
+    /// The case name.
+    pub name: String,
+    /// Expected (resource → status), sorted.
+    pub expected: BTreeMap<ResourceRef, Status>,
+    /// Actual (resource → status), sorted; with the finding message.
+    pub actual: BTreeMap<ResourceRef, (Status, String)>,
+    /// Set when the case could not run at all (bad entities, unknown rule).
+    pub setup_error: Option<String>,
+}
+
+impl CaseResult {
+    /// Whether the case passed.
+    pub fn passed(&self) -> bool {
+        self.setup_error.is_none()
+            && self.expected.len() == self.actual.len()
+            && self
+                .expected
+                .iter()
+                .all(|(r, s)| self.actual.get(r).map(|(a, _)| a) == Some(s))
+    }
+}
+
+/// Runs the cases of one test file against `rules`.
+pub fn run_file(file: &str, text: &str, rules: &RuleSet, schema: &SchemaSet) -> Vec<CaseResult> {
+    let default_rule = std::path::Path::new(file)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".test.json"))
+        .unwrap_or("")
+        .to_string();
+    let parsed: TestFile = match serde_json::from_str(text) {
+        Ok(t) => t,
+        Err(e) => {
+            return vec![CaseResult {
+                file: file.to_string(),
+                rule: default_rule,
+                name: "(file)".into(),
+                expected: BTreeMap::new(),
+                actual: BTreeMap::new(),
+                setup_error: Some(format!("not a valid test file: {e}")),
+            }]
+        }
+    };
+    let rule_id = parsed.rule.clone().unwrap_or(default_rule);
+    parsed
+        .cases
+        .iter()
+        .map(|case| run_case(file, &rule_id, case, rules, schema))
+        .collect()
+}
+
+fn run_case(
+    file: &str,
+    rule_id: &str,
+    case: &TestCase,
+    rules: &RuleSet,
+    schema: &SchemaSet,
+) -> CaseResult {
+    let mut result = CaseResult {
+        file: file.to_string(),
+        rule: rule_id.to_string(),
+        name: case.name.clone(),
+        expected: case
+            .expect
+            .iter()
+            .map(|e| (e.resource.clone(), e.status))
+            .collect(),
+        actual: BTreeMap::new(),
+        setup_error: None,
+    };
+    if rules.get(rule_id).is_none() {
+        result.setup_error = Some(format!("no rule `{rule_id}` is loaded"));
+        return result;
+    }
+    let only = rules.filtered(|r| r.id.as_ref() == rule_id);
+    let mut snapshot = Snapshot::new(case.now.clone());
+    snapshot.sources.push(Source {
+        provider: "test".into(),
+        scope: case.name.clone(),
+        identity: None,
+        collected_at: case.now.clone(),
+        api_calls: 0,
+        errors: case.errors.clone(),
+    });
+    snapshot.entities = case.entities.clone();
+    if crate::snapshot::normalize_utc(&case.now).is_none() {
+        result.setup_error = Some(format!("`now` is `{}`, not a UTC datetime", case.now));
+        return result;
+    }
+    let store = match Store::load(vec![Input::in_memory(file, snapshot)], schema) {
+        Ok(s) => s,
+        Err(e) => {
+            result.setup_error = Some(e.message.clone());
+            return result;
+        }
+    };
+    match engine::evaluate(&only, &store) {
+        Ok(findings) => {
+            result.actual = findings
+                .into_iter()
+                .map(|f| (f.resource, (f.status, f.message)))
+                .collect();
+        }
+        Err(e) => result.setup_error = Some(e.to_string()),
+    }
+    result
+}
+
+/// The built-in test files.
+pub fn builtin_files() -> impl Iterator<Item = (&'static str, &'static str)> {
+    crate::builtin::TESTS.iter().copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::builtin_sources;
+
+    /// Every shipped rule: its cases pass, and they include at least one pass and one fail.
+    #[test]
+    fn shipped_rules_pass_their_cases_and_have_pass_and_fail_cases() {
+        let schema = SchemaSet::builtin().unwrap();
+        let rules = RuleSet::load(builtin_sources(), &schema).unwrap_or_else(|e| {
+            panic!("{}", crate::diagnostics::render_plain(&e));
+        });
+        let mut covered: BTreeMap<String, (bool, bool)> = BTreeMap::new();
+        let mut failures = Vec::new();
+        for (file, text) in builtin_files() {
+            for r in run_file(file, text, &rules, &schema) {
+                if !r.passed() {
+                    failures.push(format!(
+                        "{} / {}: {:?}\n  expected {:?}\n  actual   {:?}",
+                        r.file, r.name, r.setup_error, r.expected, r.actual
+                    ));
+                }
+                let entry = covered.entry(r.rule.clone()).or_default();
+                entry.0 |= r.expected.values().any(|s| *s == Status::Pass);
+                entry.1 |= r.expected.values().any(|s| *s == Status::Fail);
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        for rule in rules.rules() {
+            let (pass, fail) = covered.get(rule.id.as_ref()).copied().unwrap_or_default();
+            assert!(pass, "rule `{}` has no passing test case", rule.id);
+            assert!(fail, "rule `{}` has no failing test case", rule.id);
+        }
+    }
+}
