@@ -9,7 +9,8 @@ use trustcheck::findings::Verdict;
 use trustcheck::report::{self, Format, Report, Style};
 use trustcheck::severity::Severity;
 
-use super::{Output, RuleArgs};
+use super::collect::{self, ProviderName};
+use super::{collect_aws, collect_github, Output, RuleArgs};
 
 /// Judge one or more snapshots with the shipped and custom rules.
 ///
@@ -17,8 +18,26 @@ use super::{Output, RuleArgs};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Snapshot file written by `trustcheck collect`; repeatable.
-    #[arg(long = "snapshot", value_name = "FILE", required = true)]
+    #[arg(
+        long = "snapshot",
+        value_name = "FILE",
+        required_unless_present = "collect"
+    )]
     snapshots: Vec<PathBuf>,
+
+    /// Collect live from these providers first (comma-separated), then judge.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "PROVIDERS")]
+    collect: Vec<ProviderName>,
+
+    /// With --collect: also keep the collected snapshot in FILE, as evidence.
+    #[arg(long, value_name = "FILE", requires = "collect")]
+    save_snapshot: Option<PathBuf>,
+
+    #[command(flatten)]
+    aws: collect_aws::AwsOptions,
+
+    #[command(flatten)]
+    github: collect_github::GithubOptions,
 
     #[command(flatten)]
     rules: RuleArgs,
@@ -45,6 +64,34 @@ pub fn run(args: Args, out: Output) -> miette::Result<u8> {
     let mut inputs = Vec::new();
     for path in &args.snapshots {
         inputs.push(Input::read(path)?);
+    }
+    for provider in &args.collect {
+        let snapshot = match provider {
+            ProviderName::Aws => collect_aws::collect(&args.aws, out)?,
+            ProviderName::Github => collect_github::collect(&args.github, out)?,
+        };
+        if let Some(path) = &args.save_snapshot {
+            let path = if args.collect.len() > 1 {
+                let name = format!(
+                    "{}-{}",
+                    match provider {
+                        ProviderName::Aws => "aws",
+                        ProviderName::Github => "github",
+                    },
+                    path.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                );
+                path.with_file_name(name)
+            } else {
+                path.clone()
+            };
+            collect::write(&snapshot, &path, out)?;
+        }
+        inputs.push(Input::in_memory(
+            format!("{provider:?} collection"),
+            snapshot,
+        ));
     }
     let store = Store::load(inputs, &schema).map_err(|e| miette::Report::new(*e))?;
     let findings = engine::evaluate(&rules, &store)?;

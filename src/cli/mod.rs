@@ -1,6 +1,9 @@
 //! Command-line parsing and the edge where errors are rendered. One file per subcommand.
 
 mod check;
+mod collect;
+mod collect_aws;
+mod collect_github;
 mod controls;
 mod validate;
 
@@ -42,6 +45,8 @@ enum ColorChoice {
 enum Command {
     /// Judge one or more snapshots with the shipped and custom rules.
     Check(check::Args),
+    /// Snapshot a provider's facts into a file.
+    Collect(collect::Args),
     /// Check rules against the schema and our conventions, without judging anything.
     Validate(validate::Args),
     /// List rules by SOC 2 criterion, and which criteria have no automated rule.
@@ -120,6 +125,7 @@ pub fn run() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check::run(args, out),
+        Command::Collect(args) => collect::run(args, out),
         Command::Validate(args) => validate::run(args, out),
         Command::Controls(args) => controls::run(args, out),
     };
@@ -129,5 +135,15 @@ pub fn run() -> ExitCode {
             eprintln!("{report:?}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }
