@@ -19,6 +19,15 @@ pub struct WriteError {
 
 /// Writes `contents` to `path` atomically (temp file in the same folder, then rename).
 pub fn write(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
+    write_with(path, |f| f.write_all(contents))
+}
+
+/// Streams into a temp file beside `path` with `fill`, then renames it into place. If `fill`
+/// fails, the temp file is removed and `path` is left as it was.
+pub fn write_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
     let err = |source| WriteError {
         path: path.display().to_string(),
         source,
@@ -28,7 +37,7 @@ pub fn write(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
         _ => Path::new("."),
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    tmp.write_all(contents).map_err(err)?;
+    fill(tmp.as_file_mut()).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())

@@ -126,6 +126,19 @@ impl Judge<'_> {
     }
 
     fn judge(&self, rule: &Rule, request: &Request, unknown: &[UnknownFact]) -> Outcome {
+        if unknown.is_empty() {
+            return match eval_expression(request, &self.store.entities, &rule.outcome) {
+                Ok(EvalResult::Long(0)) => Outcome::Decided(Status::NotApplicable),
+                Ok(EvalResult::Long(1)) => Outcome::Decided(Status::Pass),
+                Ok(EvalResult::Long(2)) => Outcome::Decided(Status::Fail),
+                Ok(other) => {
+                    Outcome::Unknown(format!("rule evaluated to `{other}`, not a boolean"))
+                }
+                Err(e) => Outcome::Unknown(format!("evaluation error: {e}")),
+            };
+        }
+        // Some fact is unknown: evaluate the parts one by one, so that an unknown fact in the
+        // requirement still lets a false `when` say "not applicable".
         if let Some(u) = first_unknown(&rule.applies_attrs, unknown) {
             return Outcome::Unknown(not_collected(u));
         }

@@ -225,6 +225,28 @@ pub struct FindingsDocument {
     pub findings: Vec<Finding>,
 }
 
+/// The `trustcheck.findings/v1` document over borrowed findings, for writing without a copy.
+#[derive(Debug, Serialize)]
+pub struct FindingsDocumentRef<'a> {
+    /// Always [`FINDINGS_FORMAT`].
+    pub format: &'static str,
+    /// Totals.
+    pub summary: Summary,
+    /// Every finding, sorted by (rule, resource).
+    pub findings: &'a [Finding],
+}
+
+impl<'a> FindingsDocumentRef<'a> {
+    /// The document for sorted findings.
+    pub fn new(findings: &'a [Finding]) -> Self {
+        Self {
+            format: FINDINGS_FORMAT,
+            summary: Summary::of(findings),
+            findings,
+        }
+    }
+}
+
 impl FindingsDocument {
     /// The document for sorted findings.
     pub fn new(findings: Vec<Finding>) -> Self {

@@ -135,6 +135,9 @@ pub struct Rule {
     pub applies: Expression,
     /// The `unless` parts: is the requirement met?
     pub requirement: Expression,
+    /// Both parts in one expression: `0` not applicable, `1` pass, `2` fail. One evaluation
+    /// instead of two when no fact of the resource is unknown (the common case).
+    pub outcome: Expression,
     /// Attributes of `resource` the `applies` part reads.
     pub applies_attrs: Vec<String>,
     /// Attributes of `resource` the `requirement` part reads.
@@ -241,22 +244,24 @@ impl RuleSet {
                 continue;
             }
             match compile(&policy) {
-                Ok((applies, requirement, applies_attrs, requirement_attrs)) => rules.push(Rule {
-                    id: meta.id,
-                    title: meta.title,
-                    soc2: meta.soc2,
-                    severity: meta.severity,
-                    remediation: meta.remediation,
-                    description: meta.description,
-                    file: source.file,
-                    origin: source.origin,
-                    resource_types: types,
-                    policy,
-                    applies,
-                    requirement,
-                    applies_attrs,
-                    requirement_attrs,
-                }),
+                Ok((applies, requirement, outcome, applies_attrs, requirement_attrs)) => rules
+                    .push(Rule {
+                        id: meta.id,
+                        title: meta.title,
+                        soc2: meta.soc2,
+                        severity: meta.severity,
+                        remediation: meta.remediation,
+                        description: meta.description,
+                        file: source.file,
+                        origin: source.origin,
+                        resource_types: types,
+                        policy,
+                        applies,
+                        requirement,
+                        outcome,
+                        applies_attrs,
+                        requirement_attrs,
+                    }),
                 Err(message) => problems.push(InFile::new(
                     Problem {
                         message: format!("rule `{}` cannot be compiled: {message}", meta.id),
@@ -536,7 +541,7 @@ fn effect_span(text: &str) -> SourceSpan {
     SourceSpan::from((0, 0))
 }
 
-type Compiled = (Expression, Expression, Vec<String>, Vec<String>);
+type Compiled = (Expression, Expression, Expression, Vec<String>, Vec<String>);
 
 /// Splits a rule into its `applies` (scope + `when`) and `requirement` (`unless`) expressions.
 fn compile(policy: &Policy) -> Result<Compiled, String> {
@@ -561,14 +566,21 @@ fn compile(policy: &Policy) -> Result<Compiled, String> {
             parts.join(" && ")
         }
     };
-    let applies = Expression::from_str(&join(applies)).map_err(|e| e.to_string())?;
+    let applies_src = join(applies);
     // `unless { a } unless { b }` forbids when neither holds, so the requirement is `a || b`.
-    let requirement = if requirement.is_empty() {
+    let requirement_src = if requirement.is_empty() {
         "false".to_string()
     } else {
         requirement.join(" || ")
     };
-    let requirement = Expression::from_str(&requirement).map_err(|e| e.to_string())?;
+    let outcome_src =
+        format!("if ({applies_src}) then (if ({requirement_src}) then 1 else 2) else 0");
+    let parse = |src: &str| Expression::from_str(src).map_err(|e| e.to_string());
+    let (applies, requirement, outcome) = (
+        parse(&applies_src)?,
+        parse(&requirement_src)?,
+        parse(&outcome_src)?,
+    );
 
     let est = policy.to_json().map_err(|e| e.to_string())?;
     let mut applies_attrs = BTreeSet::new();
@@ -587,6 +599,7 @@ fn compile(policy: &Policy) -> Result<Compiled, String> {
     Ok((
         applies,
         requirement,
+        outcome,
         applies_attrs.into_iter().collect(),
         requirement_attrs.into_iter().collect(),
     ))

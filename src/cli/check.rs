@@ -109,10 +109,18 @@ pub fn run(args: Args, out: Output) -> miette::Result<u8> {
         width: terminal_width(),
         show_passed: args.show_passed,
     };
-    let text = report::render(args.format, &report, style);
     match &args.output {
         Some(path) => {
-            atomic_write::write(path, text.as_bytes())?;
+            // JSON is streamed: a 100k-resource run is never held in memory twice.
+            match args.format {
+                Format::Json => {
+                    atomic_write::write_with(path, |f| report::json::write(f, &findings))?
+                }
+                _ => atomic_write::write(
+                    path,
+                    report::render(args.format, &report, style).as_bytes(),
+                )?,
+            }
             if !out.quiet {
                 eprintln!(
                     "trustcheck: wrote {} findings to {} ({})",
@@ -122,7 +130,11 @@ pub fn run(args: Args, out: Output) -> miette::Result<u8> {
                 );
             }
         }
-        None => print!("{text}"),
+        None => match args.format {
+            Format::Json => report::json::write(&mut std::io::stdout().lock(), &findings)
+                .map_err(|e| miette::miette!("cannot write to stdout: {e}"))?,
+            _ => print!("{}", report::render(args.format, &report, style)),
+        },
     }
     Ok(verdict.code())
 }
