@@ -480,7 +480,11 @@ fn main() {
         .and_then(|v| v.parse().ok())
         // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it,
         // as a quick smoke test that Cedar and the native baseline still agree.
-        .unwrap_or(if args.iter().any(|a| a == "--bench") { 100_000usize } else { 2_000 });
+        .unwrap_or(if args.iter().any(|a| a == "--bench") {
+            100_000usize
+        } else {
+            2_000
+        });
     let dir = tempfile::tempdir().expect("temp dir");
     let snapshot_path = dir.path().join("snapshot.json");
     let rules_dir = dir.path().join("rules");
