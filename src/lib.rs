@@ -11,6 +11,7 @@
 
 pub mod atomic_write;
 pub mod builtin;
+pub mod config;
 pub mod criteria;
 pub mod diagnostics;
 pub mod engine;
