@@ -20,6 +20,7 @@ pub mod findings;
 pub mod report;
 pub mod rule_tests;
 pub mod rules;
+pub mod scaffold;
 pub mod schema;
 pub mod severity;
 pub mod snapshot;

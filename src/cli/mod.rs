@@ -5,6 +5,8 @@ mod collect;
 mod collect_aws;
 mod collect_github;
 mod controls;
+mod new;
+mod test;
 mod validate;
 
 use std::io::IsTerminal;
@@ -53,6 +55,10 @@ enum Command {
     Validate(validate::Args),
     /// List rules by SOC 2 criterion, and which criteria have no automated rule.
     Controls(controls::Args),
+    /// Run every rule's test cases and show what differs.
+    Test(test::Args),
+    /// Create a custom rule skeleton with its test cases.
+    New(new::Args),
 }
 
 /// Where rules come from; shared by every subcommand that loads rules.
@@ -219,6 +225,8 @@ pub fn run() -> ExitCode {
         Command::Collect(args) => collect::run(args, out),
         Command::Validate(args) => validate::run(args, out),
         Command::Controls(args) => controls::run(args, out),
+        Command::Test(args) => test::run(args, out),
+        Command::New(args) => new::run(args, out),
     };
     match result {
         Ok(code) => ExitCode::from(code),
