@@ -5,6 +5,7 @@ mod collect;
 mod collect_aws;
 mod collect_github;
 mod controls;
+mod explain;
 mod new;
 mod test;
 mod validate;
@@ -59,6 +60,8 @@ enum Command {
     Test(test::Args),
     /// Create a custom rule skeleton with its test cases.
     New(new::Args),
+    /// Explain a rule, and what it concludes about a resource and why.
+    Explain(explain::Args),
 }
 
 /// Where rules come from; shared by every subcommand that loads rules.
@@ -227,6 +230,7 @@ pub fn run() -> ExitCode {
         Command::Controls(args) => controls::run(args, out),
         Command::Test(args) => test::run(args, out),
         Command::New(args) => new::run(args, out),
+        Command::Explain(args) => explain::run(args, out),
     };
     match result {
         Ok(code) => ExitCode::from(code),
