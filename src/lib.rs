@@ -14,6 +14,7 @@ pub mod builtin;
 pub mod config;
 pub mod criteria;
 pub mod diagnostics;
+pub mod docs;
 pub mod engine;
 pub mod entities;
 pub mod findings;

@@ -7,6 +7,7 @@ mod collect_github;
 mod controls;
 mod explain;
 mod new;
+mod schema;
 mod test;
 mod validate;
 
@@ -62,6 +63,8 @@ enum Command {
     New(new::Args),
     /// Explain a rule, and what it concludes about a resource and why.
     Explain(explain::Args),
+    /// The entity types and attributes rules can read, from the schema.
+    Schema(schema::Args),
 }
 
 /// Where rules come from; shared by every subcommand that loads rules.
@@ -231,6 +234,7 @@ pub fn run() -> ExitCode {
         Command::Test(args) => test::run(args, out),
         Command::New(args) => new::run(args, out),
         Command::Explain(args) => explain::run(args, out),
+        Command::Schema(args) => schema::run(args, out),
     };
     match result {
         Ok(code) => ExitCode::from(code),
