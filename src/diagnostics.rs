@@ -3,6 +3,11 @@
 //! Cedar's parse and validation errors carry their own *unnamed* source text, and miette prefers a
 //! diagnostic's own `source_code()` over one attached to the report, so a plain report prints
 //! `[9:34]` with no file name. [`InFile`] wraps any diagnostic and supplies the named source.
+//!
+//! [`records`] flattens any diagnostic (and the problems grouped in a [`Diagnostics`]) into plain
+//! located records, the machine-readable form `validate --format json` prints for editors and CI.
+//!
+//! This module must never print: it builds values and strings; the CLI decides where they go.
 
 use std::fmt;
 use std::sync::Arc;
@@ -57,6 +62,7 @@ pub struct InFile {
     inner: Box<dyn Diagnostic + Send + Sync>,
     source: NamedSource<String>,
     file: Arc<str>,
+    code: Option<&'static str>,
 }
 
 impl InFile {
@@ -66,7 +72,23 @@ impl InFile {
             inner: Box::new(inner),
             source: file.named(),
             file: file.name.clone(),
+            code: None,
         }
+    }
+
+    /// Gives the diagnostic a stable code (e.g. `rule::unknown-criterion`), shown above the
+    /// message and in `--format json`, unless the wrapped diagnostic has its own.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    /// Byte offset of the first label, for sorting problems in file order.
+    pub fn offset(&self) -> usize {
+        self.inner
+            .labels()
+            .and_then(|mut l| l.next())
+            .map_or(0, |l| l.offset())
     }
 
     /// The display name of the file the diagnostic points into.
@@ -100,7 +122,9 @@ impl std::error::Error for InFile {
 
 impl Diagnostic for InFile {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.inner.code()
+        self.inner
+            .code()
+            .or_else(|| self.code.map(|c| Box::new(c) as Box<dyn fmt::Display + 'a>))
     }
     fn severity(&self) -> Option<Severity> {
         self.inner.severity()
@@ -178,13 +202,113 @@ impl Diagnostic for Diagnostics {
 
 /// Renders a diagnostic as plain text (no colour), as the CLI does when colour is off.
 pub fn render_plain(diagnostic: &dyn Diagnostic) -> String {
-    let handler =
-        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-            .with_width(100);
+    render(diagnostic, false)
+}
+
+/// Renders a diagnostic for a terminal, coloured or not. A group of problems (a [`Diagnostics`],
+/// or any diagnostic with related ones and no location of its own) is rendered as each problem in
+/// turn, then the group's one-line summary: the most useful line ends up last, next to the prompt.
+pub fn render(diagnostic: &dyn Diagnostic, color: bool) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
     let mut out = String::new();
     // Rendering into a String cannot fail: fmt::Write for String is infallible.
-    let _ = handler.render_report(&mut out, diagnostic);
+    if is_group(diagnostic) {
+        for item in diagnostic.related().into_iter().flatten() {
+            let _ = handler.render_report(&mut out, item);
+            out.push('\n');
+        }
+        let _ = handler.render_report(&mut out, &Summary(diagnostic.to_string()));
+    } else {
+        let _ = handler.render_report(&mut out, diagnostic);
+    }
     out
+}
+
+/// A group's summary line, rendered like any other error but without location or related items.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{0}")]
+struct Summary(String);
+
+/// A diagnostic that only groups others: it has related diagnostics and no location.
+fn is_group(d: &dyn Diagnostic) -> bool {
+    d.related().is_some_and(|mut r| r.next().is_some()) && d.labels().is_none()
+}
+
+/// One problem as plain data: the `--format json` form of a diagnostic, for editors and CI.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Record {
+    /// The file the problem is in, when it is in one.
+    pub file: Option<String>,
+    /// 1-based line of the start of the problem.
+    pub line: Option<usize>,
+    /// 1-based column of the start of the problem, counted in bytes.
+    pub column: Option<usize>,
+    /// 1-based line of the end of the problem.
+    pub end_line: Option<usize>,
+    /// 1-based column of the end of the problem (exclusive).
+    pub end_column: Option<usize>,
+    /// `error`, `warning` or `advice`.
+    pub severity: &'static str,
+    /// A stable code, e.g. `rule::unknown-criterion`, when the problem has one.
+    pub code: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// The label at the location.
+    pub label: Option<String>,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+/// Flattens a diagnostic into records: a group into its members (recursively), anything else
+/// into one record located at its first label.
+pub fn records(diagnostic: &dyn Diagnostic) -> Vec<Record> {
+    if is_group(diagnostic) {
+        return diagnostic
+            .related()
+            .into_iter()
+            .flatten()
+            .flat_map(records)
+            .collect();
+    }
+    let mut record = Record {
+        file: None,
+        line: None,
+        column: None,
+        end_line: None,
+        end_column: None,
+        severity: match diagnostic.severity() {
+            Some(Severity::Warning) => "warning",
+            Some(Severity::Advice) => "advice",
+            Some(Severity::Error) | None => "error",
+        },
+        code: diagnostic.code().map(|c| c.to_string()),
+        message: diagnostic.to_string(),
+        label: None,
+        help: diagnostic.help().map(|h| h.to_string()),
+    };
+    let label = diagnostic.labels().and_then(|mut l| l.next());
+    if let (Some(source), Some(label)) = (diagnostic.source_code(), label) {
+        let start = SourceSpan::from((label.offset(), 0));
+        let end = SourceSpan::from((label.offset() + label.len(), 0));
+        if let Ok(at) = source.read_span(&start, 0, 0) {
+            record.file = at.name().map(str::to_string);
+            record.line = Some(at.line() + 1);
+            record.column = Some(at.column() + 1);
+        }
+        if let Ok(at) = source.read_span(&end, 0, 0) {
+            record.end_line = Some(at.line() + 1);
+            record.end_column = Some(at.column() + 1);
+        }
+        record.label = label.label().map(str::to_string);
+    }
+    vec![record]
 }
 
 #[cfg(test)]
@@ -213,5 +337,37 @@ mod tests {
         let text = render_plain(&InFile::new(p, &f));
         assert!(text.contains("rules/x.cedar:2:1"), "{text}");
         assert!(text.contains("help: fix it"), "{text}");
+    }
+
+    #[test]
+    fn records_locate_each_problem_of_a_group() {
+        let f = SourceFile::new("rules/x.cedar", "ab\ncd ef\n");
+        let p = |at: usize, code| {
+            InFile::new(
+                Problem {
+                    message: "m".into(),
+                    help: Some("h".into()),
+                    span: SourceSpan::from((at, 2)),
+                    label: "l".into(),
+                },
+                &f,
+            )
+            .with_code(code)
+        };
+        let group = Diagnostics {
+            summary: "2 problems".into(),
+            items: vec![p(0, "a::b"), p(6, "c::d")],
+        };
+        let r = records(&group);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].file.as_deref(), Some("rules/x.cedar"));
+        assert_eq!((r[0].line, r[0].column), (Some(1), Some(1)));
+        assert_eq!((r[1].line, r[1].column), (Some(2), Some(4)));
+        assert_eq!((r[1].end_line, r[1].end_column), (Some(2), Some(6)));
+        assert_eq!(r[1].code.as_deref(), Some("c::d"));
+        assert_eq!(r[1].help.as_deref(), Some("h"));
+        let text = render(&group, false);
+        assert!(text.trim_end().ends_with("× 2 problems"), "{text}");
+        assert!(text.contains("rules/x.cedar:2:4"), "{text}");
     }
 }

@@ -252,7 +252,7 @@ fn not_collected(u: &UnknownFact) -> String {
 }
 
 /// A value as an auditor reads it: datetimes as plain timestamps, sets in brackets.
-fn show(v: &EvalResult) -> String {
+pub fn show(v: &EvalResult) -> String {
     match v {
         EvalResult::String(s) => format!("{s:?}"),
         EvalResult::ExtensionValue(s) => strip_constructor(s),

@@ -11,14 +11,17 @@
 
 pub mod atomic_write;
 pub mod builtin;
+pub mod config;
 pub mod criteria;
 pub mod diagnostics;
+pub mod docs;
 pub mod engine;
 pub mod entities;
 pub mod findings;
 pub mod report;
 pub mod rule_tests;
 pub mod rules;
+pub mod scaffold;
 pub mod schema;
 pub mod severity;
 pub mod snapshot;

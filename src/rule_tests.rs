@@ -15,13 +15,15 @@
 //! case does not list is a mismatch too, so a case cannot pass by accident.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use similar::{ChangeTag, TextDiff};
 
 use crate::engine;
 use crate::entities::{Input, Store};
 use crate::findings::{ResourceRef, Status};
-use crate::rules::RuleSet;
+use crate::rules::{self, ReadRulesError, RuleSet};
 use crate::schema::SchemaSet;
 use crate::snapshot::{CollectionError, RawEntity, Snapshot, Source};
 
@@ -90,6 +92,122 @@ impl CaseResult {
                 .iter()
                 .all(|(r, s)| self.actual.get(r).map(|(a, _)| a) == Some(s))
     }
+}
+
+/// One line of the expected-vs-actual diff of a failed case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffLine {
+    /// In both, only expected (`Delete`), or only actual (`Insert`).
+    pub tag: ChangeTag,
+    /// `Type::"id"  status`.
+    pub text: String,
+}
+
+impl CaseResult {
+    /// One line per expected finding, `Type::"id"  status`, sorted by resource.
+    pub fn expected_lines(&self) -> String {
+        lines(self.expected.iter().map(|(r, s)| (r, *s)))
+    }
+
+    /// One line per actual finding of the rule, `Type::"id"  status`, sorted by resource.
+    pub fn actual_lines(&self) -> String {
+        lines(self.actual.iter().map(|(r, (s, _))| (r, *s)))
+    }
+
+    /// The line diff of expected against actual findings (similar's Myers diff).
+    pub fn diff(&self) -> Vec<DiffLine> {
+        let expected = self.expected_lines();
+        let actual = self.actual_lines();
+        TextDiff::from_lines(&expected, &actual)
+            .iter_all_changes()
+            .map(|c| DiffLine {
+                tag: c.tag(),
+                text: c.value().trim_end().to_string(),
+            })
+            .collect()
+    }
+
+    /// One sentence per resource whose status differs: expected, actual and the facts the rule
+    /// read (or why it could not judge).
+    pub fn mismatches(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (r, want) in &self.expected {
+            match self.actual.get(r) {
+                Some((got, _)) if got == want => {}
+                Some((got, message)) => {
+                    out.push(format!("{r}: expected {want}, actual {got} ({message})"))
+                }
+                None => out.push(format!(
+                    "{r}: expected {want}, actual: no finding (the rule does not judge this resource: is its type right?)"
+                )),
+            }
+        }
+        for (r, (got, message)) in &self.actual {
+            if !self.expected.contains_key(r) {
+                out.push(format!(
+                    "{r}: not expected, actual {got} ({message}); expectations list every resource the rule judges"
+                ));
+            }
+        }
+        out
+    }
+
+    /// The whole report of a failed case, as plain text: where, what differs, and the diff.
+    pub fn failure_report(&self) -> String {
+        let mut out = format!("{}: {}\n  in {}\n", self.rule, self.name, self.file);
+        if let Some(e) = &self.setup_error {
+            out.push_str(&format!("  error: {e}\n"));
+            return out;
+        }
+        for m in self.mismatches() {
+            out.push_str(&format!("  {m}\n"));
+        }
+        out.push_str("  expected (-) vs actual (+):\n");
+        for line in self.diff() {
+            let sign = match line.tag {
+                ChangeTag::Delete => '-',
+                ChangeTag::Insert => '+',
+                ChangeTag::Equal => ' ',
+            };
+            out.push_str(&format!("    {sign} {}\n", line.text));
+        }
+        out
+    }
+}
+
+fn lines<'a>(items: impl Iterator<Item = (&'a ResourceRef, Status)>) -> String {
+    items.map(|(r, s)| format!("{r}  {s}\n")).collect()
+}
+
+/// Whether each rule's cases include a passing and a failing expectation: (pass, fail) by rule.
+pub fn coverage(results: &[CaseResult]) -> BTreeMap<String, (bool, bool)> {
+    let mut covered: BTreeMap<String, (bool, bool)> = BTreeMap::new();
+    for r in results {
+        let entry = covered.entry(r.rule.clone()).or_default();
+        entry.0 |= r.expected.values().any(|s| *s == Status::Pass);
+        entry.1 |= r.expected.values().any(|s| *s == Status::Fail);
+    }
+    covered
+}
+
+/// Every `*.test.json` below `dir` (recursively, sorted), as (path, text).
+pub fn files_in(dir: &Path) -> Result<Vec<(String, String)>, ReadRulesError> {
+    let err = |source| ReadRulesError {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut files = Vec::new();
+    if dir.is_dir() {
+        rules::walk(dir, "test.json", &mut files).map_err(err)?;
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(err)?;
+            Ok((path.display().to_string(), text))
+        })
+        .collect()
 }
 
 /// Runs the cases of one test file against `rules`.
@@ -195,26 +313,74 @@ mod tests {
         let rules = RuleSet::load(builtin_sources(), &schema).unwrap_or_else(|e| {
             panic!("{}", crate::diagnostics::render_plain(&e));
         });
-        let mut covered: BTreeMap<String, (bool, bool)> = BTreeMap::new();
-        let mut failures = Vec::new();
+        let mut results = Vec::new();
         for (file, text) in builtin_files() {
-            for r in run_file(file, text, &rules, &schema) {
-                if !r.passed() {
-                    failures.push(format!(
-                        "{} / {}: {:?}\n  expected {:?}\n  actual   {:?}",
-                        r.file, r.name, r.setup_error, r.expected, r.actual
-                    ));
-                }
-                let entry = covered.entry(r.rule.clone()).or_default();
-                entry.0 |= r.expected.values().any(|s| *s == Status::Pass);
-                entry.1 |= r.expected.values().any(|s| *s == Status::Fail);
-            }
+            results.extend(run_file(file, text, &rules, &schema));
         }
+        let failures: Vec<String> = results
+            .iter()
+            .filter(|r| !r.passed())
+            .map(CaseResult::failure_report)
+            .collect();
+        let covered = coverage(&results);
         assert!(failures.is_empty(), "{}", failures.join("\n"));
         for rule in rules.rules() {
             let (pass, fail) = covered.get(rule.id.as_ref()).copied().unwrap_or_default();
             assert!(pass, "rule `{}` has no passing test case", rule.id);
             assert!(fail, "rule `{}` has no failing test case", rule.id);
         }
+    }
+
+    fn result(expected: &[(&str, Status)], actual: &[(&str, Status)]) -> CaseResult {
+        let r = |id: &str| ResourceRef {
+            type_name: "Github::Branch".into(),
+            id: id.into(),
+        };
+        CaseResult {
+            file: "t.test.json".into(),
+            rule: "x".into(),
+            name: "case".into(),
+            expected: expected.iter().map(|(id, s)| (r(id), *s)).collect(),
+            actual: actual
+                .iter()
+                .map(|(id, s)| (r(id), (*s, "facts".to_string())))
+                .collect(),
+            setup_error: None,
+        }
+    }
+
+    #[test]
+    fn a_wrong_expectation_is_reported_with_a_diff() {
+        let r = result(
+            &[("a", Status::Pass), ("b", Status::Fail)],
+            &[
+                ("a", Status::Fail),
+                ("b", Status::Fail),
+                ("c", Status::Pass),
+            ],
+        );
+        assert!(!r.passed());
+        let report = r.failure_report();
+        assert!(
+            report.contains(r#"Github::Branch::"a": expected pass, actual fail (facts)"#),
+            "{report}"
+        );
+        assert!(
+            report.contains(r#"Github::Branch::"c": not expected"#),
+            "{report}"
+        );
+        assert!(
+            report.contains(r#"- Github::Branch::"a"  pass"#),
+            "{report}"
+        );
+        assert!(
+            report.contains(r#"+ Github::Branch::"a"  fail"#),
+            "{report}"
+        );
+        assert!(
+            report.contains(r#"  Github::Branch::"b"  fail"#),
+            "{report}"
+        );
+        assert!(result(&[("a", Status::Pass)], &[("a", Status::Pass)]).passed());
     }
 }

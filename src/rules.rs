@@ -164,22 +164,35 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
-    /// Loads and validates rules. Every problem in every file is reported, not just the first.
+    /// Loads and validates rules. Every problem in every file is reported, not just the first:
+    /// a rule whose annotations are wrong is still checked against the schema, and the problems
+    /// come out sorted by file and position.
     pub fn load(sources: Vec<RuleSource>, schema: &SchemaSet) -> Result<Self, Diagnostics> {
         let mut problems: Vec<InFile> = Vec::new();
-        let mut parsed: Vec<(Policy, RuleSource, Meta)> = Vec::new();
+        // Every parsed policy, under a key unique in the set (its `@id` when it has a usable one),
+        // with its metadata when the annotations are all valid.
+        let mut parsed: Vec<(Policy, RuleSource, Option<Meta>)> = Vec::new();
         let mut ids: HashMap<String, SourceFile> = HashMap::new();
+        let mut keys: BTreeSet<String> = BTreeSet::new();
 
         for source in sources {
-            match parse_rule(&source.file) {
-                Ok((policy, meta)) => {
-                    if let Some(first) = ids.get(meta.id.as_ref()) {
-                        let span = annotation_span(&source.file.text, "id");
-                        problems.push(InFile::new(
+            let (policy, meta, mut errs) = match parse_rule(&source.file) {
+                Ok(parsed) => parsed,
+                Err(mut errs) => {
+                    problems.append(&mut errs);
+                    continue;
+                }
+            };
+            problems.append(&mut errs);
+            if let Some(m) = &meta {
+                if let Some(first) = ids.get(m.id.as_ref()) {
+                    let span = annotation_span(&source.file.text, "id");
+                    problems.push(
+                        InFile::new(
                             Problem {
                                 message: format!(
                                     "duplicate rule id `{}`: also in `{}`",
-                                    meta.id, first.name
+                                    m.id, first.name
                                 ),
                                 help: Some(
                                     "rule ids are unique; rename one of the rules (and its file)"
@@ -189,20 +202,33 @@ impl RuleSet {
                                 label: "this id is taken".into(),
                             },
                             &source.file,
-                        ));
-                        continue;
-                    }
-                    ids.insert(meta.id.to_string(), source.file.clone());
-                    parsed.push((policy, source, meta));
+                        )
+                        .with_code(codes::DUPLICATE_ID),
+                    );
+                    // Most often a copy: checking it against the schema would repeat the
+                    // first file's problems under a made-up policy name.
+                    continue;
+                } else {
+                    ids.insert(m.id.to_string(), source.file.clone());
                 }
-                Err(mut errs) => problems.append(&mut errs),
             }
+            let wanted = policy
+                .annotation("id")
+                .map(str::to_string)
+                .unwrap_or_else(|| file_stem(&source.file.name).to_string());
+            let mut key = wanted.clone();
+            let mut n = 1;
+            while !keys.insert(key.clone()) {
+                n += 1;
+                key = format!("{wanted}#{n}");
+            }
+            parsed.push((policy.new_id(PolicyId::new(key)), source, meta));
         }
 
         // Strict validation of all rules at once; each error maps back to its rule's file.
         let mut set = PolicySet::new();
         for (policy, _, _) in &parsed {
-            // Ids are unique (checked above), so adding cannot fail on a duplicate.
+            // Keys are unique (made so above), so adding cannot fail on a duplicate.
             let _ = set.add(policy.clone());
         }
         let validator = Validator::new(schema.schema().clone());
@@ -210,19 +236,20 @@ impl RuleSet {
         let mut invalid: BTreeSet<String> = BTreeSet::new();
         let files: HashMap<String, SourceFile> = parsed
             .iter()
-            .map(|(_, s, m)| (m.id.to_string(), s.file.clone()))
+            .map(|(p, s, _)| (p.id().to_string(), s.file.clone()))
             .collect();
         for e in result.validation_errors() {
             let id = e.policy_id().to_string();
             invalid.insert(id.clone());
             if let Some(file) = files.get(&id) {
-                problems.push(InFile::new(e.clone(), file));
+                problems.push(InFile::new(e.clone(), file).with_code(codes::SCHEMA));
             }
         }
 
         let mut rules = Vec::new();
         for (policy, source, meta) in parsed {
-            if invalid.contains(meta.id.as_ref()) {
+            let Some(meta) = meta else { continue };
+            if invalid.contains(&policy.id().to_string()) {
                 continue;
             }
             let mut types: Vec<String> = policy
@@ -232,14 +259,13 @@ impl RuleSet {
             types.sort();
             types.dedup();
             if types.is_empty() {
-                problems.push(InFile::new(
-                    Problem {
-                        message: format!("rule `{}` can apply to no resource type", meta.id),
-                        help: Some("narrow the scope to a type the schema declares, e.g. `resource is Aws::IamUser`, and check that `when` is not always false".into()),
-                        span: effect_span(&source.file.text),
-                        label: "this rule never applies".into(),
-                    },
+                problems.push(problem(
                     &source.file,
+                    codes::APPLIES_TO_NOTHING,
+                    format!("rule `{}` can apply to no resource type", meta.id),
+                    Some("narrow the scope to a type the schema declares, e.g. `resource is Aws::IamUser`, and check that `when` is not always false; `trustcheck schema` lists the types".into()),
+                    effect_span(&source.file.text),
+                    "this rule never applies",
                 ));
                 continue;
             }
@@ -262,21 +288,20 @@ impl RuleSet {
                         applies_attrs,
                         requirement_attrs,
                     }),
-                Err(message) => problems.push(InFile::new(
-                    Problem {
-                        message: format!("rule `{}` cannot be compiled: {message}", meta.id),
-                        help: None,
-                        span: effect_span(&source.file.text),
-                        label: "here".into(),
-                    },
+                Err(message) => problems.push(problem(
                     &source.file,
+                    codes::UNCOMPILABLE,
+                    format!("rule `{}` cannot be compiled: {message}", meta.id),
+                    None,
+                    effect_span(&source.file.text),
+                    "here",
                 )),
             }
         }
 
         if !problems.is_empty() {
+            problems.sort_by(|a, b| (a.file(), a.offset()).cmp(&(b.file(), b.offset())));
             let mut files: Vec<&str> = problems.iter().map(InFile::file).collect();
-            files.sort_unstable();
             files.dedup();
             return Err(Diagnostics {
                 summary: format!(
@@ -318,6 +343,12 @@ impl RuleSet {
         self.by_type.get(type_name).map_or(&[], Vec::as_slice)
     }
 
+    /// The rules as `adjust` leaves them: each is kept (possibly changed, e.g. a severity
+    /// override from the configuration) or dropped (`None`).
+    pub fn adjusted(&self, adjust: impl FnMut(&Rule) -> Option<Rule>) -> Self {
+        Self::from_rules(self.rules.iter().filter_map(adjust).collect())
+    }
+
     /// The rules for which `keep` is true.
     pub fn filtered(&self, mut keep: impl FnMut(&Rule) -> bool) -> Self {
         Self::from_rules(self.rules.iter().filter(|r| keep(r)).cloned().collect())
@@ -335,6 +366,7 @@ struct Meta {
 
 fn problem(
     file: &SourceFile,
+    code: &'static str,
     message: String,
     help: Option<String>,
     span: SourceSpan,
@@ -349,15 +381,81 @@ fn problem(
         },
         file,
     )
+    .with_code(code)
 }
 
-/// Parses one rule file and checks its shape and annotations.
-fn parse_rule(file: &SourceFile) -> Result<(Policy, Meta), Vec<InFile>> {
-    let set = PolicySet::from_str(&file.text).map_err(|e| vec![InFile::new(e, file)])?;
+/// The stable codes of rule problems, shown above each message and in `validate --format json`.
+pub mod codes {
+    /// The file is not valid Cedar.
+    pub const SYNTAX: &str = "rule::syntax";
+    /// The file does not hold exactly one policy.
+    pub const ONE_POLICY_PER_FILE: &str = "rule::one-policy-per-file";
+    /// The policy is a `permit`.
+    pub const NOT_FORBID: &str = "rule::not-forbid";
+    /// An annotation trustcheck does not know.
+    pub const UNKNOWN_ANNOTATION: &str = "rule::unknown-annotation";
+    /// A required annotation is missing or empty.
+    pub const MISSING_ANNOTATION: &str = "rule::missing-annotation";
+    /// The `@id` is not a valid rule id.
+    pub const INVALID_ID: &str = "rule::invalid-id";
+    /// The `@id` differs from the file name.
+    pub const ID_NOT_FILE_NAME: &str = "rule::id-not-file-name";
+    /// Two rules share an id.
+    pub const DUPLICATE_ID: &str = "rule::duplicate-id";
+    /// A `@soc2` entry is not in the criteria catalogue.
+    pub const UNKNOWN_CRITERION: &str = "rule::unknown-criterion";
+    /// The `@severity` is not one of the four.
+    pub const UNKNOWN_SEVERITY: &str = "rule::unknown-severity";
+    /// Cedar's strict validation against the schema failed.
+    pub const SCHEMA: &str = "rule::schema";
+    /// No resource type can satisfy the rule's scope and `when`.
+    pub const APPLIES_TO_NOTHING: &str = "rule::applies-to-nothing";
+    /// The rule could not be split into its applies and requirement parts.
+    pub const UNCOMPILABLE: &str = "rule::uncompilable";
+}
+
+/// Why `id` is not a valid rule id, if it is not: ids are public API (baselines, SARIF and
+/// configuration key on them), so they are kebab-case words: lowercase letters and digits,
+/// starting with a letter, separated by single `-`.
+pub fn id_problem(id: &str) -> Option<&'static str> {
+    if id.is_empty() {
+        Some("is empty")
+    } else if !id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        Some("may use only lowercase letters, digits and `-`")
+    } else if !id.starts_with(|c: char| c.is_ascii_lowercase()) {
+        Some("must start with a letter")
+    } else if id.ends_with('-') || id.contains("--") {
+        Some("must not end with `-` or contain `--`")
+    } else {
+        None
+    }
+}
+
+fn file_stem(name: &str) -> &str {
+    Path::new(name)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".cedar"))
+        .unwrap_or("")
+}
+
+/// A parsed rule file: the policy, its metadata when every annotation is valid, and the
+/// annotation problems found (the policy is still worth checking against the schema).
+type ParsedRule = (Policy, Option<Meta>, Vec<InFile>);
+
+/// Parses one rule file and checks its shape and annotations. `Err` when there is no single
+/// policy to check at all.
+fn parse_rule(file: &SourceFile) -> Result<ParsedRule, Vec<InFile>> {
+    let set = PolicySet::from_str(&file.text)
+        .map_err(|e| vec![InFile::new(e, file).with_code(codes::SYNTAX)])?;
     let policies: Vec<&Policy> = set.policies().collect();
     if set.templates().next().is_some() || policies.len() != 1 {
         return Err(vec![problem(
             file,
+            codes::ONE_POLICY_PER_FILE,
             format!(
                 "a rule file holds exactly one policy, found {}{}",
                 policies.len(),
@@ -379,6 +477,7 @@ fn parse_rule(file: &SourceFile) -> Result<(Policy, Meta), Vec<InFile>> {
     if policy.effect() != Effect::Forbid {
         errors.push(problem(
             file,
+            codes::NOT_FORBID,
             "a rule is a `forbid` policy".into(),
             Some("write the rule as `forbid (principal, action, resource is T) when { applies } unless { requirement };`".into()),
             effect_span(&file.text),
@@ -396,6 +495,7 @@ fn parse_rule(file: &SourceFile) -> Result<(Policy, Meta), Vec<InFile>> {
                 .unwrap_or_default();
             errors.push(problem(
                 file,
+                codes::UNKNOWN_ANNOTATION,
                 format!("unknown annotation `@{key}`"),
                 Some(format!(
                     "{hint}rules take @{} and optionally @{}",
@@ -413,6 +513,7 @@ fn parse_rule(file: &SourceFile) -> Result<(Policy, Meta), Vec<InFile>> {
             _ => {
                 errors.push(problem(
                     file,
+                    codes::MISSING_ANNOTATION,
                     format!("rule lacks the `@{key}` annotation"),
                     Some(format!(
                         "add `@{key}(\"…\")` above the policy; every rule carries @{}",
@@ -432,25 +533,20 @@ fn parse_rule(file: &SourceFile) -> Result<(Policy, Meta), Vec<InFile>> {
     let remediation = get("remediation");
 
     if let Some(id) = &id {
-        let stem = Path::new(file.name.as_ref())
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix(".cedar"))
-            .unwrap_or("");
-        let valid = id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !valid {
+        let stem = file_stem(&file.name);
+        if let Some(why) = id_problem(id) {
             errors.push(problem(
                 file,
-                format!("rule id `{id}` may use only lowercase letters, digits and `-`"),
-                Some("ids are public API (baselines and SARIF key on them); e.g. `acme-prod-two-approvals`".into()),
+                codes::INVALID_ID,
+                format!("rule id `{id}` {why}"),
+                Some("ids are public API (baselines, SARIF and trustcheck.toml key on them); write them in kebab-case, e.g. `acme-prod-two-approvals`".into()),
                 annotation_span(&file.text, "id"),
                 "invalid id",
             ));
         } else if id != stem {
             errors.push(problem(
                 file,
+                codes::ID_NOT_FILE_NAME,
                 format!("rule id `{id}` does not match its file name `{stem}.cedar`"),
                 Some(format!(
                     "rename the file to `{id}.cedar` or change the `@id`"
@@ -472,6 +568,7 @@ fn parse_rule(file: &SourceFile) -> Result<(Policy, Meta), Vec<InFile>> {
                 };
                 errors.push(problem(
                     file,
+                    codes::UNKNOWN_CRITERION,
                     format!("unknown SOC 2 criterion `{c}`"),
                     Some(help),
                     annotation_span(&file.text, "soc2"),
@@ -485,6 +582,7 @@ fn parse_rule(file: &SourceFile) -> Result<(Policy, Meta), Vec<InFile>> {
         Err(_) => {
             errors.push(problem(
                 file,
+                codes::UNKNOWN_SEVERITY,
                 format!("unknown severity `{s}`"),
                 Some("severity is one of `critical`, `high`, `medium`, `low`".into()),
                 annotation_span(&file.text, "severity"),
@@ -493,24 +591,22 @@ fn parse_rule(file: &SourceFile) -> Result<(Policy, Meta), Vec<InFile>> {
             None
         }
     });
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    // All present: errors would have been recorded otherwise.
-    let (Some(id), Some(title), Some(remediation), Some(severity)) =
-        (id, title, remediation, severity)
-    else {
-        return Err(errors);
+    let policy = policy.clone();
+    // All present and valid exactly when no problem was recorded.
+    let meta = match (id, title, remediation, severity) {
+        (Some(id), Some(title), Some(remediation), Some(severity)) if errors.is_empty() => {
+            Some(Meta {
+                id: id.as_str().into(),
+                title: title.into(),
+                soc2: criteria_ids.into(),
+                severity,
+                remediation: remediation.into(),
+                description: policy.annotation("description").map(str::to_string),
+            })
+        }
+        _ => None,
     };
-    let meta = Meta {
-        id: id.as_str().into(),
-        title: title.into(),
-        soc2: criteria_ids.into(),
-        severity,
-        remediation: remediation.into(),
-        description: policy.annotation("description").map(str::to_string),
-    };
-    Ok((policy.new_id(PolicyId::new(id)), meta))
+    Ok((policy, meta, errors))
 }
 
 /// Span of an annotation's value (or of the file start when it is absent).

@@ -50,9 +50,10 @@ pub struct Args {
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
 
-    /// Exit 1 only for failures at or above this severity.
-    #[arg(long, value_enum, default_value_t = Severity::Low)]
-    fail_on: Severity,
+    /// Exit 1 only for failures at or above this severity [default: `fail-on` in
+    /// trustcheck.toml, else low].
+    #[arg(long, value_enum, env = "TRUSTCHECK_FAIL_ON")]
+    fail_on: Option<Severity>,
 
     /// List passing and not-applicable findings in the table too, not only their counts.
     #[arg(long)]
@@ -61,6 +62,8 @@ pub struct Args {
 
 pub fn run(args: Args, out: Output) -> miette::Result<u8> {
     let (schema, rules) = args.rules.load()?;
+    // Configuration (src/config.rs): flag > TRUSTCHECK_FAIL_ON > trustcheck.toml > low.
+    let fail_on = args.rules.fail_on(args.fail_on)?;
     let mut inputs = Vec::new();
     for path in &args.snapshots {
         inputs.push(Input::read(path)?);
@@ -95,12 +98,12 @@ pub fn run(args: Args, out: Output) -> miette::Result<u8> {
     }
     let store = Store::load(inputs, &schema).map_err(|e| miette::Report::new(*e))?;
     let findings = engine::evaluate(&rules, &store)?;
-    let verdict = Verdict::of(&findings, args.fail_on);
+    let verdict = Verdict::of(&findings, fail_on);
     let report = Report {
         findings: &findings,
         rules: &rules,
         snapshots: &store.snapshots,
-        fail_on: args.fail_on,
+        fail_on,
         verdict,
     };
     let to_file = args.output.is_some();

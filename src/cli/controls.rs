@@ -24,6 +24,8 @@ pub struct Args {
 enum ControlsFormat {
     Table,
     Json,
+    /// The controls reference, as committed in docs/controls.md.
+    Markdown,
 }
 
 #[derive(Serialize)]
@@ -54,6 +56,7 @@ pub fn run(args: Args, _out: Output) -> miette::Result<u8> {
             s
         }
         ControlsFormat::Table => table(&entries),
+        ControlsFormat::Markdown => trustcheck::docs::controls_markdown(&rules),
     };
     print!("{text}");
     Ok(0)
