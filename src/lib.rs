@@ -10,9 +10,11 @@
 #![allow(clippy::result_large_err)]
 
 pub mod atomic_write;
+pub mod baseline;
 pub mod builtin;
 pub mod criteria;
 pub mod diagnostics;
+pub mod drift;
 pub mod engine;
 pub mod entities;
 pub mod findings;

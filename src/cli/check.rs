@@ -3,10 +3,13 @@
 use std::path::PathBuf;
 
 use trustcheck::atomic_write;
+use trustcheck::baseline::{Baseline, Comparison};
+use trustcheck::drift::{self, StatusChange};
 use trustcheck::engine;
-use trustcheck::entities::{Input, Store};
-use trustcheck::findings::Verdict;
-use trustcheck::report::{self, Format, Report, Style};
+use trustcheck::entities::{Input, LoadedSource, Store};
+use trustcheck::findings::{Finding, Verdict};
+use trustcheck::report::{self, annotations, Context, Format, Report, ReportSpec, Style};
+use trustcheck::rules::RuleSet;
 use trustcheck::severity::Severity;
 
 use super::collect::{self, ProviderName};
@@ -42,25 +45,78 @@ pub struct Args {
     #[command(flatten)]
     rules: RuleArgs,
 
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// Report format on stdout; shorthand for `--report FORMAT` (or `--report FORMAT=FILE` with
+    /// --output).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format: Option<Format>,
 
-    /// Write the report to FILE (whole or not at all) instead of stdout.
+    /// Write the --format report to FILE (whole or not at all) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
 
-    /// Exit 1 only for failures at or above this severity.
-    #[arg(long, value_enum, default_value_t = Severity::Low)]
-    fail_on: Severity,
+    #[command(flatten)]
+    gate: GateArgs,
 
     /// List passing and not-applicable findings in the table too, not only their counts.
     #[arg(long)]
     show_passed: bool,
 }
 
+/// Reports, thresholds, baselines and policy comparison: the CI gate.
+#[derive(Debug, clap::Args)]
+struct GateArgs {
+    /// Write a report: FORMAT (to stdout) or FORMAT=FILE; repeatable, all from one evaluation.
+    /// Formats: table, json, sarif, junit, markdown, csv. At most one report goes to stdout;
+    /// without any, the table does.
+    #[arg(long = "report", value_name = "FORMAT[=FILE]")]
+    reports: Vec<ReportSpec>,
+
+    /// Exit 1 only for failures at or above this severity (what fails the run).
+    #[arg(long, value_enum, default_value_t = Severity::Low)]
+    fail_on: Severity,
+
+    /// Report only findings at or above this severity (what is shown); the exit code still
+    /// counts every finding.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    min_severity: Option<Severity>,
+
+    /// A findings file of a previous run (`--report json=FILE`): mark each finding `new` or
+    /// `unchanged` and list the failures that were fixed.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// With --baseline: fail only on new failures (errors still exit 2).
+    #[arg(long, requires = "baseline")]
+    fail_on_new: bool,
+
+    /// Policy impact preview: also judge with the rules of this folder (instead of --policies)
+    /// and report the findings whose status the rule change alters; repeatable.
+    #[arg(long, value_name = "DIR")]
+    compare_policies: Vec<PathBuf>,
+
+    /// Prefix of the SARIF `automationDetails.id` (default `trustcheck`); each scope gets
+    /// `<category>/<provider>/<scope>/`.
+    #[arg(long, value_name = "CATEGORY")]
+    sarif_category: Option<String>,
+}
+
 pub fn run(args: Args, out: Output) -> miette::Result<u8> {
+    // Everything that can be wrong with the request is checked before any (slow) collection.
+    let specs = report_specs(&args)?;
     let (schema, rules) = args.rules.load()?;
+    let baseline = match &args.gate.baseline {
+        Some(path) => Some(Baseline::read(path)?),
+        None => None,
+    };
+    let old_rules = if args.gate.compare_policies.is_empty() {
+        None
+    } else {
+        let old = RuleArgs {
+            policies: args.gate.compare_policies.clone(),
+            no_builtin: args.rules.no_builtin,
+        };
+        Some(old.load()?.1)
+    };
     let mut inputs = Vec::new();
     for path in &args.snapshots {
         inputs.push(Input::read(path)?);
@@ -95,34 +151,126 @@ pub fn run(args: Args, out: Output) -> miette::Result<u8> {
     }
     let store = Store::load(inputs, &schema).map_err(|e| miette::Report::new(*e))?;
     let findings = engine::evaluate(&rules, &store)?;
-    let verdict = Verdict::of(&findings, args.fail_on);
+    let impact = match &old_rules {
+        Some(old) => Some(drift::status_changes(
+            &engine::evaluate(old, &store)?,
+            &findings,
+        )),
+        None => None,
+    };
+    let comparison = baseline.map(|b| Comparison::of(&b, &findings));
+    deliver(
+        &args,
+        &specs,
+        out,
+        &findings,
+        &rules,
+        &store.snapshots,
+        comparison.as_ref(),
+        impact.as_deref(),
+    )
+}
+
+/// The reports requested by `--report` plus the `--format`/`--output` shorthand, checked: at
+/// most one goes to stdout, and the table does when nothing else is asked for.
+fn report_specs(args: &Args) -> miette::Result<Vec<ReportSpec>> {
+    let mut specs = args.gate.reports.clone();
+    if args.format.is_some() || args.output.is_some() {
+        specs.push(ReportSpec {
+            format: args.format.unwrap_or(Format::Table),
+            path: args.output.clone(),
+        });
+    }
+    let to_stdout: Vec<&str> = specs
+        .iter()
+        .filter(|s| s.path.is_none())
+        .map(|s| s.format.as_str())
+        .collect();
+    if to_stdout.len() > 1 {
+        return Err(miette::miette!(
+            help = "give all but one a file: `--report FORMAT=FILE`",
+            "more than one report to stdout: `{}`",
+            to_stdout.join("`, `")
+        ));
+    }
+    if specs.is_empty() {
+        specs.push(ReportSpec {
+            format: Format::Table,
+            path: None,
+        });
+    }
+    Ok(specs)
+}
+
+/// Filters by `--min-severity`, decides the verdict from every finding, renders every report and
+/// the GitHub Actions annotations, writes files atomically, and returns the exit code.
+#[allow(clippy::too_many_arguments)] // the one place where the run's parts meet
+fn deliver(
+    args: &Args,
+    specs: &[ReportSpec],
+    out: Output,
+    findings: &[Finding],
+    rules: &RuleSet,
+    snapshots: &[LoadedSource],
+    comparison: Option<&Comparison>,
+    impact: Option<&[StatusChange]>,
+) -> miette::Result<u8> {
+    let gate = &args.gate;
+    let verdict = match comparison {
+        Some(c) if gate.fail_on_new => c.verdict(findings, gate.fail_on),
+        _ => Verdict::of(findings, gate.fail_on),
+    };
+    let reported: Vec<Finding> = match gate.min_severity {
+        Some(min) => findings
+            .iter()
+            .filter(|f| f.severity >= min)
+            .cloned()
+            .collect(),
+        None => findings.to_vec(),
+    };
     let report = Report {
-        findings: &findings,
-        rules: &rules,
-        snapshots: &store.snapshots,
-        fail_on: args.fail_on,
+        findings: &reported,
+        rules,
+        snapshots,
+        fail_on: gate.fail_on,
         verdict,
+        context: Context {
+            baseline: comparison,
+            fail_on_new: gate.fail_on_new,
+            min_severity: gate.min_severity,
+            hidden: findings.len() - reported.len(),
+            impact,
+            sarif_category: gate.sarif_category.as_deref(),
+        },
     };
-    let to_file = args.output.is_some();
-    let style = Style {
-        color: out.color && !to_file,
-        width: terminal_width(),
-        show_passed: args.show_passed,
-    };
-    let text = report::render(args.format, &report, style);
-    match &args.output {
-        Some(path) => {
-            atomic_write::write(path, text.as_bytes())?;
-            if !out.quiet {
-                eprintln!(
-                    "trustcheck: wrote {} findings to {} ({})",
-                    findings.len(),
-                    path.display(),
-                    verdict_word(verdict)
-                );
+    let mut rendered = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let style = Style {
+            color: out.color && spec.path.is_none(),
+            width: terminal_width(),
+            show_passed: args.show_passed,
+        };
+        rendered.push((spec, report::render(spec.format, &report, style)));
+    }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        eprint!("{}", annotations::render(&report));
+    }
+    for (spec, text) in &rendered {
+        match &spec.path {
+            Some(path) => {
+                atomic_write::write(path, text.as_bytes())?;
+                if !out.quiet {
+                    eprintln!(
+                        "trustcheck: wrote {} report of {} findings to {} ({})",
+                        spec.format.as_str(),
+                        reported.len(),
+                        path.display(),
+                        verdict_word(verdict)
+                    );
+                }
             }
+            None => print!("{text}"),
         }
-        None => print!("{text}"),
     }
     Ok(verdict.code())
 }

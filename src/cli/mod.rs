@@ -5,6 +5,7 @@ mod collect;
 mod collect_aws;
 mod collect_github;
 mod controls;
+mod diff;
 mod validate;
 
 use std::io::IsTerminal;
@@ -51,6 +52,8 @@ enum Command {
     Validate(validate::Args),
     /// List rules by SOC 2 criterion, and which criteria have no automated rule.
     Controls(controls::Args),
+    /// Show what changed between two snapshots: facts, and findings that changed status.
+    Diff(diff::Args),
 }
 
 /// Where rules come from; shared by every subcommand that loads rules.
@@ -128,6 +131,7 @@ pub fn run() -> ExitCode {
         Command::Collect(args) => collect::run(args, out),
         Command::Validate(args) => validate::run(args, out),
         Command::Controls(args) => controls::run(args, out),
+        Command::Diff(args) => diff::run(args, out),
     };
     match result {
         Ok(code) => ExitCode::from(code),

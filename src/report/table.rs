@@ -117,7 +117,7 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
     table.force_no_tty();
     let _ = writeln!(out, "{table}");
     let _ = writeln!(out);
-    let verdict = verdict_line(report, &summary.counts);
+    let verdict = super::verdict_sentence(report);
     if style.color {
         let painted = match report.verdict {
             Verdict::Clean => verdict.green().bold().to_string(),
@@ -160,27 +160,4 @@ fn counts_line(c: &Counts) -> String {
         "{} passed, {} failed, {} errors, {} not applicable",
         c.pass, c.fail, c.error, c.not_applicable
     )
-}
-
-fn verdict_line(report: &Report<'_>, c: &Counts) -> String {
-    let at_or_above = report
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Fail && f.severity >= report.fail_on)
-        .count();
-    match report.verdict {
-        Verdict::Clean if c.fail > 0 => format!(
-            "PASSED: no failure at or above `{}` ({} lower-severity failures, {} passed)",
-            report.fail_on, c.fail, c.pass
-        ),
-        Verdict::Clean => format!("PASSED: {} passed, nothing failed", c.pass),
-        Verdict::Failed => format!(
-            "FAILED: {at_or_above} failures at or above `{}` ({} failed, {} passed, {} not applicable)",
-            report.fail_on, c.fail, c.pass, c.not_applicable
-        ),
-        Verdict::Untrustworthy => format!(
-            "INCOMPLETE: {} findings could not be judged (errors are never a pass); {} failed, {} passed",
-            c.error, c.fail, c.pass
-        ),
-    }
 }
