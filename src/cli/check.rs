@@ -67,7 +67,7 @@ pub struct Args {
 struct GateArgs {
     /// Write a report: FORMAT (to stdout) or FORMAT=FILE; repeatable, all from one evaluation.
     /// Formats: table, json, sarif, junit, markdown, csv. At most one report goes to stdout;
-    /// without any, the table does.
+    /// when none does (and --format/--output are not given), the table does.
     #[arg(long = "report", value_name = "FORMAT[=FILE]")]
     reports: Vec<ReportSpec>,
 
@@ -193,7 +193,8 @@ fn report_specs(args: &Args) -> miette::Result<Vec<ReportSpec>> {
             to_stdout.join("`, `")
         ));
     }
-    if specs.is_empty() {
+    // The table goes to stdout unless the user chose what stdout gets.
+    if to_stdout.is_empty() && args.format.is_none() && args.output.is_none() {
         specs.push(ReportSpec {
             format: Format::Table,
             path: None,

@@ -384,6 +384,90 @@ fn plain(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::{fingerprint, ResourceRef};
+    use crate::report::Context;
+    use crate::rules::{self, RuleSet};
+    use crate::schema::SchemaSet;
+    use crate::severity::Severity;
+
+    fn failures(n: usize) -> Vec<Finding> {
+        (0..n)
+            .map(|i| {
+                let resource = ResourceRef {
+                    type_name: "Aws::IamUser".into(),
+                    id: format!("arn:aws:iam::210987654321:user/user-{i:06}"),
+                };
+                Finding {
+                    rule: "aws-iam-user-console-mfa".into(),
+                    title: "IAM users with console access use MFA".into(),
+                    soc2: vec!["CC6.1".to_string()].into(),
+                    severity: Severity::High,
+                    fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
+                    resource,
+                    status: if i % 3 == 0 {
+                        Status::Pass
+                    } else {
+                        Status::Fail
+                    },
+                    message: "consoleAccess = true, mfaActive = false".into(),
+                    remediation: "Assign an MFA device.".into(),
+                }
+            })
+            .collect()
+    }
+
+    fn with_report<T>(findings: &[Finding], f: impl FnOnce(&Report<'_>) -> T) -> T {
+        let rules =
+            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
+        let report = Report {
+            findings,
+            rules: &rules,
+            snapshots: &[],
+            fail_on: Severity::Low,
+            verdict: Verdict::Failed,
+            context: Context::default(),
+        };
+        f(&report)
+    }
+
+    fn balanced(md: &str) -> bool {
+        md.matches("<details>").count() == md.matches("</details>").count()
+    }
+
+    #[test]
+    fn a_huge_report_stays_under_githubs_limit_and_says_it_was_cut() {
+        let findings = failures(100_000);
+        let md = with_report(&findings, render);
+        assert!(md.len() <= GITHUB_SUMMARY_LIMIT, "{} bytes", md.len());
+        assert!(
+            md.len() > DEFAULT_BUDGET / 2,
+            "the budget is used, not wasted"
+        );
+        assert!(balanced(&md));
+        let note = md.lines().rev().find(|l| l.contains("Truncated")).unwrap();
+        // Every finding is a row, and so is the rule's remediation line (left out here): the note
+        // counts every row that is missing.
+        let shown = md.matches("| `aws-iam-user-console-mfa` |").count();
+        let missing: usize = note
+            .split_once("limit: ")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        assert_eq!(shown + missing, findings.len() + 1, "{note}");
+    }
+
+    #[test]
+    fn a_small_budget_truncates_visibly_and_a_large_one_not_at_all() {
+        let findings = failures(40);
+        let full = with_report(&findings, render);
+        assert!(!full.contains("Truncated"));
+        assert!(full.contains("<details><summary>16 more failures and errors</summary>"));
+        let cut = with_report(&findings, |r| render_within(r, 4096));
+        assert!(cut.len() <= 4096, "{} bytes", cut.len());
+        assert!(balanced(&cut));
+        assert!(cut.contains("> [!WARNING]\n> Truncated to stay under GitHub's 1 MiB"));
+        assert!(cut.starts_with("## ❌ trustcheck: failed"));
+    }
 
     #[test]
     fn code_spans_survive_backticks_pipes_and_newlines() {

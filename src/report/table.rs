@@ -7,6 +7,7 @@ use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table
 use owo_colors::OwoColorize;
 
 use super::{Report, Style};
+use crate::baseline::BaselineState;
 use crate::criteria;
 use crate::findings::{Counts, Finding, Status, Summary, Verdict};
 
@@ -82,8 +83,10 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
                 table.force_no_tty();
             }
             for f in listed {
+                let new = report.context.baseline.is_some_and(|b| b.is_new(f))
+                    && matches!(f.status, Status::Fail | Status::Error);
                 table.add_row(vec![
-                    status_cell(f.status, style.color),
+                    status_cell(f.status, new, style.color),
                     Cell::new(f.severity.as_str()),
                     Cell::new(f.rule.as_ref()),
                     Cell::new(f.resource.to_string()),
@@ -116,6 +119,7 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
     }
     table.force_no_tty();
     let _ = writeln!(out, "{table}");
+    extras(&mut out, report);
     let _ = writeln!(out);
     let verdict = super::verdict_sentence(report);
     if style.color {
@@ -131,6 +135,48 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
     out
 }
 
+/// The baseline and policy-impact sections, when asked for.
+fn extras(out: &mut String, report: &Report<'_>) {
+    if let Some(cmp) = report.context.baseline {
+        let failing = |state| {
+            report
+                .findings
+                .iter()
+                .filter(|f| f.status == Status::Fail && cmp.state(f) == Some(state))
+                .count()
+        };
+        let _ = writeln!(
+            out,
+            "\nBaseline: {} new failures, {} unchanged failures, {} fixed",
+            failing(BaselineState::New),
+            failing(BaselineState::Unchanged),
+            cmp.fixed.len()
+        );
+        for f in &cmp.fixed {
+            let _ = writeln!(out, "  fixed  {} {} {}", f.severity, f.rule, f.resource);
+        }
+    }
+    if let Some(impact) = report.context.impact {
+        let _ = writeln!(
+            out,
+            "\nPolicy impact: {} findings change status with the new rules",
+            impact.len()
+        );
+        for c in impact {
+            let _ = writeln!(
+                out,
+                "  {} {} {}  {} → {}  {}",
+                c.severity,
+                c.rule,
+                c.resource,
+                c.old.map_or("—", Status::as_str),
+                c.new.map_or("—", Status::as_str),
+                c.message
+            );
+        }
+    }
+}
+
 fn rank(s: Status) -> u8 {
     match s {
         Status::Fail => 0,
@@ -140,14 +186,19 @@ fn rank(s: Status) -> u8 {
     }
 }
 
-fn status_cell(status: Status, color: bool) -> Cell {
+fn status_cell(status: Status, new: bool, color: bool) -> Cell {
     let (text, c) = match status {
         Status::Fail => ("FAIL", Color::Red),
         Status::Error => ("ERROR", Color::Yellow),
         Status::Pass => ("pass", Color::Green),
         Status::NotApplicable => ("n/a", Color::Grey),
     };
-    let cell = Cell::new(text);
+    // "new" relative to --baseline, on its own line so the column stays narrow.
+    let cell = Cell::new(if new {
+        format!("{text}\nnew")
+    } else {
+        text.to_string()
+    });
     if color {
         cell.fg(c)
     } else {
