@@ -543,8 +543,16 @@ fn main() {
     let t_eval = t.elapsed();
     let t = Instant::now();
     let report_path = dir.path().join("in-process.json");
+    let report = trustcheck::report::Report {
+        findings: &findings,
+        rules: &rules,
+        snapshots: &store.snapshots,
+        fail_on: trustcheck::severity::Severity::Low,
+        verdict: trustcheck::findings::Verdict::of(&findings, trustcheck::severity::Severity::Low),
+        context: Default::default(),
+    };
     trustcheck::atomic_write::write_with(&report_path, |f| {
-        trustcheck::report::json::write(f, &findings)
+        trustcheck::report::json::write(f, &report)
     })
     .expect("report written");
     let json_len = std::fs::metadata(&report_path).map_or(0, |m| m.len());

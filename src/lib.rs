@@ -10,11 +10,13 @@
 #![allow(clippy::result_large_err)]
 
 pub mod atomic_write;
+pub mod baseline;
 pub mod builtin;
 pub mod config;
 pub mod criteria;
 pub mod diagnostics;
 pub mod docs;
+pub mod drift;
 pub mod engine;
 pub mod entities;
 pub mod findings;

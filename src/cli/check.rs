@@ -1,12 +1,16 @@
 //! `trustcheck check`: judge snapshots and report.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use trustcheck::atomic_write;
+use trustcheck::baseline::{Baseline, Comparison};
+use trustcheck::drift::{self, StatusChange};
 use trustcheck::engine;
-use trustcheck::entities::{Input, Store};
-use trustcheck::findings::Verdict;
-use trustcheck::report::{self, Format, Report, Style};
+use trustcheck::entities::{Input, LoadedSource, Store};
+use trustcheck::findings::{Finding, Verdict};
+use trustcheck::report::{self, annotations, Context, Format, Report, ReportSpec, Style};
+use trustcheck::rules::RuleSet;
 use trustcheck::severity::Severity;
 
 use super::collect::{self, ProviderName};
@@ -42,28 +46,82 @@ pub struct Args {
     #[command(flatten)]
     rules: RuleArgs,
 
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// Report format on stdout; shorthand for `--report FORMAT` (or `--report FORMAT=FILE` with
+    /// --output).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format: Option<Format>,
 
-    /// Write the report to FILE (whole or not at all) instead of stdout.
+    /// Write the --format report to FILE (whole or not at all) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
 
-    /// Exit 1 only for failures at or above this severity [default: `fail-on` in
-    /// trustcheck.toml, else low].
-    #[arg(long, value_enum, env = "TRUSTCHECK_FAIL_ON")]
-    fail_on: Option<Severity>,
+    #[command(flatten)]
+    gate: GateArgs,
 
     /// List passing and not-applicable findings in the table too, not only their counts.
     #[arg(long)]
     show_passed: bool,
 }
 
+/// Reports, thresholds, baselines and policy comparison: the CI gate.
+#[derive(Debug, clap::Args)]
+struct GateArgs {
+    /// Write a report: FORMAT (to stdout) or FORMAT=FILE; repeatable, all from one evaluation.
+    /// Formats: table, json, sarif, junit, markdown, csv. At most one report goes to stdout;
+    /// when none does (and --format/--output are not given), the table does.
+    #[arg(long = "report", value_name = "FORMAT[=FILE]")]
+    reports: Vec<ReportSpec>,
+
+    /// Exit 1 only for failures at or above this severity (what fails the run)
+    /// [default: `fail-on` in trustcheck.toml, else low].
+    #[arg(long, value_enum, env = "TRUSTCHECK_FAIL_ON")]
+    fail_on: Option<Severity>,
+
+    /// Report only findings at or above this severity (what is shown); the exit code still
+    /// counts every finding.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    min_severity: Option<Severity>,
+
+    /// A findings file of a previous run (`--report json=FILE`): mark each finding `new` or
+    /// `unchanged` and list the failures that were fixed.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// With --baseline: fail only on new failures (errors still exit 2).
+    #[arg(long, requires = "baseline")]
+    fail_on_new: bool,
+
+    /// Policy impact preview: also judge with the rules of this folder (instead of --policies)
+    /// and report the findings whose status the rule change alters; repeatable.
+    #[arg(long, value_name = "DIR")]
+    compare_policies: Vec<PathBuf>,
+
+    /// Prefix of the SARIF `automationDetails.id` (default `trustcheck`); each scope gets
+    /// `<category>/<provider>/<scope>/`.
+    #[arg(long, value_name = "CATEGORY")]
+    sarif_category: Option<String>,
+}
+
 pub fn run(args: Args, out: Output) -> miette::Result<u8> {
+    // Everything that can be wrong with the request is checked before any (slow) collection.
+    let specs = report_specs(&args)?;
     let (schema, rules) = args.rules.load()?;
     // Configuration (src/config.rs): flag > TRUSTCHECK_FAIL_ON > trustcheck.toml > low.
-    let fail_on = args.rules.fail_on(args.fail_on)?;
+    let fail_on = args.rules.fail_on(args.gate.fail_on)?;
+    let baseline = match &args.gate.baseline {
+        Some(path) => Some(Baseline::read(path)?),
+        None => None,
+    };
+    let old_rules = if args.gate.compare_policies.is_empty() {
+        None
+    } else {
+        let old = RuleArgs {
+            policies: args.gate.compare_policies.clone(),
+            no_builtin: args.rules.no_builtin,
+            config: args.rules.config.clone(),
+        };
+        Some(old.load()?.1)
+    };
     let mut inputs = Vec::new();
     for path in &args.snapshots {
         inputs.push(Input::read(path)?);
@@ -98,46 +156,143 @@ pub fn run(args: Args, out: Output) -> miette::Result<u8> {
     }
     let store = Store::load(inputs, &schema).map_err(|e| miette::Report::new(*e))?;
     let findings = engine::evaluate(&rules, &store)?;
-    let verdict = Verdict::of(&findings, fail_on);
+    let impact = match &old_rules {
+        Some(old) => Some(drift::status_changes(
+            &engine::evaluate(old, &store)?,
+            &findings,
+        )),
+        None => None,
+    };
+    let comparison = baseline.map(|b| Comparison::of(&b, &findings));
+    deliver(
+        &args,
+        &specs,
+        out,
+        fail_on,
+        &findings,
+        &rules,
+        &store.snapshots,
+        comparison.as_ref(),
+        impact.as_deref(),
+    )
+}
+
+/// The reports requested by `--report` plus the `--format`/`--output` shorthand, checked: at
+/// most one goes to stdout, and the table does when nothing else is asked for.
+fn report_specs(args: &Args) -> miette::Result<Vec<ReportSpec>> {
+    let mut specs = args.gate.reports.clone();
+    if args.format.is_some() || args.output.is_some() {
+        specs.push(ReportSpec {
+            format: args.format.unwrap_or(Format::Table),
+            path: args.output.clone(),
+        });
+    }
+    let to_stdout: Vec<&str> = specs
+        .iter()
+        .filter(|s| s.path.is_none())
+        .map(|s| s.format.as_str())
+        .collect();
+    if to_stdout.len() > 1 {
+        return Err(miette::miette!(
+            help = "give all but one a file: `--report FORMAT=FILE`",
+            "more than one report to stdout: `{}`",
+            to_stdout.join("`, `")
+        ));
+    }
+    // The table goes to stdout unless the user chose what stdout gets.
+    if to_stdout.is_empty() && args.format.is_none() && args.output.is_none() {
+        specs.push(ReportSpec {
+            format: Format::Table,
+            path: None,
+        });
+    }
+    Ok(specs)
+}
+
+/// Filters by `--min-severity`, decides the verdict from every finding, renders every report and
+/// the GitHub Actions annotations, writes files atomically, and returns the exit code.
+#[allow(clippy::too_many_arguments)] // the one place where the run's parts meet
+fn deliver(
+    args: &Args,
+    specs: &[ReportSpec],
+    out: Output,
+    fail_on: Severity,
+    findings: &[Finding],
+    rules: &RuleSet,
+    snapshots: &[LoadedSource],
+    comparison: Option<&Comparison>,
+    impact: Option<&[StatusChange]>,
+) -> miette::Result<u8> {
+    let gate = &args.gate;
+    let verdict = match comparison {
+        Some(c) if gate.fail_on_new => c.verdict(findings, fail_on),
+        _ => Verdict::of(findings, fail_on),
+    };
+    // Borrowed unless filtered: a 100k-resource run is not copied.
+    let reported: Cow<'_, [Finding]> = match gate.min_severity {
+        Some(min) => Cow::Owned(
+            findings
+                .iter()
+                .filter(|f| f.severity >= min)
+                .cloned()
+                .collect(),
+        ),
+        None => Cow::Borrowed(findings),
+    };
     let report = Report {
-        findings: &findings,
-        rules: &rules,
-        snapshots: &store.snapshots,
+        findings: &reported,
+        rules,
+        snapshots,
         fail_on,
         verdict,
-    };
-    let to_file = args.output.is_some();
-    let style = Style {
-        color: out.color && !to_file,
-        width: terminal_width(),
-        show_passed: args.show_passed,
-    };
-    match &args.output {
-        Some(path) => {
-            // JSON is streamed: a 100k-resource run is never held in memory twice.
-            match args.format {
-                Format::Json => {
-                    atomic_write::write_with(path, |f| report::json::write(f, &findings))?
-                }
-                _ => atomic_write::write(
-                    path,
-                    report::render(args.format, &report, style).as_bytes(),
-                )?,
-            }
-            if !out.quiet {
-                eprintln!(
-                    "trustcheck: wrote {} findings to {} ({})",
-                    findings.len(),
-                    path.display(),
-                    verdict_word(verdict)
-                );
-            }
-        }
-        None => match args.format {
-            Format::Json => report::json::write(&mut std::io::stdout().lock(), &findings)
-                .map_err(|e| miette::miette!("cannot write to stdout: {e}"))?,
-            _ => print!("{}", report::render(args.format, &report, style)),
+        context: Context {
+            baseline: comparison,
+            fail_on_new: gate.fail_on_new,
+            min_severity: gate.min_severity,
+            hidden: findings.len() - reported.len(),
+            impact,
+            sarif_category: gate.sarif_category.as_deref(),
         },
+    };
+    // Every text report is rendered before any is written; JSON is streamed instead, so a
+    // 100k-resource run is never held in memory twice.
+    let mut rendered = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let style = Style {
+            color: out.color && spec.path.is_none(),
+            width: terminal_width(),
+            show_passed: args.show_passed,
+        };
+        let text =
+            (spec.format != Format::Json).then(|| report::render(spec.format, &report, style));
+        rendered.push((spec, text));
+    }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        eprint!("{}", annotations::render(&report));
+    }
+    for (spec, text) in &rendered {
+        match &spec.path {
+            Some(path) => {
+                match text {
+                    Some(text) => atomic_write::write(path, text.as_bytes())?,
+                    None => atomic_write::write_with(path, |f| report::json::write(f, &report))?,
+                }
+                if !out.quiet {
+                    eprintln!(
+                        "trustcheck: wrote {} report of {} findings to {} ({})",
+                        spec.format.as_str(),
+                        reported.len(),
+                        path.display(),
+                        verdict_word(verdict)
+                    );
+                }
+            }
+            None => match text {
+                Some(text) => print!("{text}"),
+                None => report::json::write(&mut std::io::stdout().lock(), &report)
+                    .map_err(|e| miette::miette!("cannot write the report to stdout: {e}"))?,
+            },
+        }
     }
     Ok(verdict.code())
 }

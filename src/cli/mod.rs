@@ -5,6 +5,7 @@ mod collect;
 mod collect_aws;
 mod collect_github;
 mod controls;
+mod diff;
 mod explain;
 mod new;
 mod schema;
@@ -65,6 +66,8 @@ enum Command {
     Explain(explain::Args),
     /// The entity types and attributes rules can read, from the schema.
     Schema(schema::Args),
+    /// Show what changed between two snapshots: facts, and findings that changed status.
+    Diff(diff::Args),
 }
 
 /// Where rules come from; shared by every subcommand that loads rules.
@@ -235,6 +238,7 @@ pub fn run() -> ExitCode {
         Command::New(args) => new::run(args, out),
         Command::Explain(args) => explain::run(args, out),
         Command::Schema(args) => schema::run(args, out),
+        Command::Diff(args) => diff::run(args, out),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,13 +1,23 @@
 //! Reports: every output format is rendered from one evaluation's findings.
 //!
-//! Renderers are pure functions from findings to text; they never decide anything (the verdict
-//! is computed once, in [`crate::findings::Verdict`]) and never print.
+//! Renderers are pure functions from a [`Report`] to text; they never decide anything (the
+//! verdict is computed once, by the caller, from every finding) and never print or write files.
 
+pub mod annotations;
+pub mod csv;
+pub mod drift;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod table;
 
+use std::path::PathBuf;
+
+use crate::baseline::Comparison;
+use crate::drift::StatusChange;
 use crate::entities::LoadedSource;
-use crate::findings::{Finding, Verdict};
+use crate::findings::{Finding, ResourceRef, Status, Verdict};
 use crate::rules::RuleSet;
 use crate::severity::Severity;
 
@@ -18,11 +28,61 @@ pub enum Format {
     Table,
     /// `trustcheck.findings/v1` JSON: the machine contract.
     Json,
+    /// SARIF 2.1.0 for GitHub code scanning: failures and errors only.
+    Sarif,
+    /// JUnit XML for CI test reporters: a suite per SOC 2 criterion.
+    Junit,
+    /// GitHub-flavoured Markdown for `$GITHUB_STEP_SUMMARY` and pull request comments.
+    Markdown,
+    /// CSV, one row per finding, for spreadsheets and auditors.
+    Csv,
+}
+
+impl Format {
+    /// The lowercase name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Markdown => "markdown",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+/// One requested report: a format and where to write it (`None` = stdout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSpec {
+    /// The format.
+    pub format: Format,
+    /// The file, or stdout.
+    pub path: Option<PathBuf>,
+}
+
+impl std::str::FromStr for ReportSpec {
+    type Err = String;
+
+    /// Parses `FORMAT` or `FORMAT=PATH`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, path) = match s.split_once('=') {
+            Some((name, "")) => {
+                return Err(format!("`{name}=` names no file; use `{name}` for stdout"))
+            }
+            Some((name, path)) => (name, Some(PathBuf::from(path))),
+            None => (s, None),
+        };
+        let format = <Format as clap::ValueEnum>::from_str(name, true).map_err(|_| {
+            format!("unknown report format `{name}`; expected table, json, sarif, junit, markdown or csv")
+        })?;
+        Ok(ReportSpec { format, path })
+    }
 }
 
 /// Everything a renderer may use.
 pub struct Report<'a> {
-    /// Findings, sorted by (rule, resource).
+    /// The findings to report (at or above `--min-severity`), sorted by (rule, resource).
     pub findings: &'a [Finding],
     /// The rules that produced them.
     pub rules: &'a RuleSet,
@@ -30,8 +90,138 @@ pub struct Report<'a> {
     pub snapshots: &'a [LoadedSource],
     /// The `--fail-on` threshold.
     pub fail_on: Severity,
-    /// The run's verdict.
+    /// The run's verdict, computed from every finding (also those not reported).
     pub verdict: Verdict,
+    /// Extras beyond the plain findings (baseline, policy impact, filters).
+    pub context: Context<'a>,
+}
+
+/// Optional parts of a report; `Context::default()` is a plain run.
+#[derive(Default, Clone, Copy)]
+pub struct Context<'a> {
+    /// The comparison with `--baseline`, if one was given.
+    pub baseline: Option<&'a Comparison>,
+    /// `--fail-on-new`: only new failures decide the verdict.
+    pub fail_on_new: bool,
+    /// `--min-severity`, when it hides findings.
+    pub min_severity: Option<Severity>,
+    /// Findings below `--min-severity`, evaluated but not listed.
+    pub hidden: usize,
+    /// `--compare-policies`: findings whose status the rule change alters.
+    pub impact: Option<&'a [StatusChange]>,
+    /// `--sarif-category`: the prefix of SARIF `automationDetails.id` (default `trustcheck`).
+    pub sarif_category: Option<&'a str>,
+}
+
+impl Report<'_> {
+    /// Whether a finding counts toward the verdict's failures: a failure at or above `--fail-on`
+    /// (and, with `--fail-on-new`, new relative to the baseline).
+    pub fn gates(&self, f: &Finding) -> bool {
+        f.status == Status::Fail
+            && f.severity >= self.fail_on
+            && (!self.context.fail_on_new || self.context.baseline.is_none_or(|b| b.is_new(f)))
+    }
+
+    /// Every (provider, scope) read by the snapshots, sorted and without duplicates.
+    pub fn scopes(&self) -> Vec<Scope> {
+        let mut scopes: Vec<Scope> = self
+            .snapshots
+            .iter()
+            .flat_map(|s| &s.sources)
+            .map(|s| Scope {
+                provider: s.provider.clone(),
+                scope: s.scope.clone(),
+            })
+            .collect();
+        scopes.sort();
+        scopes.dedup();
+        scopes
+    }
+
+    /// The scope a resource belongs to; see [`scope_of`].
+    pub fn scope_of(&self, resource: &ResourceRef) -> Scope {
+        scope_of(resource, &self.scopes())
+    }
+}
+
+/// A provider and what it read: an AWS account, a GitHub org.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scope {
+    /// `aws`, `github`, …
+    pub provider: String,
+    /// Account id, org login, … (`*` when no source matches).
+    pub scope: String,
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.provider, self.scope)
+    }
+}
+
+/// The scope of a resource among the snapshots' scopes: the provider is the entity type's
+/// namespace, lowercased (`Aws::IamUser` → `aws`); among that provider's scopes, the one the id
+/// names (an ARN's account field `:210987654321:`, a GitHub id equal to or under `org/`), else the
+/// provider's only scope, else `*`.
+pub fn scope_of(resource: &ResourceRef, scopes: &[Scope]) -> Scope {
+    let provider = resource
+        .type_name
+        .split("::")
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    let candidates: Vec<&Scope> = scopes.iter().filter(|s| s.provider == provider).collect();
+    let id = &resource.id;
+    let named = candidates.iter().find(|s| {
+        *id == s.scope
+            || id.starts_with(&format!("{}/", s.scope))
+            || id.contains(&format!(":{}:", s.scope))
+    });
+    match (named, candidates.as_slice()) {
+        (Some(s), _) => (*s).clone(),
+        (None, [only]) => (*only).clone(),
+        _ => Scope {
+            provider,
+            scope: "*".to_string(),
+        },
+    }
+}
+
+/// The one-line verdict shared by the human-readable formats, e.g. `FAILED: 3 failures at or
+/// above `high` (…)`. Counts are of the reported findings; the verdict is of all of them.
+pub fn verdict_sentence(report: &Report<'_>) -> String {
+    let c = crate::findings::Summary::of(report.findings).counts;
+    let gating = report.findings.iter().filter(|f| report.gates(f)).count();
+    let new = if report.context.fail_on_new && report.context.baseline.is_some() {
+        " new"
+    } else {
+        ""
+    };
+    let mut s = match report.verdict {
+        Verdict::Clean if c.fail > 0 && !new.is_empty() => format!(
+            "PASSED: no new failure at or above `{}` ({} failed, each unchanged from the baseline or below `{}`; {} passed)",
+            report.fail_on, c.fail, report.fail_on, c.pass
+        ),
+        Verdict::Clean if c.fail > 0 => format!(
+            "PASSED: no failure at or above `{}` ({} lower-severity failures, {} passed)",
+            report.fail_on, c.fail, c.pass
+        ),
+        Verdict::Clean => format!("PASSED: {} passed, nothing failed", c.pass),
+        Verdict::Failed => format!(
+            "FAILED: {gating}{new} failures at or above `{}` ({} failed, {} passed, {} not applicable)",
+            report.fail_on, c.fail, c.pass, c.not_applicable
+        ),
+        Verdict::Untrustworthy => format!(
+            "INCOMPLETE: {} findings could not be judged (errors are never a pass); {} failed, {} passed",
+            c.error, c.fail, c.pass
+        ),
+    };
+    if let (Some(min), hidden @ 1..) = (report.context.min_severity, report.context.hidden) {
+        s.push_str(&format!(
+            "; {hidden} findings below `{min}` are not listed but count toward the verdict"
+        ));
+    }
+    s
 }
 
 /// Presentation options for human-readable formats.
@@ -49,6 +239,65 @@ pub struct Style {
 pub fn render(format: Format, report: &Report<'_>, style: Style) -> String {
     match format {
         Format::Table => table::render(report, style),
-        Format::Json => json::render(report.findings),
+        Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Junit => junit::render(report),
+        Format::Markdown => markdown::render(report),
+        Format::Csv => csv::render(report),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_specs_parse_format_and_optional_path() {
+        let spec: ReportSpec = "sarif=out/x.sarif".parse().unwrap();
+        assert_eq!(spec.format, Format::Sarif);
+        assert_eq!(spec.path, Some(PathBuf::from("out/x.sarif")));
+        let spec: ReportSpec = "markdown".parse().unwrap();
+        assert_eq!((spec.format, spec.path), (Format::Markdown, None));
+        assert!("xml=a".parse::<ReportSpec>().unwrap_err().contains("`xml`"));
+        assert!("json=".parse::<ReportSpec>().is_err());
+    }
+
+    #[test]
+    fn scopes_follow_provider_and_id() {
+        let scopes = vec![
+            Scope {
+                provider: "aws".into(),
+                scope: "111111111111".into(),
+            },
+            Scope {
+                provider: "aws".into(),
+                scope: "222222222222".into(),
+            },
+            Scope {
+                provider: "github".into(),
+                scope: "acme".into(),
+            },
+        ];
+        let r = |t: &str, id: &str| ResourceRef {
+            type_name: t.into(),
+            id: id.into(),
+        };
+        assert_eq!(
+            scope_of(
+                &r("Aws::IamUser", "arn:aws:iam::222222222222:user/a"),
+                &scopes
+            )
+            .scope,
+            "222222222222"
+        );
+        assert_eq!(
+            scope_of(&r("Github::Branch", "acme/api:main"), &scopes).scope,
+            "acme"
+        );
+        assert_eq!(
+            scope_of(&r("Github::Member", "other/*"), &scopes).scope,
+            "acme"
+        );
+        assert_eq!(scope_of(&r("Aws::Account", "nothing"), &scopes).scope, "*");
     }
 }

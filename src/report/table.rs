@@ -7,6 +7,7 @@ use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table
 use owo_colors::OwoColorize;
 
 use super::{Report, Style};
+use crate::baseline::BaselineState;
 use crate::criteria;
 use crate::findings::{Counts, Finding, Status, Summary, Verdict};
 
@@ -82,8 +83,10 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
                 table.force_no_tty();
             }
             for f in listed {
+                let new = report.context.baseline.is_some_and(|b| b.is_new(f))
+                    && matches!(f.status, Status::Fail | Status::Error);
                 table.add_row(vec![
-                    status_cell(f.status, style.color),
+                    status_cell(f.status, new, style.color),
                     Cell::new(f.severity.as_str()),
                     Cell::new(f.rule.as_ref()),
                     Cell::new(f.resource.to_string()),
@@ -116,8 +119,9 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
     }
     table.force_no_tty();
     let _ = writeln!(out, "{table}");
+    extras(&mut out, report);
     let _ = writeln!(out);
-    let verdict = verdict_line(report, &summary.counts);
+    let verdict = super::verdict_sentence(report);
     if style.color {
         let painted = match report.verdict {
             Verdict::Clean => verdict.green().bold().to_string(),
@@ -131,6 +135,48 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
     out
 }
 
+/// The baseline and policy-impact sections, when asked for.
+fn extras(out: &mut String, report: &Report<'_>) {
+    if let Some(cmp) = report.context.baseline {
+        let failing = |state| {
+            report
+                .findings
+                .iter()
+                .filter(|f| f.status == Status::Fail && cmp.state(f) == Some(state))
+                .count()
+        };
+        let _ = writeln!(
+            out,
+            "\nBaseline: {} new failures, {} unchanged failures, {} fixed",
+            failing(BaselineState::New),
+            failing(BaselineState::Unchanged),
+            cmp.fixed.len()
+        );
+        for f in &cmp.fixed {
+            let _ = writeln!(out, "  fixed  {} {} {}", f.severity, f.rule, f.resource);
+        }
+    }
+    if let Some(impact) = report.context.impact {
+        let _ = writeln!(
+            out,
+            "\nPolicy impact: {} findings change status with the new rules",
+            impact.len()
+        );
+        for c in impact {
+            let _ = writeln!(
+                out,
+                "  {} {} {}  {} → {}  {}",
+                c.severity,
+                c.rule,
+                c.resource,
+                c.old.map_or("—", Status::as_str),
+                c.new.map_or("—", Status::as_str),
+                c.message
+            );
+        }
+    }
+}
+
 fn rank(s: Status) -> u8 {
     match s {
         Status::Fail => 0,
@@ -140,14 +186,19 @@ fn rank(s: Status) -> u8 {
     }
 }
 
-fn status_cell(status: Status, color: bool) -> Cell {
+fn status_cell(status: Status, new: bool, color: bool) -> Cell {
     let (text, c) = match status {
         Status::Fail => ("FAIL", Color::Red),
         Status::Error => ("ERROR", Color::Yellow),
         Status::Pass => ("pass", Color::Green),
         Status::NotApplicable => ("n/a", Color::Grey),
     };
-    let cell = Cell::new(text);
+    // "new" relative to --baseline, on its own line so the column stays narrow.
+    let cell = Cell::new(if new {
+        format!("{text}\nnew")
+    } else {
+        text.to_string()
+    });
     if color {
         cell.fg(c)
     } else {
@@ -160,27 +211,4 @@ fn counts_line(c: &Counts) -> String {
         "{} passed, {} failed, {} errors, {} not applicable",
         c.pass, c.fail, c.error, c.not_applicable
     )
-}
-
-fn verdict_line(report: &Report<'_>, c: &Counts) -> String {
-    let at_or_above = report
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Fail && f.severity >= report.fail_on)
-        .count();
-    match report.verdict {
-        Verdict::Clean if c.fail > 0 => format!(
-            "PASSED: no failure at or above `{}` ({} lower-severity failures, {} passed)",
-            report.fail_on, c.fail, c.pass
-        ),
-        Verdict::Clean => format!("PASSED: {} passed, nothing failed", c.pass),
-        Verdict::Failed => format!(
-            "FAILED: {at_or_above} failures at or above `{}` ({} failed, {} passed, {} not applicable)",
-            report.fail_on, c.fail, c.pass, c.not_applicable
-        ),
-        Verdict::Untrustworthy => format!(
-            "INCOMPLETE: {} findings could not be judged (errors are never a pass); {} failed, {} passed",
-            c.error, c.fail, c.pass
-        ),
-    }
 }

@@ -1,0 +1,82 @@
+//! `trustcheck diff`: what changed between two snapshots, in the facts and in the findings.
+
+use std::path::PathBuf;
+
+use trustcheck::atomic_write;
+use trustcheck::drift::{self, Drift, DRIFT_FORMAT};
+use trustcheck::engine;
+use trustcheck::entities::{Input, Store};
+use trustcheck::report::drift::{render, DiffFormat, Sides};
+
+use super::{Output, RuleArgs};
+
+/// Show the drift between two snapshots (e.g. last night's and tonight's): entities added and
+/// removed, attributes changed, facts no longer collected, and the findings whose status changed,
+/// both snapshots judged by the same rules.
+///
+/// Exits 0 when the report was written (drift or not), 2 on bad input.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The older snapshot.
+    #[arg(value_name = "OLD")]
+    old: PathBuf,
+
+    /// The newer snapshot.
+    #[arg(value_name = "NEW")]
+    new: PathBuf,
+
+    #[command(flatten)]
+    rules: RuleArgs,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    format: DiffFormat,
+
+    /// Write the report to FILE (whole or not at all) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+pub fn run(args: Args, out: Output) -> miette::Result<u8> {
+    let (schema, rules) = args.rules.load()?;
+    let old = Input::read(&args.old)?;
+    let new = Input::read(&args.new)?;
+    let facts = drift::facts(&old.snapshot, &new.snapshot);
+    let (old_at, new_at) = (
+        old.snapshot.collected_at.clone(),
+        new.snapshot.collected_at.clone(),
+    );
+    // Judged apart: the same entity is expected in both, which one store would reject.
+    let old_store = Store::load(vec![old], &schema).map_err(|e| miette::Report::new(*e))?;
+    let new_store = Store::load(vec![new], &schema).map_err(|e| miette::Report::new(*e))?;
+    let findings = drift::status_changes(
+        &engine::evaluate(&rules, &old_store)?,
+        &engine::evaluate(&rules, &new_store)?,
+    );
+    let report = Drift {
+        format: DRIFT_FORMAT,
+        old_collected_at: old_at,
+        new_collected_at: new_at,
+        facts,
+        findings,
+    };
+    let (old_name, new_name) = (
+        args.old.display().to_string(),
+        args.new.display().to_string(),
+    );
+    let sides = Sides {
+        old: &old_name,
+        new: &new_name,
+    };
+    match &args.output {
+        Some(path) => {
+            let text = render(&report, args.format, sides, false);
+            atomic_write::write(path, text.as_bytes())?;
+            if !out.quiet {
+                eprintln!("trustcheck: wrote the drift report to {}", path.display());
+            }
+        }
+        None => print!("{}", render(&report, args.format, sides, out.color)),
+    }
+    Ok(0)
+}

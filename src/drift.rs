@@ -1,0 +1,344 @@
+//! Drift: what changed between two states, in the facts and in the findings.
+//!
+//! [`facts`] compares two snapshots entity by entity and attribute by attribute (e.g. last night's
+//! and tonight's); [`status_changes`] compares two evaluations (two snapshots under the same rules,
+//! or one snapshot under two rule sets, the policy impact preview of a pull request).
+//!
+//! This module only compares data; it never evaluates rules or renders text (see
+//! [`crate::report::drift`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::findings::{Finding, ResourceRef, Status};
+use crate::severity::Severity;
+use crate::snapshot::{CollectionError, Snapshot};
+
+/// The format tag of the JSON drift report.
+pub const DRIFT_FORMAT: &str = "trustcheck.drift/v1";
+
+/// One attribute whose value changed (absent on one side when it was added or removed, or when
+/// the fact could not be collected).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttrChange {
+    /// The attribute name.
+    pub attr: String,
+    /// The old value, if the old entity had it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old: Option<Value>,
+    /// The new value, if the new entity has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<Value>,
+}
+
+/// An entity present in both snapshots whose attributes or parents differ.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntityChange {
+    /// The entity.
+    pub entity: ResourceRef,
+    /// Changed attributes, by name.
+    pub attrs: Vec<AttrChange>,
+    /// Parents added.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parents_added: Vec<ResourceRef>,
+    /// Parents removed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parents_removed: Vec<ResourceRef>,
+}
+
+/// What changed in the facts between two snapshots.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FactDrift {
+    /// Entities only in the new snapshot, sorted.
+    pub added: Vec<ResourceRef>,
+    /// Entities only in the old snapshot, sorted.
+    pub removed: Vec<ResourceRef>,
+    /// Entities in both whose facts differ, sorted by uid.
+    pub changed: Vec<EntityChange>,
+    /// Facts that could not be collected in the new snapshot but could in the old one.
+    pub errors_added: Vec<CollectionError>,
+    /// Facts that could not be collected in the old snapshot and now could.
+    pub errors_removed: Vec<CollectionError>,
+}
+
+impl FactDrift {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.changed.is_empty()
+            && self.errors_added.is_empty()
+            && self.errors_removed.is_empty()
+    }
+}
+
+/// Compares two snapshots' entities and collection errors.
+pub fn facts(old: &Snapshot, new: &Snapshot) -> FactDrift {
+    let old_by: BTreeMap<&ResourceRef, _> = old.entities.iter().map(|e| (&e.uid, e)).collect();
+    let new_by: BTreeMap<&ResourceRef, _> = new.entities.iter().map(|e| (&e.uid, e)).collect();
+    let mut drift = FactDrift::default();
+    for (uid, n) in &new_by {
+        let Some(o) = old_by.get(uid) else {
+            drift.added.push((*uid).clone());
+            continue;
+        };
+        let names: BTreeSet<&String> = o.attrs.keys().chain(n.attrs.keys()).collect();
+        let attrs: Vec<AttrChange> = names
+            .into_iter()
+            .filter_map(|name| {
+                let (a, b) = (o.attrs.get(name), n.attrs.get(name));
+                (a != b).then(|| AttrChange {
+                    attr: name.clone(),
+                    old: a.cloned(),
+                    new: b.cloned(),
+                })
+            })
+            .collect();
+        let op: BTreeSet<&ResourceRef> = o.parents.iter().collect();
+        let np: BTreeSet<&ResourceRef> = n.parents.iter().collect();
+        let parents_added: Vec<ResourceRef> = np.difference(&op).map(|r| (*r).clone()).collect();
+        let parents_removed: Vec<ResourceRef> = op.difference(&np).map(|r| (*r).clone()).collect();
+        if !attrs.is_empty() || !parents_added.is_empty() || !parents_removed.is_empty() {
+            drift.changed.push(EntityChange {
+                entity: (*uid).clone(),
+                attrs,
+                parents_added,
+                parents_removed,
+            });
+        }
+    }
+    drift.removed = old_by
+        .keys()
+        .filter(|uid| !new_by.contains_key(*uid))
+        .map(|uid| (*uid).clone())
+        .collect();
+
+    let key = |e: &CollectionError| (e.entity.clone(), e.fact.clone());
+    let old_errors: BTreeMap<_, &CollectionError> = old
+        .sources
+        .iter()
+        .flat_map(|s| &s.errors)
+        .map(|e| (key(e), e))
+        .collect();
+    let new_errors: BTreeMap<_, &CollectionError> = new
+        .sources
+        .iter()
+        .flat_map(|s| &s.errors)
+        .map(|e| (key(e), e))
+        .collect();
+    drift.errors_added = new_errors
+        .iter()
+        .filter(|(k, _)| !old_errors.contains_key(*k))
+        .map(|(_, e)| (*e).clone())
+        .collect();
+    drift.errors_removed = old_errors
+        .iter()
+        .filter(|(k, _)| !new_errors.contains_key(*k))
+        .map(|(_, e)| (*e).clone())
+        .collect();
+    drift
+}
+
+/// A (rule, resource) whose status differs between two evaluations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusChange {
+    /// The rule's `@id`.
+    pub rule: String,
+    /// The rule's `@title` (from the new evaluation when it has one).
+    pub title: String,
+    /// The rule's severity (new evaluation first).
+    pub severity: Severity,
+    /// The SOC 2 criteria of the rule.
+    pub soc2: Vec<String>,
+    /// The resource.
+    pub resource: ResourceRef,
+    /// The status before; absent when the (rule, resource) was not evaluated then (new resource,
+    /// new rule, or a rule that no longer targets this type).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old: Option<Status>,
+    /// The status now; absent when it is no longer evaluated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<Status>,
+    /// The message of the new finding, or of the old one when there is no new finding.
+    pub message: String,
+    /// The finding fingerprint (rule, resource).
+    pub fingerprint: String,
+}
+
+impl StatusChange {
+    /// Whether this change makes things worse: a failure or an error where there was none.
+    pub fn is_regression(&self) -> bool {
+        matches!(self.new, Some(Status::Fail | Status::Error)) && self.old != self.new
+    }
+}
+
+/// The (rule, resource) pairs whose status differs, sorted by (rule, resource). Pairs evaluated in
+/// neither, or with the same status in both, are left out.
+pub fn status_changes(old: &[Finding], new: &[Finding]) -> Vec<StatusChange> {
+    let old_by: BTreeMap<&str, &Finding> =
+        old.iter().map(|f| (f.fingerprint.as_str(), f)).collect();
+    let new_by: BTreeMap<&str, &Finding> =
+        new.iter().map(|f| (f.fingerprint.as_str(), f)).collect();
+    let mut changes: Vec<StatusChange> = old_by
+        .keys()
+        .chain(new_by.keys())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .filter_map(|fp| {
+            let (o, n) = (old_by.get(fp), new_by.get(fp));
+            let (os, ns) = (o.map(|f| f.status), n.map(|f| f.status));
+            if os == ns {
+                return None;
+            }
+            // One of the two exists: the fingerprint came from one of the maps.
+            let f = n.or(o)?;
+            Some(StatusChange {
+                rule: f.rule.to_string(),
+                title: f.title.to_string(),
+                severity: f.severity,
+                soc2: f.soc2.to_vec(),
+                resource: f.resource.clone(),
+                old: os,
+                new: ns,
+                message: f.message.clone(),
+                fingerprint: f.fingerprint.clone(),
+            })
+        })
+        .collect();
+    changes.sort_by(|a, b| (&a.rule, &a.resource).cmp(&(&b.rule, &b.resource)));
+    changes
+}
+
+/// A whole drift report: facts and findings between an old and a new snapshot.
+#[derive(Debug, Clone, Serialize)]
+pub struct Drift {
+    /// Always [`DRIFT_FORMAT`].
+    pub format: &'static str,
+    /// The old snapshot's `collected_at`.
+    pub old_collected_at: String,
+    /// The new snapshot's `collected_at`.
+    pub new_collected_at: String,
+    /// What changed in the facts.
+    pub facts: FactDrift,
+    /// Findings whose status changed, both snapshots judged by the same rules.
+    pub findings: Vec<StatusChange>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::fingerprint;
+    use crate::snapshot::{RawEntity, Source};
+    use serde_json::json;
+
+    fn entity(id: &str, attrs: Value) -> RawEntity {
+        RawEntity {
+            uid: ResourceRef {
+                type_name: "Github::Branch".into(),
+                id: id.into(),
+            },
+            attrs: attrs.as_object().cloned().unwrap_or_default(),
+            parents: vec![],
+        }
+    }
+
+    #[test]
+    fn facts_report_changed_added_removed_and_collection_errors() {
+        let mut old = Snapshot::new("2026-11-21T03:00:00Z");
+        old.entities = vec![
+            entity(
+                "a:main",
+                json!({"requiredApprovingReviews": 1, "protected": true}),
+            ),
+            entity("gone:main", json!({})),
+            entity("same:main", json!({"protected": true})),
+        ];
+        let mut new = Snapshot::new("2026-11-22T03:00:00Z");
+        new.entities = vec![
+            entity(
+                "a:main",
+                json!({"requiredApprovingReviews": 0, "protected": true, "x": 1}),
+            ),
+            entity("fresh:main", json!({})),
+            entity("same:main", json!({"protected": true})),
+        ];
+        new.sources = vec![Source {
+            provider: "github".into(),
+            scope: "a".into(),
+            identity: None,
+            collected_at: "2026-11-22T03:00:00Z".into(),
+            api_calls: 1,
+            errors: vec![CollectionError {
+                entity: new.entities[0].uid.clone(),
+                fact: "protected".into(),
+                reason: "403".into(),
+            }],
+        }];
+        let d = facts(&old, &new);
+        assert_eq!(d.added[0].id, "fresh:main");
+        assert_eq!(d.removed[0].id, "gone:main");
+        assert_eq!(d.changed.len(), 1);
+        let attrs: Vec<(&str, Option<&Value>, Option<&Value>)> = d.changed[0]
+            .attrs
+            .iter()
+            .map(|a| (a.attr.as_str(), a.old.as_ref(), a.new.as_ref()))
+            .collect();
+        assert_eq!(
+            attrs,
+            [
+                ("requiredApprovingReviews", Some(&json!(1)), Some(&json!(0))),
+                ("x", None, Some(&json!(1)))
+            ]
+        );
+        assert_eq!(d.errors_added.len(), 1);
+        assert!(d.errors_removed.is_empty());
+        assert!(facts(&old, &old).is_empty());
+    }
+
+    fn finding(rule: &str, id: &str, status: Status) -> Finding {
+        let resource = ResourceRef {
+            type_name: "Github::Branch".into(),
+            id: id.into(),
+        };
+        Finding {
+            rule: rule.into(),
+            title: "t".into(),
+            soc2: vec!["CC8.1".to_string()].into(),
+            severity: Severity::High,
+            fingerprint: fingerprint(rule, &resource),
+            resource,
+            status,
+            message: String::new(),
+            remediation: "r".into(),
+        }
+    }
+
+    #[test]
+    fn status_changes_list_only_differences_with_absent_sides() {
+        let old = [
+            finding("r", "a", Status::Pass),
+            finding("r", "b", Status::Fail),
+            finding("r", "gone", Status::Fail),
+        ];
+        let new = [
+            finding("r", "a", Status::Fail),
+            finding("r", "b", Status::Fail),
+            finding("r", "fresh", Status::Error),
+        ];
+        let c = status_changes(&old, &new);
+        let got: Vec<(&str, Option<Status>, Option<Status>, bool)> = c
+            .iter()
+            .map(|c| (c.resource.id.as_str(), c.old, c.new, c.is_regression()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", Some(Status::Pass), Some(Status::Fail), true),
+                ("fresh", None, Some(Status::Error), true),
+                ("gone", Some(Status::Fail), None, false),
+            ]
+        );
+    }
+}

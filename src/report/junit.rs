@@ -1,0 +1,79 @@
+//! JUnit XML for CI test reporters (GitLab, Jenkins, dorny/test-reporter, …).
+//!
+//! A test suite per SOC 2 criterion, a test case per (rule, resource): `classname` is the rule
+//! id, `name` the resource. Failures are `<failure>`, findings that could not be judged are
+//! `<error>` (never a pass), not-applicable ones are `<skipped>`. A rule with two criteria
+//! appears in both suites, as it does in the table.
+
+use std::collections::BTreeMap;
+
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
+
+use super::Report;
+use crate::criteria;
+use crate::findings::{Finding, Status};
+
+/// Renders the JUnit XML document.
+pub fn render(report: &Report<'_>) -> String {
+    let mut by_criterion: BTreeMap<(usize, &str), Vec<&Finding>> = BTreeMap::new();
+    for f in report.findings {
+        for c in f.soc2.iter() {
+            by_criterion
+                .entry((criteria::order(c), c))
+                .or_default()
+                .push(f);
+        }
+    }
+    let mut junit = quick_junit::Report::new("trustcheck");
+    for ((_, id), findings) in by_criterion {
+        let mut suite = TestSuite::new(id);
+        if let Some(c) = criteria::find(id) {
+            suite.add_property(Property::new("criterion", c.title));
+        }
+        for f in findings {
+            suite.add_test_case(case(report, f));
+        }
+        junit.add_test_suite(suite);
+    }
+    // Writing XML into a String only fails on I/O, which a String does not do.
+    junit.to_string().unwrap_or_default()
+}
+
+fn case(report: &Report<'_>, f: &Finding) -> TestCase {
+    let status = match f.status {
+        Status::Pass => TestCaseStatus::success(),
+        Status::NotApplicable => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(format!("not applicable: {}", f.message));
+            s
+        }
+        Status::Fail => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(f.message.as_str())
+                .set_type(f.severity.as_str())
+                .set_description(format!(
+                    "{}\n{}: {}\nremediation: {}",
+                    f.title, f.resource, f.message, f.remediation
+                ));
+            s
+        }
+        Status::Error => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            s.set_message(format!("could not be judged: {}", f.message))
+                .set_type("error")
+                .set_description(format!(
+                    "{}\n{}: {}\nunknown is never a pass: collect the missing fact and re-run",
+                    f.title, f.resource, f.message
+                ));
+            s
+        }
+    };
+    let mut case = TestCase::new(f.resource.to_string(), status);
+    case.set_classname(f.rule.as_ref());
+    case.add_property(Property::new("severity", f.severity.as_str()));
+    case.add_property(Property::new("fingerprint", f.fingerprint.as_str()));
+    if let Some(state) = report.context.baseline.and_then(|b| b.state(f)) {
+        case.add_property(Property::new("baseline", state.as_str()));
+    }
+    case
+}
