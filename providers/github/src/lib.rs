@@ -205,11 +205,22 @@ pub async fn collect(
                         first_line(&e.to_string())
                     )),
                 };
-                let installed = installation.and_then(|id| {
-                    app.installation(InstallationId(id.0))
-                        .map(|crab| (id, crab))
-                        .map_err(|e| first_line(&e.to_string()))
-                });
+                let installed = match installation {
+                    // Minting the token now, once, keeps the concurrent requests below from
+                    // each minting their own (octocrab mints lazily when it has none).
+                    Ok(id) => app
+                        .installation_and_token(InstallationId(id.0))
+                        .await
+                        .map(|(crab, _token)| (id, crab))
+                        .map_err(|e| {
+                            format!(
+                                "POST /app/installations/{}/access_tokens: cannot get an installation token ({})",
+                                id.0,
+                                first_line(&e.to_string())
+                            )
+                        }),
+                    Err(reason) => Err(reason),
+                };
                 match installed {
                     Ok((id, crab)) => {
                         let c = client(crab);
