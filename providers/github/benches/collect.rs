@@ -118,10 +118,10 @@ impl Respond for FakeGithub {
                 let i: usize = name.trim_start_matches('r').parse().unwrap_or(0);
                 match i % 4 {
                     0 | 3 => self.ok(json!({
-                        "required_pull_request_reviews": {"dismiss_stale_reviews": i % 4 == 0,
+                        "required_pull_request_reviews": {"dismiss_stale_reviews": i.is_multiple_of(4),
                             "require_code_owner_reviews": false, "required_approving_review_count": 1},
                         "required_status_checks": {"strict": true, "contexts": ["ci"], "checks": []},
-                        "enforce_admins": {"enabled": i % 4 == 0},
+                        "enforce_admins": {"enabled": i.is_multiple_of(4)},
                         "required_signatures": {"enabled": false},
                         "required_linear_history": {"enabled": false},
                         "allow_force_pushes": {"enabled": false},
