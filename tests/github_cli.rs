@@ -92,3 +92,37 @@ async fn a_missing_token_is_a_clear_usage_error() {
     assert!(!std::path::Path::new("never.json").exists());
     assert!(fake.server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_token_stops_the_run_with_a_clear_error() {
+    let fake = Fake::start("").await;
+    fake.get(
+        "/user",
+        github_fake::reply(
+            401,
+            serde_json::json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"}),
+        ),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never.json");
+    trustcheck(&fake)
+        .args([
+            "collect",
+            "github",
+            "--org",
+            "acme",
+            "--token-env",
+            "TC_GH_TOKEN",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "GitHub rejected the token: 401 Bad credentials",
+        ))
+        .stderr(predicate::str::contains(TOKEN).not());
+    assert!(!out.exists(), "no snapshot from a rejected token");
+    assert_eq!(fake.server.received_requests().await.unwrap().len(), 1);
+}

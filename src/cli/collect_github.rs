@@ -91,6 +91,9 @@ pub fn collect(args: &GithubOptions, out: Output) -> miette::Result<Snapshot> {
                     "use `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server"
                 }
                 trustcheck_github::CollectError::RepoName(_) => "write repositories as `OWNER/NAME`",
+                trustcheck_github::CollectError::Rejected(_) => {
+                    "the token is wrong, expired or revoked: create a new one (see providers/github/README.md for its permissions)"
+                }
                 trustcheck_github::CollectError::AppKey(_) => {
                     "download a private key from the GitHub App's settings page (a `.pem` file)"
                 }

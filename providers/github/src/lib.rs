@@ -126,6 +126,9 @@ pub enum CollectError {
     /// The GitHub App key is not an RSA private key in PEM.
     #[error("the GitHub App private key is not an RSA key in PEM format: {0}")]
     AppKey(String),
+    /// GitHub rejected the credentials.
+    #[error("GitHub rejected the token: {0}")]
+    Rejected(String),
     /// octocrab could not be set up.
     #[error("cannot set up the GitHub client: {0}")]
     Client(String),
@@ -179,11 +182,20 @@ pub async fn collect(
     match &config.auth {
         Auth::Token(token) => {
             let base_client = client(build(BuilderAuth::Token(token))?);
-            let identity = base_client
-                .get_json::<raw::UserPayload>("/user")
-                .await
-                .ok()
-                .map(|u| u.login);
+            // Who the token belongs to; a rejected token stops the run here rather than
+            // producing a snapshot in which every fact is an error.
+            let identity = match base_client.get("/user").await {
+                Ok(reply) if reply.status == 401 => {
+                    return Err(CollectError::Rejected(format!("401 {}", reply.message())))
+                }
+                Ok(reply) if reply.status == 200 => {
+                    serde_json::from_str::<raw::UserPayload>(&reply.body)
+                        .ok()
+                        .map(|u| u.login)
+                }
+                // Installation tokens (e.g. Actions' GITHUB_TOKEN) cannot read `/user`.
+                _ => None,
+            };
             for (org, only) in &plan {
                 let c = base_client.counted_separately();
                 out.push(collect_org(&c, org, only.as_deref(), identity.clone(), &cache).await);
