@@ -75,7 +75,11 @@ mod tests {
         write(&path, b"{}").unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o600, 0o600);
-        assert_ne!(mode & 0o044, 0, "group/other may read it (umask permitting): {mode:o}");
+        assert_ne!(
+            mode & 0o044,
+            0,
+            "group/other may read it (umask permitting): {mode:o}"
+        );
     }
 
     #[test]

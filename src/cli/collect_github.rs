@@ -1,14 +1,293 @@
 //! `collect github` / `check --collect github`: flags and glue for the GitHub provider.
+//!
+//! Reads the token (never printing it), runs the collector on a tokio runtime, shows progress on
+//! stderr (a bar on a terminal, plain lines otherwise, nothing with `--quiet`) and turns the
+//! provider's output into a snapshot.
 
-use trustcheck::snapshot::Snapshot;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use miette::{miette, IntoDiagnostic, WrapErr};
+use trustcheck::snapshot::{format_utc, CollectionError, RawEntity, Snapshot, Source};
+use trustcheck_github::{Auth, Config, Event, NoProgress, OrgCollection, Progress, Token};
 
 use super::Output;
 
 /// GitHub collection options.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct GithubOptions {}
+#[command(next_help_heading = "GitHub collection")]
+pub struct GithubOptions {
+    /// GitHub organization to collect (settings, members, repositories); repeatable.
+    #[arg(long = "org", value_name = "ORG")]
+    pub orgs: Vec<String>,
+
+    /// Collect only this repository (`OWNER/NAME`), plus its owner organization; repeatable.
+    #[arg(long = "repo", value_name = "OWNER/NAME")]
+    pub repos: Vec<String>,
+
+    /// Environment variable that holds the GitHub token.
+    #[arg(long, value_name = "NAME", default_value = "GITHUB_TOKEN")]
+    pub token_env: String,
+
+    /// Authenticate as this GitHub App (with --app-key-file) instead of a token; the
+    /// installation is looked up per organization.
+    #[arg(long, value_name = "ID", requires = "app_key_file")]
+    pub app_id: Option<u64>,
+
+    /// The GitHub App's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "app_id")]
+    pub app_key_file: Option<PathBuf>,
+
+    /// GitHub API base URL; for GitHub Enterprise Server `https://HOST/api/v3`.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "GITHUB_API_URL",
+        default_value = trustcheck_github::DEFAULT_API_URL
+    )]
+    pub api_url: String,
+
+    /// GitHub requests in flight at most.
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+}
 
 /// Collects the GitHub organization(s) into one snapshot.
-pub fn collect(_args: &GithubOptions, _out: Output) -> miette::Result<Snapshot> {
-    Err(miette::miette!("GitHub collection is not built yet"))
+pub fn collect(args: &GithubOptions, out: Output) -> miette::Result<Snapshot> {
+    if args.orgs.is_empty() && args.repos.is_empty() {
+        return Err(miette!(
+            help = "name what to collect: `--org ORG` (repeatable) or `--repo OWNER/NAME`",
+            "no GitHub organization or repository to collect"
+        ));
+    }
+    let auth = auth(args)?;
+    let mut config = Config::new(args.api_url.clone(), auth);
+    config.orgs = args.orgs.clone();
+    config.repos = args.repos.clone();
+    config.concurrency = usize::from(args.concurrency);
+
+    let progress: Arc<dyn Progress> = if out.quiet {
+        Arc::new(NoProgress)
+    } else if std::io::stderr().is_terminal() {
+        Arc::new(Bar::new())
+    } else {
+        Arc::new(Lines::default())
+    };
+    let started = time::OffsetDateTime::now_utc();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()
+        .wrap_err("cannot start the async runtime")?;
+    let collections = runtime
+        .block_on(trustcheck_github::collect(&config, progress.clone()))
+        .map_err(|e| {
+            let help = match &e {
+                trustcheck_github::CollectError::ApiUrl(_) => {
+                    "use `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server"
+                }
+                trustcheck_github::CollectError::RepoName(_) => "write repositories as `OWNER/NAME`",
+                trustcheck_github::CollectError::Rejected(_) => {
+                    "the token is wrong, expired or revoked: create a new one (see providers/github/README.md for its permissions)"
+                }
+                trustcheck_github::CollectError::AppKey(_) => {
+                    "download a private key from the GitHub App's settings page (a `.pem` file)"
+                }
+                _ => "check the GitHub flags: `trustcheck collect github --help`",
+            };
+            miette!(help = help, "{e}")
+        })?;
+    drop(progress);
+    to_snapshot(&collections, started)
+}
+
+fn auth(args: &GithubOptions) -> miette::Result<Auth> {
+    if let (Some(app_id), Some(key_file)) = (args.app_id, &args.app_key_file) {
+        let private_key_pem = std::fs::read(key_file).map_err(|e| {
+            miette!(
+                help = "pass the GitHub App's private key file (PEM) with --app-key-file",
+                "cannot read GitHub App key `{}`: {e}",
+                key_file.display()
+            )
+        })?;
+        return Ok(Auth::App {
+            app_id,
+            private_key_pem,
+        });
+    }
+    match std::env::var(&args.token_env) {
+        Ok(token) if !token.trim().is_empty() => Ok(Auth::Token(Token::new(token.trim()))),
+        _ => {
+            let help = format!(
+                "export a token in `{}` (or name another variable with --token-env), or use --app-id and --app-key-file; providers/github/README.md lists the permissions it needs",
+                args.token_env
+            );
+            Err(miette!(
+                help = help,
+                "no GitHub token: `{}` is not set",
+                args.token_env
+            ))
+        }
+    }
+}
+
+/// The provider's entities and errors serialise in the snapshot's JSON shape (the contract).
+fn to_snapshot(
+    collections: &[OrgCollection],
+    started: time::OffsetDateTime,
+) -> miette::Result<Snapshot> {
+    let seconds = |t: time::OffsetDateTime| t.replace_nanosecond(0).unwrap_or(t);
+    let mut snapshot = Snapshot::new(format_utc(seconds(started)));
+    for c in collections {
+        let mut errors = Vec::with_capacity(c.errors.len());
+        for e in &c.errors {
+            let value = serde_json::to_value(e).into_diagnostic()?;
+            errors.push(serde_json::from_value::<CollectionError>(value).into_diagnostic()?);
+        }
+        snapshot.sources.push(Source {
+            provider: "github".into(),
+            scope: c.org.clone(),
+            identity: c.identity.clone(),
+            collected_at: format_utc(seconds(c.collected_at)),
+            api_calls: c.api_calls,
+            errors,
+        });
+        for e in &c.entities {
+            let value = serde_json::to_value(e).into_diagnostic()?;
+            snapshot
+                .entities
+                .push(serde_json::from_value::<RawEntity>(value).into_diagnostic()?);
+        }
+    }
+    snapshot.normalize();
+    Ok(snapshot)
+}
+
+/// A progress bar on stderr: repositories done / listed, requests, rate limit left.
+struct Bar {
+    bar: ProgressBar,
+    requests: AtomicU64,
+    /// `u64::MAX` until a response said.
+    remaining: AtomicU64,
+}
+
+impl Bar {
+    fn new() -> Self {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        // The template is a constant, so it parses; fall back to the default style if not.
+        let style = ProgressStyle::with_template(
+            "{spinner} github {prefix}: [{bar:30}] {pos}/{len} repositories · {msg} ({elapsed})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Self {
+            bar,
+            requests: AtomicU64::new(0),
+            remaining: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    fn message(&self) -> String {
+        let requests = self.requests.load(Ordering::Relaxed);
+        match self.remaining.load(Ordering::Relaxed) {
+            u64::MAX => format!("{requests} requests"),
+            left => format!("{requests} requests · rate limit {left} left"),
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn event(&self, event: &Event<'_>) {
+        match event {
+            Event::OrgStarted { org } => {
+                self.bar.set_prefix(org.to_string());
+                self.bar.set_length(0);
+                self.bar.set_position(0);
+            }
+            Event::ReposFound { count, .. } => self.bar.inc_length(*count as u64),
+            Event::RepoDone { .. } => self.bar.inc(1),
+            Event::Request {
+                rate_limit_remaining,
+            } => {
+                self.requests.fetch_add(1, Ordering::Relaxed);
+                if let Some(left) = rate_limit_remaining {
+                    self.remaining.store(*left, Ordering::Relaxed);
+                }
+                self.bar.set_message(self.message());
+            }
+            Event::Waiting { seconds, why } => self
+                .bar
+                .println(format!("github: waiting {seconds:.1}s ({why})")),
+            Event::Retrying { path, why, attempt } => self.bar.println(format!(
+                "github: retrying GET {path} (attempt {attempt}: {why})"
+            )),
+            Event::OrgDone {
+                org,
+                api_calls,
+                errors,
+            } => self.bar.println(done_line(org, *api_calls, *errors)),
+        }
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Plain log lines on stderr, for CI logs and pipes.
+#[derive(Default)]
+struct Lines {
+    done: AtomicU64,
+    listed: AtomicU64,
+}
+
+impl Progress for Lines {
+    fn event(&self, event: &Event<'_>) {
+        match event {
+            Event::OrgStarted { org } => {
+                self.done.store(0, Ordering::Relaxed);
+                self.listed.store(0, Ordering::Relaxed);
+                eprintln!("trustcheck: github: collecting `{org}`");
+            }
+            Event::ReposFound { count, .. } => {
+                self.listed.fetch_add(*count as u64, Ordering::Relaxed);
+            }
+            Event::RepoDone { org } => {
+                let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+                if done.is_multiple_of(100) {
+                    let listed = self.listed.load(Ordering::Relaxed);
+                    eprintln!("trustcheck: github: `{org}`: {done}/{listed} repositories");
+                }
+            }
+            Event::Request { .. } => {}
+            Event::Waiting { seconds, why } => {
+                eprintln!("trustcheck: github: waiting {seconds:.1}s ({why})");
+            }
+            Event::Retrying { path, why, attempt } => {
+                eprintln!("trustcheck: github: retrying GET {path} (attempt {attempt}: {why})");
+            }
+            Event::OrgDone {
+                org,
+                api_calls,
+                errors,
+            } => eprintln!("{}", done_line(org, *api_calls, *errors)),
+        }
+    }
+}
+
+fn done_line(org: &str, api_calls: u64, errors: usize) -> String {
+    let unread = if errors > 0 {
+        format!(", {errors} facts could not be collected")
+    } else {
+        String::new()
+    };
+    format!("trustcheck: github: `{org}` collected with {api_calls} requests{unread}")
 }

@@ -1,1 +1,396 @@
-//! GitHub collector (being built).
+//! GitHub collector for trustcheck: organization settings, members and outside collaborators
+//! with their 2FA state, repositories, and each default branch's *effective* protection (classic
+//! branch protection united with the active rulesets that target it) as Cedar entities of the
+//! `Github::` namespace (`github.cedarschema`).
+//!
+//! Layout: [`client`] talks HTTP through octocrab within GitHub's limits, [`fetch`] gathers raw
+//! payloads ([`raw`]), and the pure [`mapping`] and [`protection`] turn them into [`entity`]
+//! values. Facts that cannot be read are left absent and reported as [`entity::FactError`]s.
+//!
+//! This crate must never judge (no pass/fail), never print, and never depend on the engine.
+
+pub mod client;
+pub mod entity;
+pub mod fetch;
+pub mod mapping;
+pub mod progress;
+pub mod protection;
+pub mod raw;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use octocrab::models::{AppId, InstallationId};
+use octocrab::service::middleware::retry::RetryConfig;
+use octocrab::Octocrab;
+
+pub use client::RetryPolicy;
+pub use entity::{Entity, EntityRef, FactError, OrgCollection};
+pub use progress::{Event, NoProgress, Progress};
+
+use crate::client::{Client, Shared};
+use crate::fetch::RulesetCache;
+
+/// The public GitHub API.
+pub const DEFAULT_API_URL: &str = "https://api.github.com";
+
+/// A token. Its `Debug` never shows it.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    /// Wraps a token.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+/// How to authenticate.
+#[derive(Clone)]
+pub enum Auth {
+    /// A personal access token (fine-grained or classic), or an installation token.
+    Token(Token),
+    /// A GitHub App: its id and private key (PEM); the installation is looked up per org.
+    App {
+        /// App id.
+        app_id: u64,
+        /// The app's private key, PEM.
+        private_key_pem: Vec<u8>,
+    },
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::Token(t) => write!(f, "Auth::Token({t:?})"),
+            Auth::App { app_id, .. } => write!(f, "Auth::App {{ app_id: {app_id}, key: *** }}"),
+        }
+    }
+}
+
+/// What to collect, from where, how.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// API base, e.g. `https://api.github.com` or `https://HOST/api/v3` (GitHub Enterprise Server).
+    pub api_url: String,
+    /// Credentials.
+    pub auth: Auth,
+    /// Organizations to collect in full.
+    pub orgs: Vec<String>,
+    /// `owner/name`: collect only these repositories (their owner orgs are collected too).
+    pub repos: Vec<String>,
+    /// Requests in flight at most.
+    pub concurrency: usize,
+    /// Retries and waits.
+    pub retry: RetryPolicy,
+    /// Per-request read timeout.
+    pub timeout: Duration,
+}
+
+impl Config {
+    /// A configuration with the defaults (8 requests in flight, default retry policy, 30 s timeout).
+    pub fn new(api_url: impl Into<String>, auth: Auth) -> Self {
+        Self {
+            api_url: api_url.into(),
+            auth,
+            orgs: Vec::new(),
+            repos: Vec::new(),
+            concurrency: 8,
+            retry: RetryPolicy::default(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A collection that could not start (configuration problems). Facts that cannot be read are
+/// not errors of this kind: they are reported per fact in [`OrgCollection::errors`].
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// The API URL does not parse.
+    #[error("`{0}` is not a valid API URL")]
+    ApiUrl(String),
+    /// A `--repo` value is not `owner/name`.
+    #[error("`{0}` is not a repository name of the form `owner/name`")]
+    RepoName(String),
+    /// Nothing to collect.
+    #[error("no organization or repository to collect")]
+    NothingToCollect,
+    /// The GitHub App key is not an RSA private key in PEM.
+    #[error("the GitHub App private key is not an RSA key in PEM format: {0}")]
+    AppKey(String),
+    /// GitHub rejected the credentials.
+    #[error("GitHub rejected the token: {0}")]
+    Rejected(String),
+    /// octocrab could not be set up.
+    #[error("cannot set up the GitHub client: {0}")]
+    Client(String),
+}
+
+/// Collects every configured organization, one [`OrgCollection`] each, in the order given.
+pub async fn collect(
+    config: &Config,
+    progress: Arc<dyn Progress>,
+) -> Result<Vec<OrgCollection>, CollectError> {
+    let plan = plan(config)?;
+    let base: http::Uri = config
+        .api_url
+        .trim_end_matches('/')
+        .parse()
+        .map_err(|_| CollectError::ApiUrl(config.api_url.clone()))?;
+    let authority = base
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .ok_or_else(|| CollectError::ApiUrl(config.api_url.clone()))?;
+    let shared = Shared::new(config.concurrency);
+    let cache = RulesetCache::default();
+    let build = |auth: BuilderAuth| -> Result<Octocrab, CollectError> {
+        let builder = Octocrab::builder()
+            .base_uri(base.clone())
+            .map_err(|e| CollectError::Client(e.to_string()))?
+            // Our client layer retries with knowledge of GitHub's headers; two layers would
+            // multiply attempts and hide them from `api_calls`.
+            .add_retry_config(RetryConfig::None)
+            .set_connect_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(config.timeout));
+        let builder = match auth {
+            BuilderAuth::Token(t) => builder.personal_token(t.0.clone()),
+            BuilderAuth::App(id, key) => builder.app(AppId(id), key),
+        };
+        builder
+            .build()
+            .map_err(|e| CollectError::Client(e.to_string()))
+    };
+    let client = |crab| {
+        Client::new(
+            crab,
+            authority.clone(),
+            shared.clone(),
+            config.retry,
+            progress.clone(),
+        )
+    };
+
+    let mut out = Vec::new();
+    match &config.auth {
+        Auth::Token(token) => {
+            let base_client = client(build(BuilderAuth::Token(token))?);
+            // Who the token belongs to; a rejected token stops the run here rather than
+            // producing a snapshot in which every fact is an error.
+            let identity = match base_client.get("/user").await {
+                Ok(reply) if reply.status == 401 => {
+                    return Err(CollectError::Rejected(format!("401 {}", reply.message())))
+                }
+                Ok(reply) if reply.status == 200 => {
+                    serde_json::from_str::<raw::UserPayload>(&reply.body)
+                        .ok()
+                        .map(|u| u.login)
+                }
+                // Installation tokens (e.g. Actions' GITHUB_TOKEN) cannot read `/user`.
+                _ => None,
+            };
+            for (org, only) in &plan {
+                let c = base_client.counted_separately();
+                out.push(collect_org(&c, org, only.as_deref(), identity.clone(), &cache).await);
+            }
+        }
+        Auth::App {
+            app_id,
+            private_key_pem,
+        } => {
+            let key = octocrab::EncodingKey::from_rsa_pem(private_key_pem)
+                .map_err(|e| CollectError::AppKey(e.to_string()))?;
+            let app = build(BuilderAuth::App(*app_id, key))?;
+            for (org, only) in &plan {
+                let collected_at = time::OffsetDateTime::now_utc();
+                let installation = match app.apps().get_org_installation(org).await {
+                    Ok(i) => Ok(i.id),
+                    Err(e) => Err(format!(
+                        "GET /orgs/{org}/installation: the GitHub App {app_id} is not installed on `{org}` or cannot be used ({})",
+                        first_line(&e.to_string())
+                    )),
+                };
+                let installed = match installation {
+                    // Minting the token now, once, keeps the concurrent requests below from
+                    // each minting their own (octocrab mints lazily when it has none).
+                    Ok(id) => app
+                        .installation_and_token(InstallationId(id.0))
+                        .await
+                        .map(|(crab, _token)| (id, crab))
+                        .map_err(|e| {
+                            format!(
+                                "POST /app/installations/{}/access_tokens: cannot get an installation token ({})",
+                                id.0,
+                                first_line(&e.to_string())
+                            )
+                        }),
+                    Err(reason) => Err(reason),
+                };
+                match installed {
+                    Ok((id, crab)) => {
+                        let c = client(crab);
+                        let identity = Some(format!("github-app:{app_id}/installation:{}", id.0));
+                        out.push(collect_org(&c, org, only.as_deref(), identity, &cache).await);
+                    }
+                    Err(reason) => out.push(unreachable_org(org, collected_at, &reason)),
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+enum BuilderAuth<'a> {
+    Token(&'a Token),
+    App(u64, octocrab::EncodingKey),
+}
+
+/// An org to collect and the repositories to limit it to (`None`: all).
+type PlannedOrg = (String, Option<Vec<String>>);
+
+/// Which orgs to collect and, per org, which repositories.
+fn plan(config: &Config) -> Result<Vec<PlannedOrg>, CollectError> {
+    let mut plan: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();
+    let mut order = Vec::new();
+    for org in &config.orgs {
+        if !plan.contains_key(org) {
+            order.push(org.clone());
+        }
+        plan.insert(org.clone(), None);
+    }
+    for repo in &config.repos {
+        let Some((owner, name)) = repo
+            .split_once('/')
+            .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
+        else {
+            return Err(CollectError::RepoName(repo.clone()));
+        };
+        if !plan.contains_key(owner) {
+            order.push(owner.to_string());
+            plan.insert(owner.to_string(), Some(Vec::new()));
+        }
+        // `--repo` limits the org to the named repositories, even when `--org` names it too.
+        let entry = plan.entry(owner.to_string()).or_default();
+        let list = entry.get_or_insert_with(Vec::new);
+        if !list.iter().any(|n| n == name) {
+            list.push(name.to_string());
+        }
+    }
+    if order.is_empty() {
+        return Err(CollectError::NothingToCollect);
+    }
+    Ok(order
+        .into_iter()
+        .map(|org| {
+            let only = plan.remove(&org).flatten();
+            (org, only)
+        })
+        .collect())
+}
+
+async fn collect_org(
+    client: &Client,
+    org: &str,
+    only: Option<&[String]>,
+    identity: Option<String>,
+    cache: &RulesetCache,
+) -> OrgCollection {
+    let collected_at = time::OffsetDateTime::now_utc();
+    client.progress().event(&Event::OrgStarted { org });
+    let raw = fetch::fetch_org(client, org, only, cache).await;
+    let mapped = mapping::map_org(&raw);
+    let api_calls = client.calls();
+    client.progress().event(&Event::OrgDone {
+        org,
+        api_calls,
+        errors: mapped.errors.len(),
+    });
+    OrgCollection {
+        org: org.to_string(),
+        identity,
+        collected_at,
+        api_calls,
+        entities: mapped.entities,
+        errors: mapped.errors,
+    }
+}
+
+/// An organization that could not be reached at all (e.g. the App is not installed there).
+fn unreachable_org(org: &str, collected_at: time::OffsetDateTime, reason: &str) -> OrgCollection {
+    let unreadable = raw::Unreadable::new(reason);
+    let raw = raw::RawOrg {
+        login: org.to_string(),
+        settings: Err(unreadable.clone()),
+        members: Err(unreadable.clone()),
+        admins: Err(unreadable.clone()),
+        members_2fa_disabled: Err(unreadable.clone()),
+        members_2fa_insecure: Err(unreadable.clone()),
+        collaborators: Err(unreadable.clone()),
+        collaborators_2fa_disabled: Err(unreadable.clone()),
+        collaborators_2fa_insecure: Err(unreadable.clone()),
+        repos: Vec::new(),
+        repo_listing_error: Some(unreadable),
+        unreadable_repos: Vec::new(),
+    };
+    let mapped = mapping::map_org(&raw);
+    OrgCollection {
+        org: org.to_string(),
+        identity: None,
+        collected_at,
+        api_calls: 0,
+        entities: mapped.entities,
+        errors: mapped.errors,
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(orgs: &[&str], repos: &[&str]) -> Config {
+        let mut c = Config::new(DEFAULT_API_URL, Auth::Token(Token::new("t")));
+        c.orgs = orgs.iter().map(|s| s.to_string()).collect();
+        c.repos = repos.iter().map(|s| s.to_string()).collect();
+        c
+    }
+
+    #[test]
+    fn repos_limit_their_org_and_add_missing_orgs() {
+        let p = plan(&config(&["acme", "beta"], &["acme/api", "gamma/x"])).unwrap();
+        assert_eq!(
+            p,
+            vec![
+                ("acme".to_string(), Some(vec!["api".to_string()])),
+                ("beta".to_string(), None),
+                ("gamma".to_string(), Some(vec!["x".to_string()])),
+            ]
+        );
+        assert!(matches!(
+            plan(&config(&[], &["nope"])),
+            Err(CollectError::RepoName(_))
+        ));
+        assert!(matches!(
+            plan(&config(&[], &[])),
+            Err(CollectError::NothingToCollect)
+        ));
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let c = config(&["acme"], &[]);
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("\"t\""), "{shown}");
+        assert!(shown.contains("***"));
+    }
+}

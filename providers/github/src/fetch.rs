@@ -1,0 +1,273 @@
+//! The async fetch of raw API data for one organization: settings, people, repositories and,
+//! per default branch, classic protection, effective rules and ruleset details.
+//!
+//! Request budget per repository: classic protection + effective rules (+ one ruleset detail per
+//! repository-level ruleset). Organization and enterprise rulesets are fetched once per run.
+//! Archived and disabled repositories are read-only, so their protection is not read.
+//!
+//! This module only fetches and classifies HTTP answers into data or [`Unreadable`]; turning
+//! them into facts is [`crate::mapping`]'s job.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+use tokio::task::JoinSet;
+
+use crate::client::{describe, Client};
+use crate::progress::Event;
+use crate::raw::{
+    Fetched, OrgPayload, ProtectionPayload, RawBranch, RawOrg, RawRepo, RepoPayload, RulePayload,
+    RulesetPayload, Unreadable, UserPayload,
+};
+
+/// One ruleset's details, fetched by whichever repository asks first.
+type RulesetCell = OnceCell<Fetched<RulesetPayload>>;
+
+/// Ruleset details by id, fetched once per run however many repositories they apply to.
+#[derive(Clone, Default)]
+pub struct RulesetCache {
+    cells: Arc<Mutex<HashMap<u64, Arc<RulesetCell>>>>,
+}
+
+impl RulesetCache {
+    async fn get(&self, client: &Client, repo: &str, id: u64) -> Fetched<RulesetPayload> {
+        let cell = match self.cells.lock() {
+            Ok(mut cells) => cells.entry(id).or_default().clone(),
+            // A poisoned map only means another task panicked; fetch without caching.
+            Err(_) => Arc::new(OnceCell::new()),
+        };
+        cell.get_or_init(|| async {
+            // `includes_parents` makes the repository endpoint return org and enterprise
+            // rulesets too, with repository-level permissions only.
+            client
+                .get_json(&format!(
+                    "/repos/{repo}/rulesets/{id}?includes_parents=true"
+                ))
+                .await
+        })
+        .await
+        .clone()
+    }
+}
+
+/// Fetches one organization. `only` limits the repositories to these names (`--repo`).
+pub async fn fetch_org(
+    client: &Client,
+    org: &str,
+    only: Option<&[String]>,
+    cache: &RulesetCache,
+) -> RawOrg {
+    let org_path = format!("/orgs/{org}");
+    let people = |query: &str| {
+        let path = format!("/orgs/{org}/{query}");
+        async move { client.get_all::<UserPayload>(&path).await }
+    };
+    let (
+        settings,
+        members,
+        admins,
+        members_2fa_disabled,
+        members_2fa_insecure,
+        collaborators,
+        collaborators_2fa_disabled,
+        collaborators_2fa_insecure,
+        (repos, repo_listing_error, unreadable_repos),
+    ) = tokio::join!(
+        client.get_json::<OrgPayload>(&org_path),
+        people("members?per_page=100"),
+        people("members?role=admin&per_page=100"),
+        people("members?filter=2fa_disabled&per_page=100"),
+        people("members?filter=2fa_insecure&per_page=100"),
+        people("outside_collaborators?per_page=100"),
+        people("outside_collaborators?filter=2fa_disabled&per_page=100"),
+        people("outside_collaborators?filter=2fa_insecure&per_page=100"),
+        fetch_repos(client, org, only, cache),
+    );
+    RawOrg {
+        login: org.to_string(),
+        settings,
+        members,
+        admins,
+        members_2fa_disabled,
+        members_2fa_insecure,
+        collaborators,
+        collaborators_2fa_disabled,
+        collaborators_2fa_insecure,
+        repos,
+        repo_listing_error,
+        unreadable_repos,
+    }
+}
+
+type RepoResults = (Vec<RawRepo>, Option<Unreadable>, Vec<(String, Unreadable)>);
+
+async fn fetch_repos(
+    client: &Client,
+    org: &str,
+    only: Option<&[String]>,
+    cache: &RulesetCache,
+) -> RepoResults {
+    let mut tasks: JoinSet<Result<RawRepo, (String, Unreadable)>> = JoinSet::new();
+    let mut listing_error = None;
+    match only {
+        None => {
+            // Each page's repositories start while the next page is requested.
+            let listed = client
+                .get_pages::<RepoPayload>(
+                    &format!("/orgs/{org}/repos?type=all&per_page=100"),
+                    |page| {
+                        client.progress().event(&Event::ReposFound {
+                            org,
+                            count: page.len(),
+                        });
+                        for repo in page {
+                            let (client, cache, org) =
+                                (client.clone(), cache.clone(), org.to_string());
+                            tasks.spawn(async move {
+                                let raw = fetch_repo(&client, repo, &cache).await;
+                                client.progress().event(&Event::RepoDone { org: &org });
+                                Ok(raw)
+                            });
+                        }
+                    },
+                )
+                .await;
+            listing_error = listed.err();
+        }
+        Some(names) => {
+            client.progress().event(&Event::ReposFound {
+                org,
+                count: names.len(),
+            });
+            for name in names {
+                let (client, cache, org) = (client.clone(), cache.clone(), org.to_string());
+                let full = format!("{org}/{name}");
+                tasks.spawn(async move {
+                    let repo = client
+                        .get_json::<RepoPayload>(&format!("/repos/{full}"))
+                        .await
+                        .map_err(|u| (full.clone(), u));
+                    let result = match repo {
+                        Ok(repo) => Ok(fetch_repo(&client, repo, &cache).await),
+                        Err(e) => Err(e),
+                    };
+                    client.progress().event(&Event::RepoDone { org: &org });
+                    result
+                });
+            }
+        }
+    }
+    let mut repos = Vec::new();
+    let mut unreadable = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok(repo)) => repos.push(repo),
+            Ok(Err(e)) => unreadable.push(e),
+            // A task only ends without a result if it panicked: the listing is incomplete.
+            Err(e) => {
+                listing_error = listing_error.or(Some(Unreadable::new(format!(
+                    "collecting a repository of `{org}` failed: {e}"
+                ))))
+            }
+        }
+    }
+    repos.sort_by(|a, b| a.repo.full_name.cmp(&b.repo.full_name));
+    // A page boundary can move while listing; the same repository must appear once.
+    repos.dedup_by(|a, b| a.repo.full_name == b.repo.full_name);
+    unreadable.sort_by(|a, b| a.0.cmp(&b.0));
+    (repos, listing_error, unreadable)
+}
+
+/// Fetches a repository's default branch protection.
+pub async fn fetch_repo(client: &Client, repo: RepoPayload, cache: &RulesetCache) -> RawRepo {
+    let Some(branch) = repo.default_branch.clone().filter(|b| !b.is_empty()) else {
+        return RawRepo { repo, branch: None };
+    };
+    if repo.archived || repo.disabled {
+        return RawRepo { repo, branch: None };
+    }
+    let full = repo.full_name.clone();
+    let encoded = encode_branch(&branch);
+    let classic_path = format!("/repos/{full}/branches/{encoded}/protection");
+    let rules_path = format!("/repos/{full}/rules/branches/{encoded}?per_page=100");
+    let (classic, rules) = tokio::join!(
+        fetch_classic(client, &classic_path),
+        client.get_all::<RulePayload>(&rules_path),
+    );
+    let rules = rules.or_else(|u| plan_without_feature(u, Vec::new()));
+    let mut rulesets = BTreeMap::new();
+    if let Ok(rules) = &rules {
+        let ids: BTreeSet<u64> = rules.iter().filter_map(|r| r.ruleset_id).collect();
+        for id in ids {
+            rulesets.insert(id, cache.get(client, &full, id).await);
+        }
+    }
+    RawRepo {
+        repo,
+        branch: Some(RawBranch {
+            name: branch,
+            classic,
+            rules,
+            rulesets,
+        }),
+    }
+}
+
+/// Classic protection: 200 is the protection; 404 "Branch not protected" (or "Branch not found",
+/// for an empty repository) is the fact that there is none; any other 404 is GitHub hiding the
+/// endpoint from a token without admin rights, so unknown.
+async fn fetch_classic(client: &Client, path: &str) -> Fetched<Option<ProtectionPayload>> {
+    let reply = client.get(path).await?;
+    match reply.status {
+        200 => serde_json::from_str(&reply.body)
+            .map(Some)
+            .map_err(|e| Unreadable::new(format!("GET {path}: unexpected response shape ({e})"))),
+        404 => {
+            let message = reply.message();
+            if message == "Branch not protected" || message == "Branch not found" {
+                Ok(None)
+            } else {
+                let mut u = describe(path, &reply);
+                u.reason.push_str(
+                    " (GitHub answers 404 when the token lacks admin rights on the repository: it needs Administration read)",
+                );
+                Err(u)
+            }
+        }
+        _ => plan_without_feature(describe(path, &reply), None),
+    }
+}
+
+/// GitHub answers 403 "Upgrade to GitHub Pro or make this repository public to enable this
+/// feature." for protection and rulesets of private repositories on plans without them: then
+/// nothing of that kind can apply, which is a fact, not an unknown.
+fn plan_without_feature<T>(u: Unreadable, none: T) -> Fetched<T> {
+    if u.reason.contains("Upgrade to GitHub Pro") {
+        Ok(none)
+    } else {
+        Err(u)
+    }
+}
+
+/// Percent-encodes a branch name for a path (slashes stay: GitHub routes them).
+fn encode_branch(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn branch_names_are_encoded_for_paths() {
+        assert_eq!(super::encode_branch("release/1.2"), "release/1.2");
+        assert_eq!(super::encode_branch("fix#1 ü"), "fix%231%20%C3%BC");
+    }
+}

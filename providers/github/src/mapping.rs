@@ -1,0 +1,476 @@
+//! The pure mapping from raw API data ([`RawOrg`]) to entities and collection errors.
+//!
+//! Every attribute that could not be read is left absent and gets a [`FactError`] saying why,
+//! so that rules reading it report `error`, never pass and never fail. No verdicts here.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use crate::entity::{
+    Entity, EntityRef, FactError, BRANCH, MEMBER, ORG, OUTSIDE_COLLABORATOR, REPO,
+};
+use crate::protection::{self, Fact};
+use crate::raw::{Fetched, RawBranch, RawOrg, RawRepo, UserPayload};
+
+/// Entities and collection errors of one organization, sorted.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Mapped {
+    /// Entities, sorted by uid.
+    pub entities: Vec<Entity>,
+    /// Facts that could not be read, sorted.
+    pub errors: Vec<FactError>,
+}
+
+impl Mapped {
+    fn error(&mut self, entity: EntityRef, fact: &str, reason: &str) {
+        self.errors.push(FactError {
+            entity,
+            fact: fact.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+}
+
+/// Maps everything fetched for one organization.
+pub fn map_org(raw: &RawOrg) -> Mapped {
+    let mut out = Mapped::default();
+    let org_ref = EntityRef::new(ORG, &raw.login);
+    map_settings(raw, &org_ref, &mut out);
+    map_people(
+        &mut out,
+        &org_ref,
+        MEMBER,
+        &raw.members,
+        Some(&raw.admins),
+        &raw.members_2fa_disabled,
+        &raw.members_2fa_insecure,
+    );
+    map_people(
+        &mut out,
+        &org_ref,
+        OUTSIDE_COLLABORATOR,
+        &raw.collaborators,
+        None,
+        &raw.collaborators_2fa_disabled,
+        &raw.collaborators_2fa_insecure,
+    );
+    for repo in &raw.repos {
+        map_repo(repo, &org_ref, &mut out);
+    }
+    if let Some(u) = &raw.repo_listing_error {
+        // The list is incomplete: repositories we never saw must not look compliant.
+        let all = format!("{}/*", raw.login);
+        out.error(EntityRef::new(REPO, &all), "*", &u.reason);
+        out.error(EntityRef::new(BRANCH, &all), "*", &u.reason);
+    }
+    for (full_name, u) in &raw.unreadable_repos {
+        out.error(EntityRef::new(REPO, full_name), "*", &u.reason);
+        out.error(
+            EntityRef::new(BRANCH, format!("{full_name}:*")),
+            "*",
+            &u.reason,
+        );
+    }
+    out.entities.sort_by(|a, b| a.uid.cmp(&b.uid));
+    out.errors.sort();
+    out.errors.dedup();
+    out
+}
+
+fn map_settings(raw: &RawOrg, org_ref: &EntityRef, out: &mut Mapped) {
+    let mut attrs = Map::new();
+    attrs.insert("login".into(), Value::from(raw.login.clone()));
+    match &raw.settings {
+        Ok(s) => {
+            let owner_only = |field: &str| {
+                format!(
+                    "GET /orgs/{}: `{field}` not returned (GitHub shows it only to organization owners, or to tokens with organization Administration read)",
+                    raw.login
+                )
+            };
+            let mut put = |name: &str, field: &str, value: Option<Value>| match value {
+                Some(v) => {
+                    attrs.insert(name.into(), v);
+                }
+                None => out.error(org_ref.clone(), name, &owner_only(field)),
+            };
+            put(
+                "twoFactorRequirementEnabled",
+                "two_factor_requirement_enabled",
+                s.two_factor_requirement_enabled.map(Value::from),
+            );
+            put(
+                "defaultRepositoryPermission",
+                "default_repository_permission",
+                s.default_repository_permission.clone().map(Value::from),
+            );
+            put(
+                "membersCanCreateRepositories",
+                "members_can_create_repositories",
+                s.members_can_create_repositories.map(Value::from),
+            );
+            put(
+                "membersCanCreatePublicRepositories",
+                "members_can_create_public_repositories",
+                s.members_can_create_public_repositories.map(Value::from),
+            );
+        }
+        Err(u) => out.error(org_ref.clone(), "*", &u.reason),
+    }
+    out.entities.push(Entity {
+        uid: org_ref.clone(),
+        attrs,
+        parents: Vec::new(),
+    });
+}
+
+fn logins(list: &Fetched<Vec<UserPayload>>) -> Result<BTreeSet<&str>, &str> {
+    match list {
+        Ok(users) => Ok(users.iter().map(|u| u.login.as_str()).collect()),
+        Err(u) => Err(u.reason.as_str()),
+    }
+}
+
+fn map_people(
+    out: &mut Mapped,
+    org_ref: &EntityRef,
+    type_name: &str,
+    all: &Fetched<Vec<UserPayload>>,
+    admins: Option<&Fetched<Vec<UserPayload>>>,
+    disabled: &Fetched<Vec<UserPayload>>,
+    insecure: &Fetched<Vec<UserPayload>>,
+) {
+    let org = &org_ref.id;
+    let users = match all {
+        Ok(users) => users,
+        Err(u) => {
+            out.error(
+                EntityRef::new(type_name, format!("{org}/*")),
+                "*",
+                &u.reason,
+            );
+            return;
+        }
+    };
+    let admins = admins.map(logins);
+    let disabled = logins(disabled);
+    let insecure = logins(insecure);
+    let mut seen = BTreeSet::new();
+    for user in users {
+        if !seen.insert(user.login.as_str()) {
+            continue; // a page boundary moved while listing
+        }
+        let uid = EntityRef::new(type_name, format!("{org}/{}", user.login));
+        let mut attrs = Map::new();
+        attrs.insert("login".into(), Value::from(user.login.clone()));
+        let mut unknown: Vec<(&str, &str)> = Vec::new();
+        if let Some(admins) = &admins {
+            match admins {
+                Ok(set) => {
+                    let role = if set.contains(user.login.as_str()) {
+                        "admin"
+                    } else {
+                        "member"
+                    };
+                    attrs.insert("role".into(), Value::from(role));
+                }
+                Err(reason) => unknown.push(("role", reason)),
+            }
+        }
+        for (name, list) in [
+            ("twoFactorDisabled", &disabled),
+            ("twoFactorInsecure", &insecure),
+        ] {
+            match list {
+                Ok(set) => {
+                    attrs.insert(name.into(), Value::from(set.contains(user.login.as_str())));
+                }
+                Err(reason) => unknown.push((name, reason)),
+            }
+        }
+        for (name, reason) in unknown {
+            out.error(uid.clone(), name, reason);
+        }
+        out.entities.push(Entity {
+            uid,
+            attrs,
+            parents: vec![org_ref.clone()],
+        });
+    }
+}
+
+fn map_repo(raw: &RawRepo, org_ref: &EntityRef, out: &mut Mapped) {
+    let r = &raw.repo;
+    let repo_ref = EntityRef::new(REPO, &r.full_name);
+    let visibility = r
+        .visibility
+        .clone()
+        .unwrap_or_else(|| if r.private { "private" } else { "public" }.to_string());
+    let default_branch = r.default_branch.clone().unwrap_or_default();
+    let mut attrs = Map::new();
+    attrs.insert("fullName".into(), Value::from(r.full_name.clone()));
+    attrs.insert("archived".into(), Value::from(r.archived));
+    attrs.insert("fork".into(), Value::from(r.fork));
+    attrs.insert("visibility".into(), Value::from(visibility));
+    attrs.insert("defaultBranch".into(), Value::from(default_branch.clone()));
+    // The repository's parent is its owner org, which is the org being collected.
+    let parent = EntityRef::new(ORG, &r.owner.login);
+    out.entities.push(Entity {
+        uid: repo_ref.clone(),
+        attrs,
+        parents: vec![if parent.id.eq_ignore_ascii_case(&org_ref.id) {
+            org_ref.clone()
+        } else {
+            parent
+        }],
+    });
+    if default_branch.is_empty() {
+        return;
+    }
+    let uid = EntityRef::new(BRANCH, format!("{}:{default_branch}", r.full_name));
+    let mut attrs = Map::new();
+    attrs.insert("name".into(), Value::from(default_branch.clone()));
+    attrs.insert("isDefault".into(), Value::from(true));
+    attrs.insert("repoArchived".into(), Value::from(r.archived || r.disabled));
+    if let Some(branch) = &raw.branch {
+        map_protection(branch, &uid, &mut attrs, out);
+    }
+    // Archived and disabled repositories are read-only: their protection is not read and every
+    // branch rule treats them as not applicable.
+    out.entities.push(Entity {
+        uid,
+        attrs,
+        parents: vec![repo_ref],
+    });
+}
+
+fn map_protection(
+    branch: &RawBranch,
+    uid: &EntityRef,
+    attrs: &mut Map<String, Value>,
+    out: &mut Mapped,
+) {
+    let p = protection::effective(branch);
+    let mut put = |name: &str, fact: Fact<Value>| match fact {
+        Fact::Known(v) => {
+            attrs.insert(name.into(), v);
+        }
+        Fact::Unknown(reason) => out.error(uid.clone(), name, &reason),
+    };
+    let set = |f: Fact<BTreeSet<String>>| match f {
+        Fact::Known(s) => Fact::Known(Value::from(s.into_iter().collect::<Vec<_>>())),
+        Fact::Unknown(r) => Fact::Unknown(r),
+    };
+    let bool_fact = |f: Fact<bool>| match f {
+        Fact::Known(b) => Fact::Known(Value::from(b)),
+        Fact::Unknown(r) => Fact::Unknown(r),
+    };
+    put("protected", bool_fact(p.protected));
+    put(
+        "requiredApprovingReviews",
+        match p.required_approving_reviews {
+            Fact::Known(n) => Fact::Known(Value::from(n)),
+            Fact::Unknown(r) => Fact::Unknown(r),
+        },
+    );
+    for (name, fact) in p.bools {
+        put(name, bool_fact(fact));
+    }
+    put("adminsCanBypass", bool_fact(p.admins_can_bypass));
+    put("bypassActors", set(p.bypass_actors));
+    put("protectionSources", set(p.sources));
+    put("factSources", set(p.fact_sources));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::raw::{RepoPayload, Unreadable};
+
+    fn users(names: &[&str]) -> Fetched<Vec<UserPayload>> {
+        Ok(names
+            .iter()
+            .map(|n| UserPayload {
+                login: n.to_string(),
+            })
+            .collect())
+    }
+
+    fn repo(name: &str, archived: bool) -> RepoPayload {
+        serde_json::from_value(serde_json::json!({
+            "id": 1, "node_id": "R_1", "name": name, "full_name": format!("acme/{name}"),
+            "owner": {"login": "acme", "id": 1001, "type": "Organization"},
+            "private": true, "visibility": "private", "fork": false, "archived": archived,
+            "disabled": false, "default_branch": "main"
+        }))
+        .unwrap()
+    }
+
+    fn org(settings: &str) -> RawOrg {
+        RawOrg {
+            login: "acme".into(),
+            settings: Ok(serde_json::from_str(settings).unwrap()),
+            members: users(&["alice", "bob", "carol"]),
+            admins: users(&["alice"]),
+            members_2fa_disabled: users(&["bob"]),
+            members_2fa_insecure: users(&["carol"]),
+            collaborators: users(&["vendor"]),
+            collaborators_2fa_disabled: users(&["vendor"]),
+            collaborators_2fa_insecure: users(&[]),
+            repos: vec![],
+            repo_listing_error: None,
+            unreadable_repos: vec![],
+        }
+    }
+
+    fn entity<'a>(m: &'a Mapped, type_name: &str, id: &str) -> &'a Entity {
+        m.entities
+            .iter()
+            .find(|e| e.uid.type_name == type_name && e.uid.id == id)
+            .unwrap_or_else(|| panic!("no {type_name} {id}"))
+    }
+
+    #[test]
+    fn org_settings_and_people() {
+        let m = map_org(&org(include_str!("../fixtures/org.json")));
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        let o = entity(&m, ORG, "acme");
+        assert_eq!(o.attrs["twoFactorRequirementEnabled"], true);
+        assert_eq!(o.attrs["defaultRepositoryPermission"], "read");
+        assert_eq!(o.attrs["membersCanCreatePublicRepositories"], false);
+        let alice = entity(&m, MEMBER, "acme/alice");
+        assert_eq!(alice.attrs["role"], "admin");
+        assert_eq!(alice.attrs["twoFactorDisabled"], false);
+        assert_eq!(alice.parents, vec![EntityRef::new(ORG, "acme")]);
+        assert_eq!(
+            entity(&m, MEMBER, "acme/bob").attrs["twoFactorDisabled"],
+            true
+        );
+        assert_eq!(
+            entity(&m, MEMBER, "acme/carol").attrs["twoFactorInsecure"],
+            true
+        );
+        assert_eq!(
+            entity(&m, OUTSIDE_COLLABORATOR, "acme/vendor").attrs["twoFactorDisabled"],
+            true
+        );
+    }
+
+    #[test]
+    fn owner_only_settings_are_errors_not_values() {
+        let mut raw = org(include_str!("../fixtures/org_not_owner.json"));
+        raw.members_2fa_disabled = Err(Unreadable::new(
+            "GET /orgs/acme/members?filter=2fa_disabled: 422 Only owners can use this filter.",
+        ));
+        let m = map_org(&raw);
+        let o = entity(&m, ORG, "acme");
+        assert!(!o.attrs.contains_key("twoFactorRequirementEnabled"));
+        let facts: Vec<(&str, &str)> = m
+            .errors
+            .iter()
+            .map(|e| (e.entity.id.as_str(), e.fact.as_str()))
+            .collect();
+        assert!(facts.contains(&("acme", "twoFactorRequirementEnabled")));
+        assert!(facts.contains(&("acme/bob", "twoFactorDisabled")));
+        assert!(!entity(&m, MEMBER, "acme/bob")
+            .attrs
+            .contains_key("twoFactorDisabled"));
+    }
+
+    #[test]
+    fn unreadable_lists_name_a_wildcard_entity() {
+        let mut raw = org(include_str!("../fixtures/org.json"));
+        raw.members = Err(Unreadable::new("GET /orgs/acme/members: 403 Forbidden"));
+        raw.repo_listing_error = Some(Unreadable::new(
+            "GET /orgs/acme/repos: 502 after 5 attempts",
+        ));
+        let m = map_org(&raw);
+        assert!(m.entities.iter().all(|e| e.uid.type_name != MEMBER));
+        let ids: Vec<String> = m.errors.iter().map(|e| e.entity.to_string_pair()).collect();
+        assert!(
+            ids.contains(&"Github::Member acme/*".to_string()),
+            "{ids:?}"
+        );
+        assert!(
+            ids.contains(&"Github::Branch acme/*".to_string()),
+            "{ids:?}"
+        );
+    }
+
+    #[test]
+    fn archived_repository_branch_has_no_protection_facts_and_no_errors() {
+        let mut raw = org(include_str!("../fixtures/org.json"));
+        raw.repos = vec![RawRepo {
+            repo: repo("old", true),
+            branch: None,
+        }];
+        let m = map_org(&raw);
+        assert!(m.errors.is_empty());
+        let b = entity(&m, BRANCH, "acme/old:main");
+        assert_eq!(b.attrs["repoArchived"], true);
+        assert!(!b.attrs.contains_key("protected"));
+    }
+
+    #[test]
+    fn branch_facts_and_their_errors() {
+        let mut raw = org(include_str!("../fixtures/org.json"));
+        raw.repos = vec![
+            RawRepo {
+                repo: repo("api", false),
+                branch: Some(RawBranch {
+                    name: "main".into(),
+                    classic: Ok(Some(
+                        serde_json::from_str(include_str!("../fixtures/protection_compliant.json"))
+                            .unwrap(),
+                    )),
+                    rules: Ok(vec![]),
+                    rulesets: BTreeMap::new(),
+                }),
+            },
+            RawRepo {
+                repo: repo("secret", false),
+                branch: Some(RawBranch {
+                    name: "main".into(),
+                    classic: Err(Unreadable::new("GET …: 404 Not Found")),
+                    rules: Ok(vec![]),
+                    rulesets: BTreeMap::new(),
+                }),
+            },
+        ];
+        let m = map_org(&raw);
+        let api = entity(&m, BRANCH, "acme/api:main");
+        assert_eq!(api.attrs["requiredApprovingReviews"], 2);
+        assert_eq!(
+            api.attrs["protectionSources"],
+            serde_json::json!(["classic"])
+        );
+        assert_eq!(api.parents, vec![EntityRef::new(REPO, "acme/api")]);
+        let secret = entity(&m, BRANCH, "acme/secret:main");
+        assert!(!secret.attrs.contains_key("protected"));
+        let secret_errors: Vec<&str> = m
+            .errors
+            .iter()
+            .filter(|e| e.entity.id == "acme/secret:main")
+            .map(|e| e.fact.as_str())
+            .collect();
+        // Every absent fact is explained.
+        for fact in [
+            "protected",
+            "requiredApprovingReviews",
+            "forcePushesBlocked",
+            "adminsCanBypass",
+            "protectionSources",
+        ] {
+            assert!(secret_errors.contains(&fact), "{fact}: {secret_errors:?}");
+        }
+    }
+
+    impl EntityRef {
+        fn to_string_pair(&self) -> String {
+            format!("{} {}", self.type_name, self.id)
+        }
+    }
+}
