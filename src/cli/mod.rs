@@ -51,7 +51,7 @@ enum ColorChoice {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Judge one or more snapshots with the shipped and custom rules.
-    Check(check::Args),
+    Check(Box<check::Args>),
     /// Snapshot a provider's facts into a file.
     Collect(collect::Args),
     /// Check rules against the schema and our conventions, without judging anything.
@@ -230,7 +230,7 @@ pub fn run() -> ExitCode {
         quiet: cli.quiet,
     };
     let result = match cli.command {
-        Command::Check(args) => check::run(args, out),
+        Command::Check(args) => check::run(*args, out),
         Command::Collect(args) => collect::run(args, out),
         Command::Validate(args) => validate::run(args, out),
         Command::Controls(args) => controls::run(args, out),
