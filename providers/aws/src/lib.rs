@@ -1,1 +1,24 @@
-//! AWS IAM collector (being built).
+//! AWS IAM collector for trustcheck: snapshots accounts into Cedar entities in O(pages) calls.
+//!
+//! [`collect`] reads each account with a fixed set of account-wide calls
+//! (`GetAccountAuthorizationDetails`, the credential report, `GetAccountSummary`,
+//! `GetAccountPasswordPolicy`, `ListVirtualMFADevices`, `ListAccountAliases`,
+//! `sts:GetCallerIdentity`) — never one call per user, role or policy — and hands the raw data
+//! to [`mapping::map_account`], a pure function tested on recorded payloads.
+//!
+//! This crate collects facts only: it never judges them, never prints, never requests a secret
+//! access key and never puts a credential in its output. It does not depend on the engine; its
+//! [`snapshot`] types mirror the snapshot JSON and the CLI converts them.
+
+pub mod api_calls;
+pub mod collect;
+pub mod credential_report;
+pub mod fetch;
+pub mod mapping;
+pub mod policy_document;
+pub mod raw;
+pub mod snapshot;
+pub mod timestamp;
+
+pub use collect::{collect, load_base_config, CollectError, CollectOptions, Target};
+pub use snapshot::{AccountSnapshot, Entity, FactError, Uid};

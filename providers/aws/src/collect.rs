@@ -1,0 +1,322 @@
+//! Collecting one or more accounts: credentials and clients per account (the current
+//! credentials, or a role assumed through STS), bounded concurrency across accounts, and the
+//! wrapping of each account's entities into an [`AccountSnapshot`].
+//!
+//! The only failure that stops a run is not knowing who the current credentials belong to
+//! (`sts:GetCallerIdentity`, which IAM cannot deny, failed: there are no usable credentials). A
+//! role that cannot be assumed becomes an account whose every fact is recorded as unknown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iam::config::SharedCredentialsProvider;
+
+use crate::api_calls::ApiCallCounter;
+use crate::fetch::{self, CallLog, FetchSettings};
+use crate::mapping;
+use crate::raw::{CallError, RawAccount};
+use crate::snapshot::AccountSnapshot;
+use crate::timestamp;
+
+/// IAM is a global service; its endpoint lives in us-east-1 (for the `aws` partition).
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// Which account to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The account of the current credentials.
+    Current,
+    /// The account of this role, assumed with the current credentials.
+    Role(String),
+}
+
+/// What to collect, and how.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// Accounts to read, in order; results come back in the same order.
+    pub targets: Vec<Target>,
+    /// External id to pass to `sts:AssumeRole`.
+    pub external_id: Option<String>,
+    /// Role session name (shows up in the audited account's CloudTrail).
+    pub session_name: String,
+    /// How many accounts are read at once.
+    pub concurrency: usize,
+    /// Credential report polling.
+    pub fetch: FetchSettings,
+}
+
+impl Default for CollectOptions {
+    fn default() -> Self {
+        Self {
+            targets: vec![Target::Current],
+            external_id: None,
+            session_name: "trustcheck".to_string(),
+            concurrency: 4,
+            fetch: FetchSettings::default(),
+        }
+    }
+}
+
+/// Why a collection could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// The current credentials could not be identified (missing, expired or invalid).
+    #[error("cannot identify the AWS credentials: {0}")]
+    Identity(String),
+    /// A role ARN that is not an IAM role ARN.
+    #[error(
+        "`{0}` is not an IAM role ARN (expected `arn:aws:iam::<12-digit account id>:role/<name>`)"
+    )]
+    RoleArn(String),
+    /// A collection task panicked (a bug).
+    #[error("collection task failed: {0}")]
+    Task(String),
+}
+
+/// The base SDK configuration: the standard credential chain (environment, profile, SSO, web
+/// identity, container, instance metadata), the region (`region`, else the standard chain, else
+/// us-east-1), adaptive retries and bounded timeouts. `AWS_ENDPOINT_URL` is honoured by the SDK;
+/// `endpoint_url` overrides it.
+pub async fn load_base_config(
+    region: Option<String>,
+    endpoint_url: Option<String>,
+    max_attempts: u32,
+) -> SdkConfig {
+    let region = RegionProviderChain::first_try(region.map(Region::new))
+        .or_default_provider()
+        .or_else(Region::from_static(DEFAULT_REGION));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(region)
+        // Adaptive mode also slows the client down when IAM throttles, instead of only retrying.
+        .retry_config(RetryConfig::adaptive().with_max_attempts(max_attempts.max(1)))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                // A 1,000-item authorization details page with documents can take a while.
+                .operation_attempt_timeout(Duration::from_secs(120))
+                .build(),
+        );
+    if let Some(url) = endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// The ARN partition of a region: `aws-cn` for `cn-*`, `aws-us-gov` for `us-gov-*`, else `aws`.
+pub fn partition_of_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// `arn:<partition>:iam::<account>:role/<name>`.
+pub fn role_arn(partition: &str, account_id: &str, role_name: &str) -> String {
+    format!("arn:{partition}:iam::{account_id}:role/{role_name}")
+}
+
+/// `(partition, account id)` of a role ARN.
+pub fn parse_role_arn(arn: &str) -> Result<(String, String), CollectError> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "iam", "", account, resource]
+            if account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource.starts_with("role/")
+                && resource.len() > "role/".len() =>
+        {
+            Ok((partition.to_string(), account.to_string()))
+        }
+        _ => Err(CollectError::RoleArn(arn.to_string())),
+    }
+}
+
+/// Collects every target, at most `concurrency` at a time; results in target order.
+pub async fn collect(
+    base: &SdkConfig,
+    options: &CollectOptions,
+) -> Result<Vec<AccountSnapshot>, CollectError> {
+    // Reject bad ARNs before any call is made.
+    for target in &options.targets {
+        if let Target::Role(arn) = target {
+            parse_role_arn(arn)?;
+        }
+    }
+    let permits = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
+    let mut tasks = Vec::new();
+    for target in options.targets.clone() {
+        let base = base.clone();
+        let options = options.clone();
+        let permits = Arc::clone(&permits);
+        tasks.push(tokio::spawn(async move {
+            // The semaphore is never closed, so acquiring only waits.
+            let _permit = permits.acquire_owned().await;
+            collect_one(&base, &target, &options).await
+        }));
+    }
+    let mut out = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        out.push(
+            task.await
+                .map_err(|e| CollectError::Task(e.to_string()))??,
+        );
+    }
+    Ok(out)
+}
+
+async fn collect_one(
+    base: &SdkConfig,
+    target: &Target,
+    options: &CollectOptions,
+) -> Result<AccountSnapshot, CollectError> {
+    let started = timestamp::format(time::OffsetDateTime::now_utc());
+    let counter = ApiCallCounter::default();
+    let log = CallLog::default();
+    let (config, role) = match target {
+        Target::Current => (base.clone(), None),
+        Target::Role(arn) => {
+            let mut builder = AssumeRoleProvider::builder(arn.clone())
+                .session_name(options.session_name.clone())
+                .configure(base);
+            if let Some(id) = &options.external_id {
+                builder = builder.external_id(id.clone());
+            }
+            let provider = builder.build().await;
+            let config = base
+                .to_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build();
+            (config, Some(arn.as_str()))
+        }
+    };
+    let iam = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::config::Builder::from(&config)
+            .interceptor(counter.clone())
+            .build(),
+    );
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(&config)
+            .interceptor(counter.clone())
+            .build(),
+    );
+
+    let identity = fetch::caller_identity(&sts, &log).await;
+    let (raw, identity) = match (identity, role) {
+        (Ok((account_id, caller)), _) => {
+            let partition = caller.split(':').nth(1).unwrap_or("aws").to_string();
+            let raw = fetch::account(&iam, &account_id, &partition, &options.fetch, &log).await;
+            (raw, Some(caller))
+        }
+        (Err(e), None) => return Err(CollectError::Identity(e.to_string())),
+        (Err(e), Some(arn)) => {
+            // Validated in `collect`.
+            let (partition, account_id) = parse_role_arn(arn)?;
+            let failed =
+                CallError::new("AssumeRole", format!("role `{arn}` could not be used: {e}"));
+            (unreadable(&account_id, &partition, &failed), None)
+        }
+    };
+    let mapped = mapping::map_account(&raw);
+    let mut calls_by_operation = log.snapshot();
+    let mut api_calls = counter.get();
+    if role.is_some() {
+        // AssumeRole goes through the credentials provider's own STS client, which the counter
+        // does not see: one call per session.
+        *calls_by_operation
+            .entry("AssumeRole".to_string())
+            .or_default() += 1;
+        api_calls += 1;
+    }
+    Ok(AccountSnapshot {
+        account_id: raw.account_id,
+        identity,
+        collected_at: started,
+        api_calls,
+        calls_by_operation,
+        entities: mapped.entities,
+        errors: mapped.errors,
+    })
+}
+
+/// An account none of whose calls could be made: every fact and list is recorded as unknown.
+fn unreadable(account_id: &str, partition: &str, e: &CallError) -> RawAccount {
+    RawAccount {
+        account_id: account_id.to_string(),
+        partition: partition.to_string(),
+        aliases: Err(e.clone()),
+        authorization_details: Err(e.clone()),
+        credential_report: Err(e.clone()),
+        account_summary: Err(e.clone()),
+        password_policy: Err(e.clone()),
+        virtual_mfa_devices: Err(e.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns_are_checked() {
+        assert_eq!(
+            parse_role_arn("arn:aws:iam::123456789012:role/audit").unwrap(),
+            ("aws".to_string(), "123456789012".to_string())
+        );
+        assert_eq!(
+            parse_role_arn("arn:aws-us-gov:iam::123456789012:role/path/audit")
+                .unwrap()
+                .0,
+            "aws-us-gov"
+        );
+        for bad in [
+            "audit",
+            "arn:aws:iam::12345:role/audit",
+            "arn:aws:iam::123456789012:user/alice",
+            "arn:aws:sts::123456789012:role/audit",
+            "arn:aws:iam::123456789012:role/",
+        ] {
+            assert!(parse_role_arn(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn partitions_follow_regions() {
+        assert_eq!(partition_of_region("eu-west-1"), "aws");
+        assert_eq!(partition_of_region("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(
+            role_arn("aws", "123456789012", "audit"),
+            "arn:aws:iam::123456789012:role/audit"
+        );
+    }
+
+    #[test]
+    fn an_unusable_role_leaves_every_fact_unknown() {
+        let raw = unreadable(
+            "123456789012",
+            "aws",
+            &CallError::new("AssumeRole", "AccessDenied"),
+        );
+        let m = mapping::map_account(&raw);
+        assert_eq!(m.entities.len(), 1, "only the account itself");
+        for pattern in [
+            "user/*",
+            "group/*",
+            "role/*",
+            "policy/*",
+            "user/*/access-key/*",
+        ] {
+            let id = format!("arn:aws:iam::123456789012:{pattern}");
+            assert!(m.errors.iter().any(|e| e.entity.id == id), "{pattern}");
+        }
+        assert!(m.errors.iter().all(|e| e.reason.contains("AssumeRole")));
+    }
+}

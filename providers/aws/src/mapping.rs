@@ -1,0 +1,1191 @@
+//! The pure half of the collector: raw IAM data of one account → Cedar entities, and the facts
+//! that could not be read.
+//!
+//! No I/O and no clock here, so it is tested on recorded payloads. It derives facts (a statement
+//! allows `*` on `*`, the number of active keys, which kind of MFA device) but never a verdict: a
+//! fact it cannot establish is left absent and recorded as a [`FactError`], never guessed.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::{json, Map, Value};
+
+use crate::credential_report::{self, Row};
+use crate::policy_document;
+use crate::raw::{
+    AttachedPolicy, AuthorizationDetails, InlinePolicy, ManagedPolicyDetail, RawAccount,
+};
+use crate::snapshot::{Entity, FactError, Uid};
+use crate::timestamp;
+
+/// Entity type names of the `Aws::` schema fragment.
+pub mod types {
+    /// `Aws::Account`.
+    pub const ACCOUNT: &str = "Aws::Account";
+    /// `Aws::IamUser`.
+    pub const USER: &str = "Aws::IamUser";
+    /// `Aws::IamGroup`.
+    pub const GROUP: &str = "Aws::IamGroup";
+    /// `Aws::IamRole`.
+    pub const ROLE: &str = "Aws::IamRole";
+    /// `Aws::IamPolicy`.
+    pub const POLICY: &str = "Aws::IamPolicy";
+    /// `Aws::AccessKey`.
+    pub const ACCESS_KEY: &str = "Aws::AccessKey";
+}
+
+/// The user facts that come from the credential report.
+const REPORT_FACTS: [&str; 6] = [
+    "consoleAccess",
+    "passwordLastUsed",
+    "passwordLastChanged",
+    "mfaActive",
+    "mfaKind",
+    "activeAccessKeys",
+];
+
+/// Entities and unknown facts of one account, both sorted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Mapped {
+    /// The entities, sorted by uid.
+    pub entities: Vec<Entity>,
+    /// Facts that could not be read, sorted and without duplicates.
+    pub errors: Vec<FactError>,
+}
+
+/// Turns one account's raw data into entities. Never fails: what cannot be known is recorded.
+pub fn map_account(raw: &RawAccount) -> Mapped {
+    let prefix = format!("arn:{}:iam::{}:", raw.partition, raw.account_id);
+    let mut m = Mapper {
+        account: Uid::new(types::ACCOUNT, format!("{prefix}root")),
+        prefix,
+        raw,
+        out: Mapped::default(),
+    };
+    let report = m.report();
+    let virtual_mfa = m.virtual_mfa_users();
+    m.account(&report, &virtual_mfa);
+    match &raw.authorization_details {
+        Ok(details) => m.with_details(details, &report, &virtual_mfa),
+        Err(e) => m.without_details(&e.to_string(), &report, &virtual_mfa),
+    }
+    let mut out = m.out;
+    out.entities.sort_by(|a, b| a.uid.cmp(&b.uid));
+    out.errors.sort();
+    out.errors.dedup();
+    out
+}
+
+/// The parsed credential report.
+struct Report {
+    generated_at: Option<String>,
+    root: Option<Row>,
+    users: HashMap<String, Row>,
+}
+
+struct Mapper<'a> {
+    raw: &'a RawAccount,
+    prefix: String,
+    account: Uid,
+    out: Mapped,
+}
+
+impl Mapper<'_> {
+    fn unknown(&mut self, entity: &Uid, fact: &str, reason: impl Into<String>) {
+        self.out.errors.push(FactError {
+            entity: entity.clone(),
+            fact: fact.to_string(),
+            reason: reason.into(),
+        });
+    }
+
+    fn push(&mut self, uid: Uid, attrs: Map<String, Value>, parents: Vec<Uid>) {
+        self.out.entities.push(Entity {
+            uid,
+            attrs,
+            parents,
+        });
+    }
+
+    /// An entity whose listing failed: a uid that is not among the entities, so every rule on
+    /// the type reports `error` instead of passing over an empty list.
+    fn unlisted(&mut self, type_name: &str, pattern: &str, reason: &str) {
+        let uid = Uid::new(type_name, format!("{}{pattern}", self.prefix));
+        self.unknown(&uid, "*", reason);
+    }
+
+    fn report(&self) -> Result<Report, String> {
+        let fetched = self
+            .raw
+            .credential_report
+            .as_ref()
+            .map_err(|e| e.to_string())?;
+        let rows = credential_report::parse(&fetched.content)?;
+        let mut report = Report {
+            generated_at: fetched
+                .generated_time
+                .as_deref()
+                .and_then(timestamp::normalize),
+            root: None,
+            users: HashMap::new(),
+        };
+        for row in rows {
+            if row.is_root() {
+                report.root = Some(row);
+            } else {
+                report.users.insert(row.arn.clone(), row);
+            }
+        }
+        Ok(report)
+    }
+
+    /// ARNs of the users (and root) that have a virtual MFA device assigned.
+    fn virtual_mfa_users(&self) -> Result<HashSet<String>, String> {
+        let devices = self
+            .raw
+            .virtual_mfa_devices
+            .as_ref()
+            .map_err(|e| e.to_string())?;
+        let root_device = format!("{}mfa/root-account-mfa-device", self.prefix);
+        Ok(devices
+            .iter()
+            .filter_map(|d| match &d.user {
+                Some(u) => Some(u.arn.clone()),
+                // The root user's device is named by AWS; its `User` may be left out.
+                None if d.serial_number == root_device => Some(self.account.id.clone()),
+                None => None,
+            })
+            .collect())
+    }
+
+    fn account(
+        &mut self,
+        report: &Result<Report, String>,
+        virtual_mfa: &Result<HashSet<String>, String>,
+    ) {
+        let uid = self.account.clone();
+        let mut attrs = Map::new();
+        attrs.insert("accountId".into(), json!(self.raw.account_id));
+        match &self.raw.aliases {
+            Ok(aliases) => {
+                if let Some(alias) = aliases.first() {
+                    attrs.insert("alias".into(), json!(alias));
+                }
+            }
+            Err(e) => self.unknown(&uid, "alias", e.to_string()),
+        }
+
+        // Root facts: the report's `<root_account>` row, else GetAccountSummary, which carries
+        // the same MFA and key-presence flags (and is all some emulators provide).
+        let root_row = report.as_ref().ok().and_then(|r| r.root.as_ref());
+        let no_row = match report {
+            Ok(_) => format!(
+                "the credential report has no `{}` row",
+                credential_report::ROOT_USER
+            ),
+            Err(e) => e.clone(),
+        };
+        let summary = self.raw.account_summary.as_ref().map_err(|e| e.to_string());
+        let summary_flag = |key: &str| -> Result<i64, String> {
+            match &summary {
+                Ok(map) => map
+                    .get(key)
+                    .copied()
+                    .ok_or_else(|| format!("GetAccountSummary has no `{key}`")),
+                Err(e) => Err(e.clone()),
+            }
+        };
+
+        let mfa_active: Result<bool, String> = match root_row {
+            Some(row) => Ok(row.mfa_active == "true"),
+            None => summary_flag("AccountMFAEnabled")
+                .map(|v| v == 1)
+                .map_err(|e| format!("{no_row}; {e}")),
+        };
+        match &mfa_active {
+            Ok(active) => {
+                attrs.insert("rootMfaActive".into(), json!(active));
+            }
+            Err(e) => self.unknown(&uid, "rootMfaActive", e.clone()),
+        }
+        match mfa_kind(&mfa_active, virtual_mfa, &uid.id) {
+            Ok(kind) => {
+                attrs.insert("rootMfaKind".into(), json!(kind));
+            }
+            Err(e) => self.unknown(&uid, "rootMfaKind", e),
+        }
+
+        let keys: Result<i64, String> = match root_row {
+            Some(row) => Ok(row.active_keys()),
+            None => match summary_flag("AccountAccessKeysPresent") {
+                Ok(0) => Ok(0),
+                Ok(_) => Err(format!(
+                    "{no_row}; GetAccountSummary says the root user has access keys but not whether they are active"
+                )),
+                Err(e) => Err(format!("{no_row}; {e}")),
+            },
+        };
+        match keys {
+            Ok(n) => {
+                attrs.insert("rootActiveAccessKeys".into(), json!(n));
+            }
+            Err(e) => self.unknown(&uid, "rootActiveAccessKeys", e),
+        }
+
+        match root_row {
+            Some(row) => {
+                if let Some(t) = timestamp::normalize(&row.password_last_used) {
+                    attrs.insert("rootPasswordLastUsed".into(), json!(t));
+                }
+            }
+            None => self.unknown(&uid, "rootPasswordLastUsed", no_row.clone()),
+        }
+        if let Ok(Report {
+            generated_at: Some(t),
+            ..
+        }) = report
+        {
+            attrs.insert("credentialReportGeneratedAt".into(), json!(t));
+        }
+
+        match &self.raw.password_policy {
+            Ok(None) => {
+                attrs.insert("passwordPolicyExists".into(), json!(false));
+            }
+            Ok(Some(p)) => {
+                attrs.insert("passwordPolicyExists".into(), json!(true));
+                match p.minimum_password_length {
+                    Some(len) => {
+                        let mut policy = Map::new();
+                        policy.insert("minimumLength".into(), json!(len));
+                        policy.insert(
+                            "requireUppercase".into(),
+                            json!(p.require_uppercase_characters),
+                        );
+                        policy.insert(
+                            "requireLowercase".into(),
+                            json!(p.require_lowercase_characters),
+                        );
+                        policy.insert("requireNumbers".into(), json!(p.require_numbers));
+                        policy.insert("requireSymbols".into(), json!(p.require_symbols));
+                        policy.insert(
+                            "allowUsersToChangePassword".into(),
+                            json!(p.allow_users_to_change_password),
+                        );
+                        if let Some(n) = p.password_reuse_prevention {
+                            policy.insert("reusePrevention".into(), json!(n));
+                        }
+                        if let Some(n) = p.max_password_age {
+                            policy.insert("maxPasswordAgeDays".into(), json!(n));
+                        }
+                        attrs.insert("passwordPolicy".into(), Value::Object(policy));
+                    }
+                    None => self.unknown(
+                        &uid,
+                        "passwordPolicy",
+                        "GetAccountPasswordPolicy: the policy has no MinimumPasswordLength",
+                    ),
+                }
+            }
+            Err(e) => {
+                self.unknown(&uid, "passwordPolicyExists", e.to_string());
+                self.unknown(&uid, "passwordPolicy", e.to_string());
+            }
+        }
+        self.push(uid, attrs, Vec::new());
+    }
+
+    fn with_details(
+        &mut self,
+        details: &AuthorizationDetails,
+        report: &Result<Report, String>,
+        virtual_mfa: &Result<HashSet<String>, String>,
+    ) {
+        let managed: HashMap<&str, &ManagedPolicyDetail> = details
+            .policies
+            .iter()
+            .map(|p| (p.arn.as_str(), p))
+            .collect();
+        let admin_of = |attached: &[AttachedPolicy], inline: &[InlinePolicy]| {
+            any_true(
+                inline
+                    .iter()
+                    .map(inline_full_admin)
+                    .chain(attached.iter().map(|a| match managed.get(a.policy_arn.as_str()) {
+                        Some(p) => managed_full_admin(p),
+                        None => Err(format!(
+                            "policy `{}` is attached but GetAccountAuthorizationDetails did not return it",
+                            a.policy_arn
+                        )),
+                    })),
+            )
+        };
+        let group_arns: HashMap<&str, &str> = details
+            .group_detail_list
+            .iter()
+            .map(|g| (g.group_name.as_str(), g.arn.as_str()))
+            .collect();
+        let mut attached_users: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut referenced: HashSet<&str> = HashSet::new();
+
+        if let Err(e) = report {
+            self.unlisted(types::ACCESS_KEY, "user/*/access-key/*", e);
+        }
+        for user in &details.user_detail_list {
+            let uid = Uid::new(types::USER, &user.arn);
+            let Some(created) = timestamp::normalize(&user.create_date) else {
+                self.unknown(
+                    &uid,
+                    "*",
+                    format!(
+                        "GetAccountAuthorizationDetails: CreateDate `{}` is not a timestamp",
+                        user.create_date
+                    ),
+                );
+                continue;
+            };
+            let mut attrs = Map::new();
+            attrs.insert("name".into(), json!(user.user_name));
+            attrs.insert("createdAt".into(), json!(created));
+            let arns: Vec<&str> = user
+                .attached_managed_policies
+                .iter()
+                .map(|a| a.policy_arn.as_str())
+                .collect();
+            for arn in &arns {
+                attached_users.entry(arn).or_default().push(&user.arn);
+                referenced.insert(arn);
+            }
+            attrs.insert("attachedPolicyArns".into(), json!(sorted(&arns)));
+            match admin_of(&user.attached_managed_policies, &user.user_policy_list) {
+                Ok(admin) => {
+                    attrs.insert("directFullAdmin".into(), json!(admin));
+                }
+                Err(e) => self.unknown(&uid, "directFullAdmin", e),
+            }
+            match report {
+                Ok(r) => match r.users.get(&user.arn) {
+                    Some(row) => self.report_facts(&uid, &mut attrs, row, virtual_mfa),
+                    None => {
+                        let when = r.generated_at.as_deref().unwrap_or("an unknown time");
+                        for fact in REPORT_FACTS {
+                            self.unknown(&uid, fact, format!(
+                                "the user is not in the credential report generated at {when} (AWS reuses a report for up to 4 hours)"
+                            ));
+                        }
+                    }
+                },
+                Err(e) => {
+                    for fact in REPORT_FACTS {
+                        self.unknown(&uid, fact, e.clone());
+                    }
+                }
+            }
+            let mut parents = vec![self.account.clone()];
+            for group in &user.group_list {
+                if let Some(arn) = group_arns.get(group.as_str()) {
+                    parents.push(Uid::new(types::GROUP, *arn));
+                }
+            }
+            self.inline_policies(&user.arn, &user.user_policy_list, true);
+            self.push(uid, attrs, parents);
+        }
+
+        for group in &details.group_detail_list {
+            let uid = Uid::new(types::GROUP, &group.arn);
+            let arns: Vec<&str> = group
+                .attached_managed_policies
+                .iter()
+                .map(|a| a.policy_arn.as_str())
+                .collect();
+            referenced.extend(arns.iter().copied());
+            let mut attrs = Map::new();
+            attrs.insert("name".into(), json!(group.group_name));
+            attrs.insert("attachedPolicyArns".into(), json!(sorted(&arns)));
+            match admin_of(&group.attached_managed_policies, &group.group_policy_list) {
+                Ok(admin) => {
+                    attrs.insert("grantsFullAdmin".into(), json!(admin));
+                }
+                Err(e) => self.unknown(&uid, "grantsFullAdmin", e),
+            }
+            self.inline_policies(&group.arn, &group.group_policy_list, false);
+            self.push(uid, attrs, vec![self.account.clone()]);
+        }
+
+        for role in &details.role_detail_list {
+            let uid = Uid::new(types::ROLE, &role.arn);
+            let Some(created) = timestamp::normalize(&role.create_date) else {
+                self.unknown(
+                    &uid,
+                    "*",
+                    format!(
+                        "GetAccountAuthorizationDetails: CreateDate `{}` is not a timestamp",
+                        role.create_date
+                    ),
+                );
+                continue;
+            };
+            let arns: Vec<&str> = role
+                .attached_managed_policies
+                .iter()
+                .map(|a| a.policy_arn.as_str())
+                .collect();
+            referenced.extend(arns.iter().copied());
+            let mut attrs = Map::new();
+            attrs.insert("name".into(), json!(role.role_name));
+            attrs.insert("createdAt".into(), json!(created));
+            attrs.insert(
+                "serviceLinked".into(),
+                json!(role
+                    .path
+                    .as_deref()
+                    .is_some_and(|p| p.starts_with("/aws-service-role/"))),
+            );
+            attrs.insert("attachedPolicyArns".into(), json!(sorted(&arns)));
+            let trust = role
+                .assume_role_policy_document
+                .as_ref()
+                .ok_or_else(|| {
+                    "GetAccountAuthorizationDetails returned no trust policy".to_string()
+                })
+                .and_then(policy_document::decode)
+                .and_then(|d| policy_document::trusts_any_principal(&d));
+            match trust {
+                Ok(any) => {
+                    attrs.insert("trustsAnyPrincipal".into(), json!(any));
+                }
+                Err(e) => self.unknown(&uid, "trustsAnyPrincipal", format!("trust policy: {e}")),
+            }
+            if let Some(t) = role
+                .role_last_used
+                .as_ref()
+                .and_then(|u| u.last_used_date.as_deref())
+                .and_then(timestamp::normalize)
+            {
+                attrs.insert("lastUsed".into(), json!(t));
+            }
+            self.inline_policies(&role.arn, &role.role_policy_list, false);
+            self.push(uid, attrs, vec![self.account.clone()]);
+        }
+
+        for policy in &details.policies {
+            let aws_managed = policy.arn.split(':').nth(4) == Some("aws");
+            // AWS-managed policies nobody here uses say nothing about this account.
+            if aws_managed
+                && policy.attachment_count == 0
+                && !referenced.contains(policy.arn.as_str())
+            {
+                continue;
+            }
+            let id = if aws_managed {
+                let rest = policy
+                    .arn
+                    .split_once(":policy/")
+                    .map_or(policy.policy_name.as_str(), |(_, r)| r);
+                format!("{}/aws-managed-policy/{rest}", self.account.id)
+            } else {
+                policy.arn.clone()
+            };
+            let uid = Uid::new(types::POLICY, id);
+            let mut attrs = Map::new();
+            attrs.insert("name".into(), json!(policy.policy_name));
+            attrs.insert("arn".into(), json!(policy.arn));
+            attrs.insert(
+                "kind".into(),
+                json!(if aws_managed {
+                    "aws-managed"
+                } else {
+                    "customer-managed"
+                }),
+            );
+            match managed_full_admin(policy) {
+                Ok(admin) => {
+                    attrs.insert("grantsFullAdmin".into(), json!(admin));
+                }
+                Err(e) => self.unknown(&uid, "grantsFullAdmin", e),
+            }
+            attrs.insert("attachmentCount".into(), json!(policy.attachment_count));
+            let users = attached_users
+                .get(policy.arn.as_str())
+                .map(|u| sorted(u))
+                .unwrap_or_default();
+            attrs.insert("attachedUsers".into(), json!(users));
+            self.push(uid, attrs, vec![self.account.clone()]);
+        }
+    }
+
+    /// GetAccountAuthorizationDetails failed: users still come from the credential report,
+    /// everything only that call lists is recorded as unknown.
+    fn without_details(
+        &mut self,
+        reason: &str,
+        report: &Result<Report, String>,
+        virtual_mfa: &Result<HashSet<String>, String>,
+    ) {
+        self.unlisted(types::GROUP, "group/*", reason);
+        self.unlisted(types::ROLE, "role/*", reason);
+        self.unlisted(types::POLICY, "policy/*", reason);
+        let report = match report {
+            Ok(r) => r,
+            Err(e) => {
+                let both = format!("{reason}; {e}");
+                self.unlisted(types::USER, "user/*", &both);
+                self.unlisted(types::ACCESS_KEY, "user/*/access-key/*", &both);
+                return;
+            }
+        };
+        let mut rows: Vec<&Row> = report.users.values().collect();
+        rows.sort_by(|a, b| a.arn.cmp(&b.arn));
+        for row in rows {
+            let uid = Uid::new(types::USER, &row.arn);
+            let Some(created) = timestamp::normalize(&row.user_creation_time) else {
+                self.unknown(
+                    &uid,
+                    "*",
+                    format!(
+                        "credential report: user_creation_time `{}` is not a timestamp",
+                        row.user_creation_time
+                    ),
+                );
+                continue;
+            };
+            let mut attrs = Map::new();
+            attrs.insert("name".into(), json!(row.user));
+            attrs.insert("createdAt".into(), json!(created));
+            self.unknown(&uid, "attachedPolicyArns", reason);
+            self.unknown(&uid, "directFullAdmin", reason);
+            self.report_facts(&uid, &mut attrs, row, virtual_mfa);
+            self.push(uid, attrs, vec![self.account.clone()]);
+        }
+    }
+
+    /// A user's credential report facts, and its access key entities.
+    fn report_facts(
+        &mut self,
+        uid: &Uid,
+        attrs: &mut Map<String, Value>,
+        row: &Row,
+        virtual_mfa: &Result<HashSet<String>, String>,
+    ) {
+        attrs.insert(
+            "consoleAccess".into(),
+            json!(row.password_enabled == "true"),
+        );
+        if let Some(t) = timestamp::normalize(&row.password_last_used) {
+            attrs.insert("passwordLastUsed".into(), json!(t));
+        }
+        if let Some(t) = timestamp::normalize(&row.password_last_changed) {
+            attrs.insert("passwordLastChanged".into(), json!(t));
+        }
+        let mfa_active = row.mfa_active == "true";
+        attrs.insert("mfaActive".into(), json!(mfa_active));
+        match mfa_kind(&Ok(mfa_active), virtual_mfa, &uid.id) {
+            Ok(kind) => {
+                attrs.insert("mfaKind".into(), json!(kind));
+            }
+            Err(e) => self.unknown(uid, "mfaKind", e),
+        }
+        attrs.insert("activeAccessKeys".into(), json!(row.active_keys()));
+        for key in row.key_slots() {
+            // An empty slot has `N/A` here: there is no key to describe.
+            let Some(created) = timestamp::normalize(key.last_rotated) else {
+                continue;
+            };
+            let key_uid = Uid::new(
+                types::ACCESS_KEY,
+                format!("{}/access-key/{}", uid.id, key.slot),
+            );
+            let mut key_attrs = Map::new();
+            key_attrs.insert("slot".into(), json!(key.slot));
+            key_attrs.insert("active".into(), json!(key.active == "true"));
+            key_attrs.insert("createdAt".into(), json!(created));
+            if let Some(t) = timestamp::normalize(key.last_used) {
+                key_attrs.insert("lastUsed".into(), json!(t));
+            }
+            self.push(key_uid, key_attrs, vec![uid.clone()]);
+        }
+    }
+
+    fn inline_policies(&mut self, owner: &str, policies: &[InlinePolicy], owner_is_user: bool) {
+        for policy in policies {
+            let uid = Uid::new(
+                types::POLICY,
+                format!("{owner}/inline-policy/{}", policy.policy_name),
+            );
+            let mut attrs = Map::new();
+            attrs.insert("name".into(), json!(policy.policy_name));
+            attrs.insert("kind".into(), json!("inline"));
+            attrs.insert("owner".into(), json!(owner));
+            match inline_full_admin(policy) {
+                Ok(admin) => {
+                    attrs.insert("grantsFullAdmin".into(), json!(admin));
+                }
+                Err(e) => self.unknown(&uid, "grantsFullAdmin", e),
+            }
+            attrs.insert("attachmentCount".into(), json!(1));
+            let users: Vec<&str> = if owner_is_user {
+                vec![owner]
+            } else {
+                Vec::new()
+            };
+            attrs.insert("attachedUsers".into(), json!(users));
+            self.push(uid, attrs, vec![self.account.clone()]);
+        }
+    }
+}
+
+/// `virtual` when a virtual device is assigned to `arn`, `hardware` when MFA is active without
+/// one (a hardware TOTP token or a FIDO security key), `none` without MFA.
+fn mfa_kind(
+    active: &Result<bool, String>,
+    virtual_mfa: &Result<HashSet<String>, String>,
+    arn: &str,
+) -> Result<&'static str, String> {
+    match active {
+        Err(e) => Err(e.clone()),
+        Ok(false) => Ok("none"),
+        Ok(true) => match virtual_mfa {
+            Ok(users) if users.contains(arn) => Ok("virtual"),
+            Ok(_) => Ok("hardware"),
+            Err(e) => Err(e.clone()),
+        },
+    }
+}
+
+fn inline_full_admin(policy: &InlinePolicy) -> Result<bool, String> {
+    let document = policy
+        .policy_document
+        .as_ref()
+        .ok_or_else(|| format!("inline policy `{}` has no document", policy.policy_name))?;
+    policy_document::decode(document)
+        .and_then(|d| policy_document::allows_full_admin(&d))
+        .map_err(|e| format!("inline policy `{}`: {e}", policy.policy_name))
+}
+
+fn managed_full_admin(policy: &ManagedPolicyDetail) -> Result<bool, String> {
+    let version = policy
+        .policy_version_list
+        .iter()
+        .find(|v| {
+            v.is_default_version
+                || (v.version_id.is_some() && v.version_id == policy.default_version_id)
+        })
+        .and_then(|v| v.document.as_ref())
+        .ok_or_else(|| {
+            format!(
+                "policy `{}`: the default version's document was not returned",
+                policy.arn
+            )
+        })?;
+    policy_document::decode(version)
+        .and_then(|d| policy_document::allows_full_admin(&d))
+        .map_err(|e| format!("policy `{}`: {e}", policy.arn))
+}
+
+/// `true` if any is `true` (an unknown cannot undo a known admin grant), else the first unknown,
+/// else `false`.
+fn any_true(results: impl Iterator<Item = Result<bool, String>>) -> Result<bool, String> {
+    let mut unknown = None;
+    for r in results {
+        match r {
+            Ok(true) => return Ok(true),
+            Ok(false) => {}
+            Err(e) => {
+                unknown.get_or_insert(e);
+            }
+        }
+    }
+    match unknown {
+        Some(e) => Err(e),
+        None => Ok(false),
+    }
+}
+
+fn sorted(items: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = items.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::raw::{
+        CallError, CredentialReport, MfaDeviceUser, PasswordPolicy, VirtualMfaDevice,
+    };
+
+    const ACCOUNT: &str = "arn:aws:iam::111122223333:root";
+    const DENIED: &str = "AccessDenied: User: arn:aws:iam::111122223333:user/auditor is not authorized to perform this action";
+
+    /// The recorded account: every call answered.
+    fn recorded() -> RawAccount {
+        let details: AuthorizationDetails =
+            serde_json::from_str(include_str!("../tests/fixtures/authorization-details.json"))
+                .unwrap();
+        RawAccount {
+            account_id: "111122223333".into(),
+            partition: "aws".into(),
+            aliases: Ok(vec!["acme-prod".into()]),
+            authorization_details: Ok(details),
+            credential_report: Ok(CredentialReport {
+                generated_time: Some("2026-11-22T02:00:00+00:00".into()),
+                content: include_str!("../tests/fixtures/credential-report.csv").into(),
+            }),
+            account_summary: Ok(BTreeMap::from([
+                ("AccountMFAEnabled".to_string(), 1),
+                ("AccountAccessKeysPresent".to_string(), 1),
+            ])),
+            password_policy: Ok(Some(PasswordPolicy {
+                minimum_password_length: Some(14),
+                require_symbols: true,
+                require_numbers: true,
+                require_uppercase_characters: true,
+                require_lowercase_characters: true,
+                allow_users_to_change_password: true,
+                max_password_age: None,
+                password_reuse_prevention: Some(24),
+            })),
+            virtual_mfa_devices: Ok(vec![VirtualMfaDevice {
+                serial_number: "arn:aws:iam::111122223333:mfa/carol".into(),
+                user: Some(MfaDeviceUser {
+                    arn: "arn:aws:iam::111122223333:user/engineering/carol".into(),
+                }),
+            }]),
+        }
+    }
+
+    fn denied(operation: &str) -> CallError {
+        CallError::new(operation, DENIED)
+    }
+
+    fn entity<'a>(m: &'a Mapped, type_name: &str, id: &str) -> &'a Map<String, Value> {
+        &m.entities
+            .iter()
+            .find(|e| e.uid.type_name == type_name && e.uid.id == id)
+            .unwrap_or_else(|| panic!("no {type_name} {id}"))
+            .attrs
+    }
+
+    fn has_entity(m: &Mapped, type_name: &str, id: &str) -> bool {
+        m.entities
+            .iter()
+            .any(|e| e.uid.type_name == type_name && e.uid.id == id)
+    }
+
+    fn unknown_facts<'a>(m: &'a Mapped, id: &str) -> Vec<&'a str> {
+        m.errors
+            .iter()
+            .filter(|e| e.entity.id == id)
+            .map(|e| e.fact.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn root_row_gives_root_facts_and_hardware_mfa() {
+        let m = map_account(&recorded());
+        let account = entity(&m, types::ACCOUNT, ACCOUNT);
+        assert_eq!(account["accountId"], json!("111122223333"));
+        assert_eq!(account["alias"], json!("acme-prod"));
+        assert_eq!(account["rootMfaActive"], json!(true));
+        // No virtual device is assigned to root, so its MFA is a hardware device or key.
+        assert_eq!(account["rootMfaKind"], json!("hardware"));
+        assert_eq!(account["rootActiveAccessKeys"], json!(1));
+        assert_eq!(
+            account["rootPasswordLastUsed"],
+            json!("2026-09-02T18:11:04Z")
+        );
+        assert_eq!(
+            account["credentialReportGeneratedAt"],
+            json!("2026-11-22T02:00:00Z")
+        );
+        assert_eq!(account["passwordPolicyExists"], json!(true));
+        assert_eq!(
+            account["passwordPolicy"],
+            json!({"minimumLength": 14, "requireUppercase": true, "requireLowercase": true,
+                   "requireNumbers": true, "requireSymbols": true, "reusePrevention": 24,
+                   "allowUsersToChangePassword": true})
+        );
+        assert!(unknown_facts(&m, ACCOUNT).is_empty(), "{:?}", m.errors);
+    }
+
+    #[test]
+    fn users_combine_authorization_details_and_credential_report() {
+        let m = map_account(&recorded());
+        let alice = entity(&m, types::USER, "arn:aws:iam::111122223333:user/alice");
+        assert_eq!(alice["consoleAccess"], json!(true));
+        assert_eq!(alice["mfaActive"], json!(true));
+        assert_eq!(alice["mfaKind"], json!("hardware"));
+        assert_eq!(alice["passwordLastUsed"], json!("2026-11-21T08:30:00Z"));
+        assert_eq!(alice["activeAccessKeys"], json!(1));
+        // Admin through a group is not a direct grant.
+        assert_eq!(alice["directFullAdmin"], json!(false));
+
+        let bob = entity(&m, types::USER, "arn:aws:iam::111122223333:user/bob");
+        assert_eq!(bob["directFullAdmin"], json!(true));
+        assert_eq!(
+            bob["attachedPolicyArns"],
+            json!(["arn:aws:iam::aws:policy/AdministratorAccess"])
+        );
+        assert_eq!(bob["mfaKind"], json!("none"));
+        assert_eq!(bob["activeAccessKeys"], json!(2));
+        // `no_information`: the password exists but its use is unknown to AWS; absent, and the
+        // rules fall back to when it was set.
+        assert!(!bob.contains_key("passwordLastUsed"));
+        assert_eq!(bob["passwordLastChanged"], json!("2023-05-01T12:00:00Z"));
+
+        let carol = entity(
+            &m,
+            types::USER,
+            "arn:aws:iam::111122223333:user/engineering/carol",
+        );
+        assert_eq!(carol["consoleAccess"], json!(false));
+        assert_eq!(carol["mfaKind"], json!("virtual"));
+        // An inline policy (URL-encoded, as the API sends it) granting * on *.
+        assert_eq!(carol["directFullAdmin"], json!(true));
+        assert!(!carol.contains_key("passwordLastChanged"));
+
+        // A user deleted since the report was generated is not resurrected.
+        assert!(!has_entity(
+            &m,
+            types::USER,
+            "arn:aws:iam::111122223333:user/ghost"
+        ));
+    }
+
+    #[test]
+    fn a_user_newer_than_the_report_has_unknown_report_facts() {
+        let m = map_account(&recorded());
+        let dave = "arn:aws:iam::111122223333:user/dave";
+        let attrs = entity(&m, types::USER, dave);
+        assert!(!attrs.contains_key("consoleAccess"));
+        let mut facts = unknown_facts(&m, dave);
+        facts.sort();
+        assert_eq!(
+            facts,
+            [
+                "activeAccessKeys",
+                "consoleAccess",
+                "mfaActive",
+                "mfaKind",
+                "passwordLastChanged",
+                "passwordLastUsed"
+            ]
+        );
+        assert!(m
+            .errors
+            .iter()
+            .any(|e| e.reason.contains("generated at 2026-11-22T02:00:00Z")));
+    }
+
+    #[test]
+    fn access_keys_come_from_report_slots() {
+        let m = map_account(&recorded());
+        let k1 = entity(
+            &m,
+            types::ACCESS_KEY,
+            "arn:aws:iam::111122223333:user/bob/access-key/1",
+        );
+        assert_eq!(k1["active"], json!(true));
+        assert_eq!(k1["createdAt"], json!("2025-01-01T00:00:00Z"));
+        assert!(!k1.contains_key("lastUsed"), "N/A means never used");
+        let k2 = entity(
+            &m,
+            types::ACCESS_KEY,
+            "arn:aws:iam::111122223333:user/bob/access-key/2",
+        );
+        assert_eq!(k2["lastUsed"], json!("2026-11-20T00:00:00Z"));
+        let carol = entity(
+            &m,
+            types::ACCESS_KEY,
+            "arn:aws:iam::111122223333:user/engineering/carol/access-key/1",
+        );
+        assert_eq!(carol["active"], json!(false));
+        // Empty slots are not keys.
+        assert!(!has_entity(
+            &m,
+            types::ACCESS_KEY,
+            "arn:aws:iam::111122223333:user/alice/access-key/2"
+        ));
+        // Root's keys are counted on the account, not listed as user keys.
+        assert!(!m.entities.iter().any(|e| e
+            .uid
+            .id
+            .starts_with("arn:aws:iam::111122223333:root/access-key")));
+    }
+
+    #[test]
+    fn groups_roles_and_policies_carry_document_facts() {
+        let m = map_account(&recorded());
+        let admins = entity(&m, types::GROUP, "arn:aws:iam::111122223333:group/admins");
+        assert_eq!(admins["grantsFullAdmin"], json!(true));
+        let devs = entity(&m, types::GROUP, "arn:aws:iam::111122223333:group/devs");
+        // dev-access's *old* version allowed * on *; only the default version counts.
+        assert_eq!(devs["grantsFullAdmin"], json!(false));
+        let ops = "arn:aws:iam::111122223333:group/ops";
+        assert!(!entity(&m, types::GROUP, ops).contains_key("grantsFullAdmin"));
+        assert_eq!(unknown_facts(&m, ops), ["grantsFullAdmin"]);
+
+        let open = entity(
+            &m,
+            types::ROLE,
+            "arn:aws:iam::111122223333:role/partner-access",
+        );
+        assert_eq!(open["trustsAnyPrincipal"], json!(true));
+        assert!(!open.contains_key("lastUsed"));
+        let ci = entity(&m, types::ROLE, "arn:aws:iam::111122223333:role/ci-deploy");
+        assert_eq!(ci["trustsAnyPrincipal"], json!(false));
+        assert_eq!(ci["lastUsed"], json!("2026-11-21T22:10:00Z"));
+        assert_eq!(ci["serviceLinked"], json!(false));
+        let support = entity(
+            &m,
+            types::ROLE,
+            "arn:aws:iam::111122223333:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport",
+        );
+        assert_eq!(support["serviceLinked"], json!(true));
+        let broken = "arn:aws:iam::111122223333:role/broken";
+        assert_eq!(unknown_facts(&m, broken), ["trustsAnyPrincipal"]);
+
+        let admin = entity(
+            &m,
+            types::POLICY,
+            "arn:aws:iam::111122223333:root/aws-managed-policy/AdministratorAccess",
+        );
+        assert_eq!(admin["kind"], json!("aws-managed"));
+        assert_eq!(admin["grantsFullAdmin"], json!(true));
+        assert_eq!(admin["attachmentCount"], json!(2));
+        assert_eq!(
+            admin["attachedUsers"],
+            json!(["arn:aws:iam::111122223333:user/bob"])
+        );
+        assert!(has_entity(&m, types::POLICY, "arn:aws:iam::111122223333:root/aws-managed-policy/aws-service-role/AWSSupportServiceRolePolicy"));
+        // Unattached AWS-managed policies say nothing about the account.
+        assert!(!m
+            .entities
+            .iter()
+            .any(|e| e.uid.id.ends_with("/ReadOnlyAccess")));
+        let glass = entity(
+            &m,
+            types::POLICY,
+            "arn:aws:iam::111122223333:policy/break-glass",
+        );
+        assert_eq!(
+            (glass["kind"].clone(), glass["grantsFullAdmin"].clone()),
+            (json!("customer-managed"), json!(true))
+        );
+        let inline = entity(
+            &m,
+            types::POLICY,
+            "arn:aws:iam::111122223333:user/engineering/carol/inline-policy/everything",
+        );
+        assert_eq!(
+            inline["owner"],
+            json!("arn:aws:iam::111122223333:user/engineering/carol")
+        );
+        assert_eq!(
+            inline["attachedUsers"],
+            json!(["arn:aws:iam::111122223333:user/engineering/carol"])
+        );
+        let group_inline = entity(
+            &m,
+            types::POLICY,
+            "arn:aws:iam::111122223333:group/devs/inline-policy/read-logs",
+        );
+        assert_eq!(group_inline["grantsFullAdmin"], json!(false));
+        assert_eq!(group_inline["attachedUsers"], json!([]));
+    }
+
+    #[test]
+    fn user_parents_are_the_account_and_groups() {
+        let m = map_account(&recorded());
+        let alice = m
+            .entities
+            .iter()
+            .find(|e| e.uid.id == "arn:aws:iam::111122223333:user/alice")
+            .unwrap();
+        assert_eq!(
+            alice.parents,
+            [
+                Uid::new(types::ACCOUNT, ACCOUNT),
+                Uid::new(types::GROUP, "arn:aws:iam::111122223333:group/admins")
+            ]
+        );
+    }
+
+    #[test]
+    fn no_password_policy_is_a_fact() {
+        let mut raw = recorded();
+        raw.password_policy = Ok(None);
+        let m = map_account(&raw);
+        let account = entity(&m, types::ACCOUNT, ACCOUNT);
+        assert_eq!(account["passwordPolicyExists"], json!(false));
+        assert!(!account.contains_key("passwordPolicy"));
+        assert!(unknown_facts(&m, ACCOUNT).is_empty());
+    }
+
+    #[test]
+    fn without_root_row_the_account_summary_answers() {
+        // What moto serves: a report with no `<root_account>` row.
+        let mut raw = recorded();
+        let content: String = include_str!("../tests/fixtures/credential-report.csv")
+            .lines()
+            .filter(|l| !l.starts_with("<root_account>"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        raw.credential_report = Ok(CredentialReport {
+            generated_time: None,
+            content,
+        });
+        raw.account_summary = Ok(BTreeMap::from([
+            ("AccountMFAEnabled".to_string(), 0),
+            ("AccountAccessKeysPresent".to_string(), 0),
+        ]));
+        let m = map_account(&raw);
+        let account = entity(&m, types::ACCOUNT, ACCOUNT);
+        assert_eq!(account["rootMfaActive"], json!(false));
+        assert_eq!(account["rootMfaKind"], json!("none"));
+        assert_eq!(account["rootActiveAccessKeys"], json!(0));
+        assert_eq!(unknown_facts(&m, ACCOUNT), ["rootPasswordLastUsed"]);
+
+        // Keys present but no row to say whether they are active: unknown, not guessed.
+        raw.account_summary = Ok(BTreeMap::from([
+            ("AccountMFAEnabled".to_string(), 1),
+            ("AccountAccessKeysPresent".to_string(), 1),
+        ]));
+        let m = map_account(&raw);
+        let mut facts = unknown_facts(&m, ACCOUNT);
+        facts.sort();
+        assert_eq!(facts, ["rootActiveAccessKeys", "rootPasswordLastUsed"]);
+    }
+
+    #[test]
+    fn denied_calls_become_unknown_facts_not_values() {
+        let mut raw = recorded();
+        raw.password_policy = Err(denied("GetAccountPasswordPolicy"));
+        raw.virtual_mfa_devices = Err(denied("ListVirtualMFADevices"));
+        raw.aliases = Err(denied("ListAccountAliases"));
+        let m = map_account(&raw);
+        let account = entity(&m, types::ACCOUNT, ACCOUNT);
+        for fact in [
+            "passwordPolicyExists",
+            "passwordPolicy",
+            "rootMfaKind",
+            "alias",
+        ] {
+            assert!(!account.contains_key(fact), "{fact}");
+        }
+        let mut facts = unknown_facts(&m, ACCOUNT);
+        facts.sort();
+        assert_eq!(
+            facts,
+            [
+                "alias",
+                "passwordPolicy",
+                "passwordPolicyExists",
+                "rootMfaKind"
+            ]
+        );
+        let reason = &m
+            .errors
+            .iter()
+            .find(|e| e.fact == "passwordPolicy")
+            .unwrap()
+            .reason;
+        assert!(
+            reason.starts_with("GetAccountPasswordPolicy: AccessDenied"),
+            "{reason}"
+        );
+        // Users with MFA now have an unknown kind; users without MFA still have `none`.
+        assert_eq!(
+            unknown_facts(&m, "arn:aws:iam::111122223333:user/alice"),
+            ["mfaKind"]
+        );
+        assert_eq!(
+            entity(&m, types::USER, "arn:aws:iam::111122223333:user/bob")["mfaKind"],
+            json!("none")
+        );
+    }
+
+    #[test]
+    fn a_denied_credential_report_leaves_report_facts_and_keys_unknown() {
+        let mut raw = recorded();
+        raw.credential_report = Err(denied("GenerateCredentialReport"));
+        raw.account_summary = Err(denied("GetAccountSummary"));
+        let m = map_account(&raw);
+        let alice = entity(&m, types::USER, "arn:aws:iam::111122223333:user/alice");
+        for fact in REPORT_FACTS {
+            assert!(!alice.contains_key(fact), "{fact}");
+        }
+        assert!(!m
+            .entities
+            .iter()
+            .any(|e| e.uid.type_name == types::ACCESS_KEY));
+        assert!(m.errors.iter().any(|e| e.entity
+            == Uid::new(
+                types::ACCESS_KEY,
+                "arn:aws:iam::111122223333:user/*/access-key/*"
+            )
+            && e.fact == "*"));
+        let mut facts = unknown_facts(&m, ACCOUNT);
+        facts.sort();
+        assert_eq!(
+            facts,
+            [
+                "rootActiveAccessKeys",
+                "rootMfaActive",
+                "rootMfaKind",
+                "rootPasswordLastUsed"
+            ]
+        );
+    }
+
+    #[test]
+    fn denied_authorization_details_keeps_report_users_and_marks_lists_unknown() {
+        let mut raw = recorded();
+        raw.authorization_details = Err(denied("GetAccountAuthorizationDetails"));
+        let m = map_account(&raw);
+        // Users now come from the report (ghost included: nothing says it is gone).
+        let ghost = entity(&m, types::USER, "arn:aws:iam::111122223333:user/ghost");
+        assert_eq!(ghost["createdAt"], json!("2020-01-01T00:00:00Z"));
+        assert_eq!(ghost["consoleAccess"], json!(true));
+        let mut facts = unknown_facts(&m, "arn:aws:iam::111122223333:user/ghost");
+        facts.sort();
+        assert_eq!(facts, ["attachedPolicyArns", "directFullAdmin"]);
+        for (t, id) in [
+            (types::GROUP, "arn:aws:iam::111122223333:group/*"),
+            (types::ROLE, "arn:aws:iam::111122223333:role/*"),
+            (types::POLICY, "arn:aws:iam::111122223333:policy/*"),
+        ] {
+            assert!(
+                m.errors
+                    .iter()
+                    .any(|e| e.entity == Uid::new(t, id) && e.fact == "*"),
+                "{t}"
+            );
+            assert!(!m.entities.iter().any(|e| e.uid.type_name == t), "{t}");
+        }
+
+        // Nothing readable at all: every list is unknown, only the account remains.
+        raw.credential_report = Err(denied("GenerateCredentialReport"));
+        let m = map_account(&raw);
+        assert_eq!(m.entities.len(), 1);
+        assert!(m
+            .errors
+            .iter()
+            .any(|e| e.entity == Uid::new(types::USER, "arn:aws:iam::111122223333:user/*")));
+    }
+
+    #[test]
+    fn output_is_sorted_and_deterministic() {
+        let a = map_account(&recorded());
+        let b = map_account(&recorded());
+        assert_eq!(a, b);
+        let uids: Vec<&Uid> = a.entities.iter().map(|e| &e.uid).collect();
+        let mut sorted_uids = uids.clone();
+        sorted_uids.sort();
+        assert_eq!(uids, sorted_uids);
+    }
+}

@@ -1,0 +1,2 @@
+//! Shared test support: the moto server harness.
+pub mod moto;
