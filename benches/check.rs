@@ -180,7 +180,7 @@ const RULES: &[(&str, &str, &str, &str)] = &[
     ("b-root-unused", "Aws::Account", "resource has rootPasswordLastUsed", "context.now.durationSince(resource.rootPasswordLastUsed) > duration(\"90d\")"),
     ("b-console-mfa", "Aws::IamUser", "resource has consoleAccess && resource.consoleAccess", "resource has mfaActive && resource.mfaActive"),
     ("b-console-hw-mfa", "Aws::IamUser", "resource has consoleAccess && resource.consoleAccess", "resource has mfaKind && resource.mfaKind == \"hardware\""),
-    ("b-direct-admin", "Aws::IamUser", "true", "!resource.directFullAdmin"),
+    ("b-direct-admin", "Aws::IamUser", "true", "resource has directFullAdmin && !resource.directFullAdmin"),
     ("b-one-key", "Aws::IamUser", "true", "resource has activeAccessKeys && resource.activeAccessKeys <= 1"),
     ("b-pw-used", "Aws::IamUser", "resource has passwordLastUsed", "context.now.durationSince(resource.passwordLastUsed) <= duration(\"90d\")"),
     ("b-pw-rotated", "Aws::IamUser", "resource has passwordLastChanged", "context.now.durationSince(resource.passwordLastChanged) <= duration(\"365d\")"),

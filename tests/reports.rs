@@ -162,8 +162,11 @@ fn sarif_is_valid_and_fit_for_code_scanning() {
     assert_eq!(
         ids,
         [
+            "trustcheck/aws/109876543210/",
             "trustcheck/aws/210987654321/",
-            "trustcheck/github/northwind-labs/"
+            "trustcheck/aws/321098765432/",
+            "trustcheck/github/northwind-labs/",
+            "trustcheck/github/northwind-oss/"
         ]
     );
     let results: Vec<&Value> = runs
@@ -330,7 +333,7 @@ fn github_actions_get_groups_and_at_most_ten_annotations_per_level() {
     );
     let errors = stderr.lines().filter(|l| l.starts_with("::error ")).count();
     assert_eq!(errors, 10, "{stderr}");
-    assert!(stderr.contains("::notice title=trustcheck::8 more failures"));
+    assert!(stderr.contains("::notice title=trustcheck::28 more failures"));
     assert!(stderr.contains("title=trustcheck%3A aws-role-no-public-trust (critical)"));
     // Without GITHUB_ACTIONS there are none.
     let out = trustcheck()
