@@ -485,10 +485,17 @@ fn main() {
         } else {
             2_000
         });
-    let dir = tempfile::tempdir().expect("temp dir");
-    let snapshot_path = dir.path().join("snapshot.json");
-    let rules_dir = dir.path().join("rules");
-    std::fs::create_dir(&rules_dir).expect("temp dir is writable");
+    // `--keep DIR` keeps the generated snapshot and rules in DIR (e.g. to profile the binary).
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir_path = args
+        .iter()
+        .position(|a| a == "--keep")
+        .and_then(|i| args.get(i + 1))
+        .map_or_else(|| temp.path().to_path_buf(), std::path::PathBuf::from);
+    let dir = dir_path.as_path();
+    let snapshot_path = dir.join("snapshot.json");
+    let rules_dir = dir.join("rules");
+    std::fs::create_dir_all(&rules_dir).expect("output dir is writable");
     write_rules(&rules_dir);
     let text = serde_json::to_string(&generate(n)).expect("serialisable");
     std::fs::write(&snapshot_path, &text).expect("temp dir is writable");
@@ -501,7 +508,7 @@ fn main() {
 
     // 1. The real binary, end to end: what a user waits for.
     let bin = env!("CARGO_BIN_EXE_trustcheck");
-    let out_path = dir.path().join("findings.json");
+    let out_path = dir.join("findings.json");
     let started = Instant::now();
     let status = Command::new(bin)
         .args([
@@ -542,7 +549,7 @@ fn main() {
     let findings = engine::evaluate(&rules, &store).expect("evaluates");
     let t_eval = t.elapsed();
     let t = Instant::now();
-    let report_path = dir.path().join("in-process.json");
+    let report_path = dir.join("in-process.json");
     let report = trustcheck::report::Report {
         findings: &findings,
         rules: &rules,
