@@ -122,13 +122,7 @@ pub fn find(id: &str) -> Option<&'static Criterion> {
 
 /// The catalogue id closest to `id`, for a did-you-mean hint on a misspelt criterion.
 pub fn nearest(id: &str) -> Option<&'static str> {
-    let wanted = id.to_ascii_uppercase();
-    CRITERIA
-        .iter()
-        .map(|c| (edit_distance(&wanted, c.id), c.id))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, id)| id)
+    crate::suggest::nearest(id, CRITERIA.iter().map(|c| c.id))
 }
 
 /// Position of a criterion in the catalogue, used to sort by criterion in AICPA order.
@@ -137,22 +131,6 @@ pub fn order(id: &str) -> usize {
         .iter()
         .position(|c| c.id == id)
         .unwrap_or(CRITERIA.len())
-}
-
-// Levenshtein distance; ids are a few characters long, so the quadratic table is tiny.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

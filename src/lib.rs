@@ -27,3 +27,4 @@ pub mod scaffold;
 pub mod schema;
 pub mod severity;
 pub mod snapshot;
+pub mod suggest;

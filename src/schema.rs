@@ -15,6 +15,7 @@ use cedar_policy::{Schema, SchemaFragment};
 use serde_json::Value;
 
 use crate::diagnostics::{InFile, SourceFile};
+pub use crate::suggest::nearest;
 
 /// The built-in schema fragments, embedded in the binary.
 pub const BUILTIN_FRAGMENTS: &[(&str, &str)] = &[
@@ -363,31 +364,6 @@ fn extension(name: &str) -> AttrType {
         "decimal" => AttrType::Decimal,
         _ => AttrType::IpAddr,
     }
-}
-
-/// The candidate closest to `wanted` by edit distance (case-insensitive), if any is close.
-pub fn nearest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let w = wanted.to_ascii_lowercase();
-    candidates
-        .map(|c| (strsim_distance(&w, &c.to_ascii_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
-        .min()
-        .map(|(_, c)| c)
-}
-
-fn strsim_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

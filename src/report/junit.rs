@@ -5,8 +5,6 @@
 //! `<error>` (never a pass), not-applicable ones are `<skipped>`. A rule with two criteria
 //! appears in both suites, as it does in the table.
 
-use std::collections::BTreeMap;
-
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 use super::Report;
@@ -15,15 +13,7 @@ use crate::findings::{Finding, Status};
 
 /// Renders the JUnit XML document.
 pub fn render(report: &Report<'_>) -> String {
-    let mut by_criterion: BTreeMap<(usize, &str), Vec<&Finding>> = BTreeMap::new();
-    for f in report.findings {
-        for c in f.soc2.iter() {
-            by_criterion
-                .entry((criteria::order(c), c))
-                .or_default()
-                .push(f);
-        }
-    }
+    let by_criterion = super::by_criterion(report.findings);
     let mut junit = quick_junit::Report::new("trustcheck");
     for ((_, id), findings) in by_criterion {
         let mut suite = TestSuite::new(id);

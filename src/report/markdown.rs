@@ -9,7 +9,6 @@
 //! Data from the audited systems (resource ids, messages) is only ever put in code spans, so it
 //! cannot inject markup, links or @-mentions into a pull request comment.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::Report;
@@ -45,15 +44,7 @@ pub fn render_within(report: &Report<'_>, budget: usize) -> String {
     };
     head(&mut md, report);
 
-    let mut by_criterion: BTreeMap<(usize, &str), Vec<&Finding>> = BTreeMap::new();
-    for f in report.findings {
-        for c in f.soc2.iter() {
-            by_criterion
-                .entry((criteria::order(c), c))
-                .or_default()
-                .push(f);
-        }
-    }
+    let by_criterion = super::by_criterion(report.findings);
     for ((_, id), mut findings) in by_criterion {
         findings.sort_by_key(|f| (rank(f.status), std::cmp::Reverse(f.severity)));
         criterion_section(&mut md, report, id, &findings);
@@ -209,18 +200,11 @@ fn head(md: &mut Budget, report: &Report<'_>) {
         collected.join(", ")
     );
     if let Some(cmp) = report.context.baseline {
-        let count = |s| {
-            report
-                .findings
-                .iter()
-                .filter(|f| f.status == Status::Fail && cmp.state(f) == Some(s))
-                .count()
-        };
         let _ = writeln!(
             out,
             "Baseline: **{} new failures**, {} unchanged failures, {} fixed\n",
-            count(BaselineState::New),
-            count(BaselineState::Unchanged),
+            report.baseline_failures(BaselineState::New),
+            report.baseline_failures(BaselineState::Unchanged),
             cmp.fixed.len()
         );
     }

@@ -113,7 +113,34 @@ pub struct Context<'a> {
     pub sarif_category: Option<&'a str>,
 }
 
+/// Findings grouped by SOC 2 criterion in catalogue order; a finding of a rule with several
+/// criteria appears under each.
+pub fn by_criterion(
+    findings: &[Finding],
+) -> std::collections::BTreeMap<(usize, &str), Vec<&Finding>> {
+    let mut groups: std::collections::BTreeMap<(usize, &str), Vec<&Finding>> = Default::default();
+    for f in findings {
+        for c in f.soc2.iter() {
+            groups
+                .entry((crate::criteria::order(c), c.as_str()))
+                .or_default()
+                .push(f);
+        }
+    }
+    groups
+}
+
 impl Report<'_> {
+    /// With a baseline: the failures in `state` (new or unchanged).
+    pub fn baseline_failures(&self, state: crate::baseline::BaselineState) -> usize {
+        self.context.baseline.map_or(0, |cmp| {
+            self.findings
+                .iter()
+                .filter(|f| f.status == Status::Fail && cmp.state(f) == Some(state))
+                .count()
+        })
+    }
+
     /// Whether a finding counts toward the verdict's failures: a failure at or above `--fail-on`
     /// (and, with `--fail-on-new`, new relative to the baseline).
     pub fn gates(&self, f: &Finding) -> bool {

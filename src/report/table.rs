@@ -1,6 +1,5 @@
 //! The human-readable report: grouped by SOC 2 criterion, failures first, a summary at the end.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table};
@@ -43,15 +42,7 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
     );
 
     // Group by criterion (a finding of a rule with two criteria shows under both).
-    let mut by_criterion: BTreeMap<(usize, &str), Vec<&Finding>> = BTreeMap::new();
-    for f in report.findings {
-        for c in f.soc2.iter() {
-            by_criterion
-                .entry((criteria::order(c), c))
-                .or_default()
-                .push(f);
-        }
-    }
+    let by_criterion = super::by_criterion(report.findings);
     for ((_, id), mut findings) in by_criterion {
         let counts = summary
             .criteria
@@ -138,18 +129,11 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
 /// The baseline and policy-impact sections, when asked for.
 fn extras(out: &mut String, report: &Report<'_>) {
     if let Some(cmp) = report.context.baseline {
-        let failing = |state| {
-            report
-                .findings
-                .iter()
-                .filter(|f| f.status == Status::Fail && cmp.state(f) == Some(state))
-                .count()
-        };
         let _ = writeln!(
             out,
             "\nBaseline: {} new failures, {} unchanged failures, {} fixed",
-            failing(BaselineState::New),
-            failing(BaselineState::Unchanged),
+            report.baseline_failures(BaselineState::New),
+            report.baseline_failures(BaselineState::Unchanged),
             cmp.fixed.len()
         );
         for f in &cmp.fixed {
