@@ -496,3 +496,44 @@ fn every_command_has_help() {
             .stdout(predicate::str::contains("Usage"));
     }
 }
+
+#[test]
+fn a_cedar_evaluation_error_is_an_error_finding_never_a_skip() {
+    // Valid under strict validation, but the offset overflows at run time for every key.
+    let dir = in_dir(&[(
+        "rules/acme-key-far-future.cedar",
+        r#"@id("acme-key-far-future")
+@soc2("CC6.1")
+@severity("low")
+@title("Keys are not from the far future")
+@remediation("None: this rule exists to fail evaluation.")
+forbid (principal, action, resource is Aws::AccessKey)
+unless { resource.createdAt.offset(duration("9223372036854775807ms")) > context.now };
+"#,
+    )]);
+    let out = trustcheck()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--no-builtin",
+            "--policies",
+            "rules",
+            "--format",
+            "json",
+            "--snapshot",
+        ])
+        .arg(demo())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        assert_eq!(f["status"], "error", "{f}");
+        assert!(
+            f["message"].as_str().unwrap().contains("evaluation error"),
+            "{f}"
+        );
+    }
+}
