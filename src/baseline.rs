@@ -10,11 +10,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
 use serde::{Deserialize, Serialize};
 
-use crate::findings::{Finding, FindingsDocument, Status, Verdict, FINDINGS_FORMAT};
-use crate::severity::Severity;
+use crate::findings::{Finding, FindingsDocument, Status, FINDINGS_FORMAT};
 
 /// How a current finding relates to the baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -69,7 +68,7 @@ pub enum BaselineError {
         message: String,
         /// The file, for the snippet.
         #[source_code]
-        src: NamedSource<String>,
+        src: crate::diagnostics::SourceFile,
         /// Where.
         #[label("here")]
         span: SourceSpan,
@@ -111,7 +110,7 @@ impl Baseline {
             BaselineError::Parse {
                 path: name.to_string(),
                 message,
-                src: NamedSource::new(name, text.to_string()).with_language("json"),
+                src: crate::diagnostics::SourceFile::new(name, text).with_language("json"),
                 span: SourceSpan::from((offset, 0)),
             }
         };
@@ -211,17 +210,6 @@ impl Comparison {
         self.states.get(&finding.fingerprint).copied()
     }
 
-    /// The verdict of `--fail-on-new`: errors still make the run untrustworthy (an unknown is
-    /// never a pass, baseline or not), but only *new* failures at or above `fail_on` fail it.
-    pub fn verdict(&self, findings: &[Finding], fail_on: Severity) -> Verdict {
-        let gating: Vec<Finding> = findings
-            .iter()
-            .filter(|f| f.status != Status::Fail || self.is_new(f))
-            .cloned()
-            .collect();
-        Verdict::of(&gating, fail_on)
-    }
-
     /// Whether a current finding is new relative to the baseline.
     pub fn is_new(&self, finding: &Finding) -> bool {
         self.state(finding) == Some(BaselineState::New)
@@ -231,10 +219,11 @@ impl Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::findings::{fingerprint, ResourceRef};
+    use crate::findings::{fingerprint, Uid};
+    use crate::severity::Severity;
 
     fn finding(id: &str, status: Status) -> Finding {
-        let resource = ResourceRef {
+        let resource = Uid {
             type_name: "Aws::IamUser".into(),
             id: id.into(),
         };
@@ -283,21 +272,6 @@ mod tests {
         );
         let fixed: Vec<&str> = cmp.fixed.iter().map(|f| f.resource.id.as_str()).collect();
         assert_eq!(fixed, ["deleted", "repaired"]);
-    }
-
-    #[test]
-    fn fail_on_new_ignores_unchanged_failures_but_never_errors() {
-        let baseline = Baseline::from_findings([finding("old", Status::Fail)]);
-        let current = [finding("old", Status::Fail)];
-        let cmp = Comparison::of(&baseline, &current);
-        assert_eq!(cmp.verdict(&current, Severity::Low), Verdict::Clean);
-        let current = [finding("old", Status::Fail), finding("x", Status::Fail)];
-        let cmp = Comparison::of(&baseline, &current);
-        assert_eq!(cmp.verdict(&current, Severity::Low), Verdict::Failed);
-        assert_eq!(cmp.verdict(&current, Severity::Critical), Verdict::Clean);
-        let current = [finding("old", Status::Fail), finding("y", Status::Error)];
-        let cmp = Comparison::of(&Baseline::from_findings(current.clone()), &current);
-        assert_eq!(cmp.verdict(&current, Severity::Low), Verdict::Untrustworthy);
     }
 
     #[test]

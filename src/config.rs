@@ -3,6 +3,7 @@
 //!
 //! ```toml
 //! policies = ["controls"]                        # custom rule folders, relative to the repository root
+//! schemas = ["facts/mdm.cedarschema"]            # schema fragments of your own facts
 //! fail-on = "high"                               # default of `check --fail-on`
 //! disable = ["github-org-default-permission-read"]
 //!
@@ -38,7 +39,7 @@ use crate::severity::Severity;
 pub const FILE_NAME: &str = "trustcheck.toml";
 
 /// The keys a configuration file may hold.
-pub const KEYS: &[&str] = &["policies", "fail-on", "disable", "severity"];
+pub const KEYS: &[&str] = &["policies", "schemas", "fail-on", "disable", "severity"];
 
 /// The file as written: parsed strictly, not yet checked against the loaded rules.
 #[derive(Debug, Deserialize)]
@@ -46,6 +47,8 @@ pub const KEYS: &[&str] = &["policies", "fail-on", "disable", "severity"];
 struct RawConfig {
     #[serde(default)]
     policies: Vec<String>,
+    #[serde(default)]
+    schemas: Vec<String>,
     #[serde(default)]
     fail_on: Option<Severity>,
     #[serde(default)]
@@ -70,6 +73,8 @@ pub struct Config {
     pub file: Option<SourceFile>,
     /// Custom rule folders, resolved against the file's base directory.
     pub policies: Vec<PathBuf>,
+    /// Schema fragments of a team's own facts, resolved against the file's base directory.
+    pub schemas: Vec<PathBuf>,
     /// Default of `check --fail-on`.
     pub fail_on: Option<Severity>,
     /// Rules not to load.
@@ -166,6 +171,7 @@ impl Config {
         };
         Ok(Self {
             policies: raw.policies.iter().map(|p| base.join(p)).collect(),
+            schemas: raw.schemas.iter().map(|p| base.join(p)).collect(),
             fail_on: raw.fail_on,
             disable: raw.disable.iter().map(rule_ref).collect(),
             severity: raw
@@ -264,6 +270,15 @@ pub fn policy_folders(flag: &[PathBuf], env: Option<&OsStr>, config: &Config) ->
         return std::env::split_paths(env).collect();
     }
     config.policies.clone()
+}
+
+/// The custom schema fragments in effect: the command line's when it names any, else the file's.
+pub fn schema_files(flag: &[PathBuf], config: &Config) -> Vec<PathBuf> {
+    if flag.is_empty() {
+        config.schemas.clone()
+    } else {
+        flag.to_vec()
+    }
 }
 
 /// The `--fail-on` in effect: the command line's or environment's (clap has already chosen

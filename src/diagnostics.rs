@@ -12,7 +12,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode, SourceSpan};
+use miette::{
+    Diagnostic, LabeledSpan, MietteError, MietteSpanContents, Severity, SourceCode, SourceSpan,
+    SpanContents,
+};
 
 /// The text of one input file, shared by every diagnostic that points into it.
 #[derive(Clone)]
@@ -22,7 +25,13 @@ pub struct SourceFile {
     pub name: Arc<str>,
     /// The whole file.
     pub text: Arc<str>,
+    /// The language its snippets are highlighted as.
+    language: &'static str,
 }
+
+/// How much of a long line a snippet shows on each side of the location, in bytes. A snapshot
+/// written by `jq -c` is one line of many megabytes: a snippet must never print all of it.
+pub const SNIPPET_WINDOW: usize = 160;
 
 impl SourceFile {
     /// A source file from a display name and its text.
@@ -30,16 +39,22 @@ impl SourceFile {
         Self {
             name: name.into(),
             text: text.into(),
+            language: "cedar",
         }
     }
 
-    fn named(&self) -> NamedSource<String> {
-        NamedSource::new(&self.name, self.text.to_string()).with_language("cedar")
+    /// The same file, its snippets highlighted as `language` (e.g. `json`).
+    pub fn with_language(mut self, language: &'static str) -> Self {
+        self.language = language;
+        self
     }
 
     /// 1-based line and column of a byte offset, for messages that are not rendered by miette.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let before = &self.text[..offset.min(self.text.len())];
+        let before = self
+            .text
+            .get(..floor_boundary(&self.text, offset))
+            .unwrap_or_default();
         let line = before.matches('\n').count() + 1;
         let col = before
             .rfind('\n')
@@ -57,10 +72,86 @@ impl fmt::Debug for SourceFile {
     }
 }
 
+impl SourceCode for SourceFile {
+    /// Lines around `span` as usual, unless that is more than a few windows of text (a long
+    /// line): then only [`SNIPPET_WINDOW`] bytes either side of the span, on its line, with the
+    /// real line and column, so that `file:line:col` stays right whatever the line's length.
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        lines_before: usize,
+        lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let text: &'a str = &self.text;
+        let whole = text.as_bytes().read_span(span, lines_before, lines_after)?;
+        let (data, at, line, column, count) = if whole.data().len() <= 4 * SNIPPET_WINDOW {
+            (
+                whole.data(),
+                *whole.span(),
+                whole.line(),
+                whole.column(),
+                whole.line_count(),
+            )
+        } else {
+            let start = floor_boundary(text, span.offset().min(text.len()));
+            let end = ceil_boundary(text, (span.offset() + span.len()).min(text.len()));
+            let line_start = text
+                .get(..start)
+                .and_then(|t| t.rfind('\n'))
+                .map_or(0, |i| i + 1);
+            let line_end = text
+                .get(end..)
+                .and_then(|t| t.find('\n'))
+                .map_or(text.len(), |i| end + i);
+            // Without context lines miette asks where the span starts (its header): answer
+            // exactly, from the span on.
+            let lo = if lines_before == 0 && lines_after == 0 {
+                start
+            } else {
+                floor_boundary(text, start.saturating_sub(SNIPPET_WINDOW)).max(line_start)
+            };
+            let hi = ceil_boundary(text, end.max(start + 1).saturating_add(SNIPPET_WINDOW))
+                .min(line_end)
+                .max(end);
+            let data = text.get(lo..hi).unwrap_or_default().as_bytes();
+            let line = text.get(..lo).map_or(0, |t| t.matches('\n').count());
+            (
+                data,
+                SourceSpan::from((lo, hi - lo)),
+                line,
+                lo - line_start,
+                1,
+            )
+        };
+        let contents =
+            MietteSpanContents::new_named(self.name.to_string(), data, at, line, column, count)
+                .with_language(self.language);
+        Ok(Box::new(contents))
+    }
+}
+
+/// The nearest char boundary at or before `at`.
+fn floor_boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The nearest char boundary at or after `at`.
+fn ceil_boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while at < text.len() && !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
 /// Any diagnostic, shown against a named file.
 pub struct InFile {
     inner: Box<dyn Diagnostic + Send + Sync>,
-    source: NamedSource<String>,
+    source: SourceFile,
     file: Arc<str>,
     code: Option<&'static str>,
 }
@@ -70,7 +161,7 @@ impl InFile {
     pub fn new(inner: impl Diagnostic + Send + Sync + 'static, file: &SourceFile) -> Self {
         Self {
             inner: Box::new(inner),
-            source: file.named(),
+            source: file.clone(),
             file: file.name.clone(),
             code: None,
         }

@@ -120,8 +120,8 @@ fn attr_json(attrs: &BTreeMap<String, AttrSpec>) -> Value {
                     "required": spec.required,
                     "doc": spec.doc,
                 });
-                if let AttrType::Record(fields) = &spec.ty {
-                    v["attributes"] = attr_json(fields);
+                if let (AttrType::Record(fields), Some(object)) = (&spec.ty, v.as_object_mut()) {
+                    object.insert("attributes".into(), attr_json(fields));
                 }
                 v
             })

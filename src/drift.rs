@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::findings::{Finding, ResourceRef, Status};
+use crate::findings::{Finding, Status, Uid};
 use crate::severity::Severity;
-use crate::snapshot::{CollectionError, Snapshot};
+use crate::snapshot::{Snapshot, UncollectedFact};
 
 /// The format tag of the JSON drift report.
 pub const DRIFT_FORMAT: &str = "trustcheck.drift/v1";
@@ -37,30 +37,30 @@ pub struct AttrChange {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EntityChange {
     /// The entity.
-    pub entity: ResourceRef,
+    pub entity: Uid,
     /// Changed attributes, by name.
     pub attrs: Vec<AttrChange>,
     /// Parents added.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub parents_added: Vec<ResourceRef>,
+    pub parents_added: Vec<Uid>,
     /// Parents removed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub parents_removed: Vec<ResourceRef>,
+    pub parents_removed: Vec<Uid>,
 }
 
 /// What changed in the facts between two snapshots.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct FactDrift {
     /// Entities only in the new snapshot, sorted.
-    pub added: Vec<ResourceRef>,
+    pub added: Vec<Uid>,
     /// Entities only in the old snapshot, sorted.
-    pub removed: Vec<ResourceRef>,
+    pub removed: Vec<Uid>,
     /// Entities in both whose facts differ, sorted by uid.
     pub changed: Vec<EntityChange>,
     /// Facts that could not be collected in the new snapshot but could in the old one.
-    pub errors_added: Vec<CollectionError>,
+    pub errors_added: Vec<UncollectedFact>,
     /// Facts that could not be collected in the old snapshot and now could.
-    pub errors_removed: Vec<CollectionError>,
+    pub errors_removed: Vec<UncollectedFact>,
 }
 
 impl FactDrift {
@@ -76,8 +76,8 @@ impl FactDrift {
 
 /// Compares two snapshots' entities and collection errors.
 pub fn facts(old: &Snapshot, new: &Snapshot) -> FactDrift {
-    let old_by: BTreeMap<&ResourceRef, _> = old.entities.iter().map(|e| (&e.uid, e)).collect();
-    let new_by: BTreeMap<&ResourceRef, _> = new.entities.iter().map(|e| (&e.uid, e)).collect();
+    let old_by: BTreeMap<&Uid, _> = old.entities.iter().map(|e| (&e.uid, e)).collect();
+    let new_by: BTreeMap<&Uid, _> = new.entities.iter().map(|e| (&e.uid, e)).collect();
     let mut drift = FactDrift::default();
     for (uid, n) in &new_by {
         let Some(o) = old_by.get(uid) else {
@@ -96,10 +96,10 @@ pub fn facts(old: &Snapshot, new: &Snapshot) -> FactDrift {
                 })
             })
             .collect();
-        let op: BTreeSet<&ResourceRef> = o.parents.iter().collect();
-        let np: BTreeSet<&ResourceRef> = n.parents.iter().collect();
-        let parents_added: Vec<ResourceRef> = np.difference(&op).map(|r| (*r).clone()).collect();
-        let parents_removed: Vec<ResourceRef> = op.difference(&np).map(|r| (*r).clone()).collect();
+        let op: BTreeSet<&Uid> = o.parents.iter().collect();
+        let np: BTreeSet<&Uid> = n.parents.iter().collect();
+        let parents_added: Vec<Uid> = np.difference(&op).map(|r| (*r).clone()).collect();
+        let parents_removed: Vec<Uid> = op.difference(&np).map(|r| (*r).clone()).collect();
         if !attrs.is_empty() || !parents_added.is_empty() || !parents_removed.is_empty() {
             drift.changed.push(EntityChange {
                 entity: (*uid).clone(),
@@ -115,14 +115,14 @@ pub fn facts(old: &Snapshot, new: &Snapshot) -> FactDrift {
         .map(|uid| (*uid).clone())
         .collect();
 
-    let key = |e: &CollectionError| (e.entity.clone(), e.fact.clone());
-    let old_errors: BTreeMap<_, &CollectionError> = old
+    let key = |e: &UncollectedFact| (e.entity.clone(), e.fact.clone());
+    let old_errors: BTreeMap<_, &UncollectedFact> = old
         .sources
         .iter()
         .flat_map(|s| &s.errors)
         .map(|e| (key(e), e))
         .collect();
-    let new_errors: BTreeMap<_, &CollectionError> = new
+    let new_errors: BTreeMap<_, &UncollectedFact> = new
         .sources
         .iter()
         .flat_map(|s| &s.errors)
@@ -153,7 +153,7 @@ pub struct StatusChange {
     /// The SOC 2 criteria of the rule.
     pub soc2: Vec<String>,
     /// The resource.
-    pub resource: ResourceRef,
+    pub resource: Uid,
     /// The status before; absent when the (rule, resource) was not evaluated then (new resource,
     /// new rule, or a rule that no longer targets this type).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -230,12 +230,12 @@ pub struct Drift {
 mod tests {
     use super::*;
     use crate::findings::fingerprint;
-    use crate::snapshot::{RawEntity, Source};
+    use crate::snapshot::{Entity, Source};
     use serde_json::json;
 
-    fn entity(id: &str, attrs: Value) -> RawEntity {
-        RawEntity {
-            uid: ResourceRef {
+    fn entity(id: &str, attrs: Value) -> Entity {
+        Entity {
+            uid: Uid {
                 type_name: "Github::Branch".into(),
                 id: id.into(),
             },
@@ -270,7 +270,7 @@ mod tests {
             identity: None,
             collected_at: "2026-11-22T03:00:00Z".into(),
             api_calls: 1,
-            errors: vec![CollectionError {
+            errors: vec![UncollectedFact {
                 entity: new.entities[0].uid.clone(),
                 fact: "protected".into(),
                 reason: "403".into(),
@@ -298,7 +298,7 @@ mod tests {
     }
 
     fn finding(rule: &str, id: &str, status: Status) -> Finding {
-        let resource = ResourceRef {
+        let resource = Uid {
             type_name: "Github::Branch".into(),
             id: id.into(),
         };

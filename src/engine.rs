@@ -2,7 +2,7 @@
 //!
 //! Each rule was split at load time into `applies` and `requirement` expressions (see
 //! [`crate::rules`]); here they are evaluated with Cedar's `eval_expression`, resources spread over
-//! threads with rayon. This is the fastest path measured in research/cedar.md, isolates errors per
+//! threads with rayon. This is the fastest path measured (docs/performance.md), isolates errors per
 //! rule and is the only one that yields *not applicable*. A test checks that it agrees with Cedar's
 //! own authorizer on the demo data.
 //!
@@ -10,15 +10,16 @@
 //! snapshot records as not collected, becomes an `error` finding with the reason.
 
 use std::collections::HashMap;
-use std::str::FromStr;
 
 use cedar_policy::{
     eval_expression, Context, EntityUid, EvalResult, Expression, Request, RestrictedExpression,
 };
 use rayon::prelude::*;
 
-use crate::entities::{Resource, Store, UnknownFact};
-use crate::findings::{self, Finding, ResourceRef, Status};
+use trustcheck_snapshot::{Uid, UncollectedFact};
+
+use crate::entities::{Resource, Store};
+use crate::findings::{self, Finding, Status};
 use crate::rules::{Rule, RuleSet};
 use crate::schema::{ACTION_ID, ACTION_TYPE, CHECKER_TYPE};
 
@@ -61,7 +62,7 @@ pub fn evaluate(rules: &RuleSet, store: &Store) -> Result<Vec<Finding>, EngineEr
 }
 
 fn uid(type_name: &str, id: &str) -> Result<EntityUid, EngineError> {
-    crate::entities::uid_of(&ResourceRef {
+    crate::entities::uid_of(&Uid {
         type_name: type_name.to_string(),
         id: id.to_string(),
     })
@@ -84,38 +85,40 @@ enum Outcome {
 
 impl Judge<'_> {
     fn resource(&self, resource: &Resource) -> Vec<Finding> {
-        let indexes = self.rules.for_type(&resource.reference.type_name);
-        if indexes.is_empty() {
+        let rules = self.rules.judging(&resource.reference.type_name);
+        if rules.clone().next().is_none() {
             return Vec::new();
         }
-        let request = match Request::new(
-            self.principal.clone(),
-            self.action.clone(),
-            resource.uid.clone(),
-            self.contexts[resource.snapshot].clone(),
-            None,
-        ) {
+        // Every resource comes from a loaded snapshot, which has a context; a missing one would be
+        // a bug, reported as an error finding rather than a panic.
+        let context = self
+            .contexts
+            .get(resource.snapshot)
+            .cloned()
+            .ok_or_else(|| format!("no request context for snapshot {}", resource.snapshot));
+        let request = match context.and_then(|context| {
+            Request::new(
+                self.principal.clone(),
+                self.action.clone(),
+                resource.uid.clone(),
+                context,
+                None,
+            )
+            .map_err(|e| e.to_string())
+        }) {
             Ok(r) => r,
             Err(e) => {
                 let reason = format!("request could not be built: {e}");
-                return indexes
-                    .iter()
-                    .map(|&i| {
-                        self.finding(
-                            &self.rules.rules()[i],
-                            &resource.reference,
-                            Status::Error,
-                            reason.clone(),
-                        )
+                return rules
+                    .map(|rule| {
+                        self.finding(rule, &resource.reference, Status::Error, reason.clone())
                     })
                     .collect();
             }
         };
         let unknown = self.store.unknown_facts(&resource.reference);
-        indexes
-            .iter()
-            .map(|&i| {
-                let rule = &self.rules.rules()[i];
+        rules
+            .map(|rule| {
                 let (status, message) = match self.judge(rule, &request, unknown) {
                     Outcome::Decided(status) => (status, self.facts(rule, resource, status)),
                     Outcome::Unknown(reason) => (Status::Error, reason),
@@ -125,7 +128,7 @@ impl Judge<'_> {
             .collect()
     }
 
-    fn judge(&self, rule: &Rule, request: &Request, unknown: &[UnknownFact]) -> Outcome {
+    fn judge(&self, rule: &Rule, request: &Request, unknown: &[UncollectedFact]) -> Outcome {
         if unknown.is_empty() {
             return match eval_expression(request, &self.store.entities, &rule.outcome) {
                 Ok(EvalResult::Long(0)) => Outcome::Decided(Status::NotApplicable),
@@ -191,13 +194,7 @@ impl Judge<'_> {
         }
     }
 
-    fn finding(
-        &self,
-        rule: &Rule,
-        resource: &ResourceRef,
-        status: Status,
-        message: String,
-    ) -> Finding {
+    fn finding(&self, rule: &Rule, resource: &Uid, status: Status, message: String) -> Finding {
         Finding {
             rule: rule.id.clone(),
             title: rule.title.clone(),
@@ -213,21 +210,20 @@ impl Judge<'_> {
 
     /// `error` findings for lists the collector could not read (entities that are not there).
     fn missing(&self) -> Vec<Finding> {
-        let mut by_entity: HashMap<(&ResourceRef, &str), Vec<&UnknownFact>> = HashMap::new();
-        for (entity, fact, _) in &self.store.missing {
+        let mut by_entity: HashMap<(&Uid, &str), Vec<&UncollectedFact>> = HashMap::new();
+        for (fact, _) in &self.store.missing {
             by_entity
-                .entry((entity, entity.type_name.as_str()))
+                .entry((&fact.entity, fact.entity.type_name.as_str()))
                 .or_default()
                 .push(fact);
         }
         let mut out = Vec::new();
         for ((entity, type_name), facts) in by_entity {
-            for &i in self.rules.for_type(type_name) {
-                let rule = &self.rules.rules()[i];
+            for rule in self.rules.judging(type_name) {
                 let read: Vec<&str> = rule.attrs_read().collect();
                 if let Some(u) = facts
                     .iter()
-                    .find(|u| u.fact == "*" || read.contains(&u.fact.as_str()))
+                    .find(|u| u.is_whole_entity() || read.contains(&u.fact.as_str()))
                 {
                     out.push(self.finding(rule, entity, Status::Error, not_collected(u)));
                 }
@@ -237,14 +233,17 @@ impl Judge<'_> {
     }
 }
 
-fn first_unknown<'a>(attrs: &[String], unknown: &'a [UnknownFact]) -> Option<&'a UnknownFact> {
+fn first_unknown<'a>(
+    attrs: &[String],
+    unknown: &'a [UncollectedFact],
+) -> Option<&'a UncollectedFact> {
     unknown
         .iter()
-        .find(|u| u.fact == "*" || attrs.contains(&u.fact))
+        .find(|u| u.is_whole_entity() || attrs.contains(&u.fact))
 }
 
-fn not_collected(u: &UnknownFact) -> String {
-    if u.fact == "*" {
+fn not_collected(u: &UncollectedFact) -> String {
+    if u.is_whole_entity() {
         format!("not collected: {}", u.reason)
     } else {
         format!("`{}` not collected: {}", u.fact, u.reason)
@@ -274,7 +273,9 @@ pub fn show(v: &EvalResult) -> String {
 /// `datetime("2026-01-01T00:00:00Z")` → `2026-01-01T00:00:00Z`.
 fn strip_constructor(s: &str) -> String {
     match (s.find("(\""), s.strip_suffix("\")")) {
-        (Some(open), Some(body)) => body[open + 2..].to_string(),
+        (Some(open), Some(body)) => body
+            .get(open + 2..)
+            .map_or_else(|| s.to_string(), str::to_string),
         _ => s.to_string(),
     }
 }
@@ -285,7 +286,7 @@ fn strip_constructor(s: &str) -> String {
 pub fn authorizer_failures(
     rules: &RuleSet,
     store: &Store,
-) -> Result<Vec<(String, ResourceRef)>, EngineError> {
+) -> Result<Vec<(String, Uid)>, EngineError> {
     use cedar_policy::{Authorizer, PolicySet};
     let principal = uid(CHECKER_TYPE, "trustcheck")?;
     let action = uid(ACTION_TYPE, ACTION_ID)?;
@@ -302,11 +303,14 @@ pub fn authorizer_failures(
         let Some(set) = sets.get(resource.reference.type_name.as_str()) else {
             continue;
         };
-        let context = Context::from_pairs([(
-            "now".to_string(),
-            RestrictedExpression::new_datetime(&store.snapshots[resource.snapshot].collected_at),
-        )])
-        .map_err(|e| EngineError(e.to_string()))?;
+        let now = store
+            .snapshots
+            .get(resource.snapshot)
+            .map(|s| s.collected_at.as_str())
+            .ok_or_else(|| EngineError(format!("no snapshot {}", resource.snapshot)))?;
+        let context =
+            Context::from_pairs([("now".to_string(), RestrictedExpression::new_datetime(now))])
+                .map_err(|e| EngineError(e.to_string()))?;
         let request = Request::new(
             principal.clone(),
             action.clone(),
@@ -322,11 +326,6 @@ pub fn authorizer_failures(
     }
     fired.sort();
     Ok(fired)
-}
-
-/// Parses an expression; used by tests and `explain`.
-pub fn expression(src: &str) -> Result<Expression, String> {
-    Expression::from_str(src).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -9,23 +9,16 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
-use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use cedar_policy::{
+    Entities, Entity as CedarEntity, EntityId, EntityTypeName, EntityUid, RestrictedExpression,
+};
+use miette::{Diagnostic, SourceSpan};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::findings::ResourceRef;
+use crate::findings::Uid;
 use crate::schema::{nearest, AttrSpec, AttrType, SchemaSet};
-use crate::snapshot::{self, Snapshot, Source};
-
-/// A fact that a source could not collect.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownFact {
-    /// The attribute, or `*` for every attribute of the entity.
-    pub fact: String,
-    /// Why it is unknown.
-    pub reason: String,
-}
+use crate::snapshot::{self, Snapshot, Source, UncollectedFact};
 
 /// One entity in the store, in evaluation order.
 #[derive(Debug, Clone)]
@@ -33,7 +26,7 @@ pub struct Resource {
     /// Cedar's uid, for requests.
     pub uid: EntityUid,
     /// The same uid as plain strings, for findings.
-    pub reference: ResourceRef,
+    pub reference: Uid,
     /// Index of the snapshot it came from (its `collected_at` is the request's `now`).
     pub snapshot: usize,
 }
@@ -56,10 +49,10 @@ pub struct Store {
     /// Every entity, sorted by (type, id).
     pub resources: Vec<Resource>,
     /// Facts not collected, by entity.
-    pub unknown: HashMap<ResourceRef, Vec<UnknownFact>>,
+    pub unknown: HashMap<Uid, Vec<UncollectedFact>>,
     /// Collection errors that name an entity which is not in the store (a list that could not be
     /// read): every rule on that type reports `error` for it.
-    pub missing: Vec<(ResourceRef, UnknownFact, usize)>,
+    pub missing: Vec<(UncollectedFact, usize)>,
     /// The snapshots, in the order given.
     pub snapshots: Vec<LoadedSource>,
 }
@@ -84,7 +77,7 @@ pub struct EntityError {
     pub help: Option<String>,
     /// The snapshot file.
     #[source_code]
-    pub src: NamedSource<String>,
+    pub src: crate::diagnostics::SourceFile,
     /// Where the entity (or attribute) is in the file, best effort.
     #[label("{label}")]
     pub span: SourceSpan,
@@ -124,7 +117,7 @@ impl Input {
 }
 
 struct Problem {
-    entity: ResourceRef,
+    entity: Uid,
     attr: Option<String>,
     message: String,
     help: Option<String>,
@@ -134,14 +127,14 @@ impl Store {
     /// Types and loads snapshots. Entities of all snapshots are judged together; a uid that
     /// appears twice is an error naming both places.
     pub fn load(inputs: Vec<Input>, schema: &SchemaSet) -> Result<Self, Box<EntityError>> {
-        let mut seen: HashMap<ResourceRef, usize> = HashMap::new();
-        let mut built: Vec<(Entity, ResourceRef, usize)> = Vec::new();
+        let mut seen: HashMap<Uid, usize> = HashMap::new();
+        let mut built: Vec<(CedarEntity, Uid, usize)> = Vec::new();
         let mut snapshots = Vec::new();
-        let mut unknown: HashMap<ResourceRef, Vec<UnknownFact>> = HashMap::new();
+        let mut unknown: HashMap<Uid, Vec<UncollectedFact>> = HashMap::new();
         let mut pending_missing = Vec::new();
 
         for (index, input) in inputs.iter().enumerate() {
-            let converted: Result<Vec<(Entity, ResourceRef)>, Problem> = input
+            let converted: Result<Vec<(CedarEntity, Uid)>, Problem> = input
                 .snapshot
                 .entities
                 .par_iter()
@@ -156,7 +149,8 @@ impl Store {
                     let where_first = if first == index {
                         "earlier in the same file".to_string()
                     } else {
-                        format!("also in `{}`", inputs[first].name)
+                        let name = inputs.get(first).map_or("", |i| i.name.as_str());
+                        format!("also in `{name}`")
                     };
                     return Err(locate(
                         input,
@@ -175,11 +169,7 @@ impl Store {
             }
             for source in &input.snapshot.sources {
                 for e in &source.errors {
-                    let fact = UnknownFact {
-                        fact: e.fact.clone(),
-                        reason: e.reason.clone(),
-                    };
-                    pending_missing.push((e.entity.clone(), fact, index));
+                    pending_missing.push((e.clone(), index));
                 }
             }
             snapshots.push(LoadedSource {
@@ -192,14 +182,15 @@ impl Store {
         }
 
         let mut missing = Vec::new();
-        for (entity, fact, index) in pending_missing {
+        for (fact, index) in pending_missing {
+            let entity = fact.entity.clone();
             if seen.contains_key(&entity) {
                 unknown.entry(entity).or_default().push(fact);
             } else if schema.entity_type(&entity.type_name).is_some() {
-                missing.push((entity, fact, index));
-            } else {
+                missing.push((fact, index));
+            } else if let Some(input) = inputs.get(index) {
                 return Err(locate(
-                    &inputs[index],
+                    input,
                     Problem {
                         message: format!(
                             "collection error names entity `{entity}` of unknown type `{}`",
@@ -212,7 +203,7 @@ impl Store {
                 ));
             }
         }
-        missing.sort_by(|a, b| (&a.0, &a.1.fact).cmp(&(&b.0, &b.1.fact)));
+        missing.sort_by(|a, b| (&a.0.entity, &a.0.fact).cmp(&(&b.0.entity, &b.0.fact)));
 
         built.sort_by(|a, b| a.1.cmp(&b.1));
         let mut resources = Vec::with_capacity(built.len());
@@ -230,7 +221,7 @@ impl Store {
             Box::new(EntityError {
                 message: format!("entities do not fit together: {e}"),
                 help: None,
-                src: NamedSource::new("snapshot", String::new()),
+                src: crate::diagnostics::SourceFile::new("snapshot", ""),
                 span: SourceSpan::from((0, 0)),
                 label: String::new(),
             })
@@ -245,7 +236,7 @@ impl Store {
     }
 
     /// The facts of `resource` that were not collected.
-    pub fn unknown_facts(&self, resource: &ResourceRef) -> &[UnknownFact] {
+    pub fn unknown_facts(&self, resource: &Uid) -> &[UncollectedFact] {
         self.unknown.get(resource).map_or(&[], Vec::as_slice)
     }
 }
@@ -257,7 +248,7 @@ fn type_help(schema: &SchemaSet, type_name: &str) -> Option<String> {
     })
 }
 
-fn build_entity(raw: &snapshot::RawEntity, schema: &SchemaSet) -> Result<Entity, Problem> {
+fn build_entity(raw: &snapshot::Entity, schema: &SchemaSet) -> Result<CedarEntity, Problem> {
     let problem = |attr: Option<&str>, message: String, help: Option<String>| Problem {
         entity: raw.uid.clone(),
         attr: attr.map(str::to_string),
@@ -335,7 +326,7 @@ fn build_entity(raw: &snapshot::RawEntity, schema: &SchemaSet) -> Result<Entity,
         }
         parents.insert(uid_of(p).map_err(|m| problem(None, m, None))?);
     }
-    Entity::new(uid, attrs, parents).map_err(|e| {
+    CedarEntity::new(uid, attrs, parents).map_err(|e| {
         problem(
             None,
             format!("entity `{}` is invalid: {e}", raw.uid),
@@ -345,7 +336,7 @@ fn build_entity(raw: &snapshot::RawEntity, schema: &SchemaSet) -> Result<Entity,
 }
 
 /// Cedar's uid for a `{type, id}` pair (ids may hold any character).
-pub fn uid_of(r: &ResourceRef) -> Result<EntityUid, String> {
+pub fn uid_of(r: &Uid) -> Result<EntityUid, String> {
     let t = EntityTypeName::from_str(&r.type_name)
         .map_err(|e| format!("`{}` is not an entity type name: {e}", r.type_name))?;
     Ok(EntityUid::from_type_name_and_id(t, EntityId::new(&r.id)))
@@ -360,12 +351,7 @@ fn describe(v: &Value) -> String {
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
     };
-    let mut shown = v.to_string();
-    if shown.len() > 60 {
-        shown.truncate(57);
-        shown.push_str("...");
-    }
-    format!("{kind} `{shown}`")
+    format!("{kind} `{}`", crate::text::shorten(&v.to_string(), 60))
 }
 
 /// Types one JSON value as `ty`.
@@ -428,7 +414,7 @@ fn typed(v: &Value, ty: &AttrType) -> Result<RestrictedExpression, String> {
         }
         AttrType::Entity(type_name) => {
             let obj = v.get("__entity").unwrap_or(v);
-            let r: ResourceRef = serde_json::from_value(obj.clone()).map_err(|_| mismatch())?;
+            let r: Uid = serde_json::from_value(obj.clone()).map_err(|_| mismatch())?;
             if &r.type_name != type_name {
                 return Err(format!("expected a `{type_name}` reference, found `{r}`"));
             }
@@ -473,13 +459,13 @@ fn locate(input: &Input, p: Problem) -> Box<EntityError> {
     let entities_at = text.find("\"entities\"").unwrap_or(0);
     let mut span = SourceSpan::from((0, 0));
     let mut label = "in this snapshot".to_string();
-    if let Some(rel) = text[entities_at..].find(&id_json) {
+    if let Some(rel) = text.get(entities_at..).and_then(|t| t.find(&id_json)) {
         let at = entities_at + rel;
         span = SourceSpan::from((at, id_json.len()));
         label = "this entity".into();
         if let Some(attr) = &p.attr {
             let key = format!("\"{attr}\"");
-            if let Some(r2) = text[at..].find(&key) {
+            if let Some(r2) = text.get(at..).and_then(|t| t.find(&key)) {
                 span = SourceSpan::from((at + r2, key.len()));
                 label = "this attribute".into();
             }
@@ -488,7 +474,8 @@ fn locate(input: &Input, p: Problem) -> Box<EntityError> {
     Box::new(EntityError {
         message: format!("{}: {}", input.name, p.message),
         help: p.help,
-        src: NamedSource::new(input.name.clone(), text.clone()).with_language("json"),
+        src: crate::diagnostics::SourceFile::new(input.name.as_str(), text.as_str())
+            .with_language("json"),
         span,
         label,
     })
@@ -581,5 +568,86 @@ mod tests {
         let key = r#"{"uid": {"type": "Aws::AccessKey", "id": "k"}, "attrs": {"slot": 1, "active": true, "createdAt": "2026-01-01T00:00:00+01:00"}}"#;
         let err = load(&snap(key, "")).unwrap_err();
         assert!(err.message.contains("createdAt"), "{}", err.message);
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::json;
+
+        use super::*;
+        use crate::diagnostics::render_plain;
+
+        fn value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                Just(json!(1.5)),
+                "\\PC{0,70}".prop_map(Value::from),
+                Just(json!("2026-11-22T03:00:00Z")),
+                Just(json!("2026-11-22T03:00:00+02:00")),
+                Just(json!({"__extn": {"fn": "datetime", "arg": "nope"}})),
+            ];
+            leaf.prop_recursive(2, 8, 3, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+                    prop::collection::btree_map("[a-zA-Z]{1,6}", inner, 0..3)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        fn entity() -> impl Strategy<Value = Value> {
+            (
+                prop_oneof![
+                    Just("Aws::IamUser"),
+                    Just("Aws::Account"),
+                    Just("Github::Repo"),
+                    Just("Github::Branch"),
+                    Just("Nope::Thing"),
+                ],
+                "[a-zé:/]{0,12}",
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("mfaActive".to_string()),
+                        Just("createdAt".to_string()),
+                        Just("attachedPolicyArns".to_string()),
+                        Just("passwordPolicy".to_string()),
+                        "[a-zA-Z]{1,8}",
+                    ],
+                    value(),
+                    0..4,
+                ),
+            )
+                .prop_map(|(t, id, attrs)| json!({"uid": {"type": t, "id": id}, "attrs": attrs, "parents": []}))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+
+            /// Any snapshot-shaped document loads into a store or into one located error, and
+            /// rendering the error never panics.
+            #[test]
+            fn any_entities_load_or_are_explained(entities in prop::collection::vec(entity(), 0..5)) {
+                let text = json!({
+                    "format": "trustcheck.snapshot/v1",
+                    "collected_at": "2026-11-22T03:00:00Z",
+                    "entities": entities,
+                })
+                .to_string();
+                let snapshot = match crate::snapshot::parse("p.json", &text) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        prop_assert!(!render_plain(&e).is_empty());
+                        return Ok(());
+                    }
+                };
+                let input = Input { name: "p.json".into(), snapshot, text };
+                let schema = SchemaSet::builtin().unwrap();
+                if let Err(e) = Store::load(vec![input], &schema) {
+                    prop_assert!(!render_plain(e.as_ref()).is_empty());
+                }
+            }
+        }
     }
 }

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use trustcheck_snapshot::Uid;
+
 use crate::criteria;
 use crate::severity::Severity;
 
@@ -49,23 +51,6 @@ impl fmt::Display for Status {
     }
 }
 
-/// The resource a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct ResourceRef {
-    /// Cedar entity type, e.g. `Aws::IamUser`.
-    #[serde(rename = "type")]
-    pub type_name: String,
-    /// Entity id, e.g. the user's ARN.
-    pub id: String,
-}
-
-impl fmt::Display for ResourceRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Same escaping as Cedar's own `EntityUid` display, so a uid can be pasted into a rule.
-        write!(f, "{}::{:?}", self.type_name, self.id)
-    }
-}
-
 /// One rule's outcome on one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
@@ -78,7 +63,7 @@ pub struct Finding {
     /// The rule's `@severity`.
     pub severity: Severity,
     /// The resource judged.
-    pub resource: ResourceRef,
+    pub resource: Uid,
     /// The outcome.
     pub status: Status,
     /// The facts that decided it (or, for `error`, the reason).
@@ -90,7 +75,7 @@ pub struct Finding {
 }
 
 /// The stable fingerprint of (rule id, resource): hex of the first 16 bytes of SHA-256.
-pub fn fingerprint(rule: &str, resource: &ResourceRef) -> String {
+pub fn fingerprint(rule: &str, resource: &Uid) -> String {
     let mut h = Sha256::new();
     h.update(rule.as_bytes());
     h.update([0]);
@@ -98,7 +83,7 @@ pub fn fingerprint(rule: &str, resource: &ResourceRef) -> String {
     h.update([0]);
     h.update(resource.id.as_bytes());
     let digest = h.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Sorts findings by (rule id, resource type, resource id): the one order every report uses.
@@ -182,38 +167,6 @@ impl Summary {
     }
 }
 
-/// The run's verdict, which is also the process exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Verdict {
-    /// 0: nothing failed at or above the `--fail-on` severity, and nothing is unknown.
-    Clean = 0,
-    /// 1: at least one failure at or above `--fail-on`.
-    Failed = 1,
-    /// 2: the run is not trustworthy (bad input, or any `error` finding). Never a pass.
-    Untrustworthy = 2,
-}
-
-impl Verdict {
-    /// The verdict for findings: errors win over failures, failures below `fail_on` are ignored.
-    pub fn of(findings: &[Finding], fail_on: Severity) -> Self {
-        if findings.iter().any(|f| f.status == Status::Error) {
-            Verdict::Untrustworthy
-        } else if findings
-            .iter()
-            .any(|f| f.status == Status::Fail && f.severity >= fail_on)
-        {
-            Verdict::Failed
-        } else {
-            Verdict::Clean
-        }
-    }
-
-    /// The process exit code.
-    pub fn code(self) -> u8 {
-        self as u8
-    }
-}
-
 /// The `trustcheck.findings/v1` document.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FindingsDocument {
@@ -263,10 +216,7 @@ mod tests {
     use super::*;
 
     fn finding(rule: &str, id: &str, status: Status, severity: Severity) -> Finding {
-        let resource = ResourceRef {
-            type_name: "Aws::IamUser".into(),
-            id: id.into(),
-        };
+        let resource = Uid::new("Aws::IamUser", id);
         Finding {
             rule: rule.into(),
             title: "t".into(),
@@ -282,42 +232,13 @@ mod tests {
 
     #[test]
     fn fingerprint_is_stable_and_distinguishes_resources() {
-        let r = ResourceRef {
-            type_name: "Aws::IamUser".into(),
-            id: "a".into(),
-        };
+        let r = Uid::new("Aws::IamUser", "a");
         assert_eq!(fingerprint("x", &r), fingerprint("x", &r.clone()));
         assert_eq!(fingerprint("x", &r).len(), 32);
-        let other = ResourceRef {
-            type_name: "Aws::IamUser".into(),
-            id: "b".into(),
-        };
+        let other = Uid::new("Aws::IamUser", "b");
         assert_ne!(fingerprint("x", &r), fingerprint("x", &other));
         // The separator keeps ("ab","c") and ("a","bc") apart.
         assert_ne!(fingerprint("ab", &other), fingerprint("a", &r));
-    }
-
-    #[test]
-    fn verdict_errors_win_and_fail_on_filters() {
-        let low = finding("a", "1", Status::Fail, Severity::Low);
-        let err = finding("b", "1", Status::Error, Severity::Low);
-        let pass = finding("c", "1", Status::Pass, Severity::Critical);
-        assert_eq!(
-            Verdict::of(std::slice::from_ref(&pass), Severity::Low),
-            Verdict::Clean
-        );
-        assert_eq!(
-            Verdict::of(std::slice::from_ref(&low), Severity::Low),
-            Verdict::Failed
-        );
-        assert_eq!(
-            Verdict::of(std::slice::from_ref(&low), Severity::High),
-            Verdict::Clean
-        );
-        assert_eq!(
-            Verdict::of(&[low, err], Severity::Critical),
-            Verdict::Untrustworthy
-        );
     }
 
     #[test]
@@ -334,10 +255,7 @@ mod tests {
 
     #[test]
     fn resource_display_escapes_like_cedar() {
-        let r = ResourceRef {
-            type_name: "Github::Repo".into(),
-            id: "acme/\"x\"".into(),
-        };
+        let r = Uid::new("Github::Repo", "acme/\"x\"");
         assert_eq!(r.to_string(), r#"Github::Repo::"acme/\"x\"""#);
     }
 }

@@ -22,10 +22,10 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::engine;
 use crate::entities::{Input, Store};
-use crate::findings::{ResourceRef, Status};
+use crate::findings::{Status, Uid};
 use crate::rules::{self, ReadRulesError, RuleSet};
 use crate::schema::SchemaSet;
-use crate::snapshot::{CollectionError, RawEntity, Snapshot, Source};
+use crate::snapshot::{Entity, Snapshot, Source, UncollectedFact};
 
 /// A test file: the cases of one rule.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,10 +47,10 @@ pub struct TestCase {
     /// The snapshot time (`context.now`).
     pub now: String,
     /// The facts.
-    pub entities: Vec<RawEntity>,
+    pub entities: Vec<Entity>,
     /// Facts recorded as not collected.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<CollectionError>,
+    pub errors: Vec<UncollectedFact>,
     /// The expected status of the rule on each resource it judges.
     pub expect: Vec<Expectation>,
 }
@@ -60,7 +60,7 @@ pub struct TestCase {
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
     /// The resource.
-    pub resource: ResourceRef,
+    pub resource: Uid,
     /// Its expected status.
     pub status: Status,
 }
@@ -75,9 +75,9 @@ pub struct CaseResult {
     /// The case name.
     pub name: String,
     /// Expected (resource → status), sorted.
-    pub expected: BTreeMap<ResourceRef, Status>,
+    pub expected: BTreeMap<Uid, Status>,
     /// Actual (resource → status), sorted; with the finding message.
-    pub actual: BTreeMap<ResourceRef, (Status, String)>,
+    pub actual: BTreeMap<Uid, (Status, String)>,
     /// Set when the case could not run at all (bad entities, unknown rule).
     pub setup_error: Option<String>,
 }
@@ -175,7 +175,7 @@ impl CaseResult {
     }
 }
 
-fn lines<'a>(items: impl Iterator<Item = (&'a ResourceRef, Status)>) -> String {
+fn lines<'a>(items: impl Iterator<Item = (&'a Uid, Status)>) -> String {
     items.map(|(r, s)| format!("{r}  {s}\n")).collect()
 }
 
@@ -332,7 +332,7 @@ mod tests {
     }
 
     fn result(expected: &[(&str, Status)], actual: &[(&str, Status)]) -> CaseResult {
-        let r = |id: &str| ResourceRef {
+        let r = |id: &str| Uid {
             type_name: "Github::Branch".into(),
             id: id.into(),
         };

@@ -10,59 +10,58 @@
 
 use serde_json::{Map, Value};
 
-use crate::findings::{ResourceRef, Status};
+use crate::findings::{Status, Uid};
 use crate::rule_tests::{Expectation, TestCase, TestFile};
 use crate::schema::{nearest, AttrSpec, AttrType, EntityTypeSpec, SchemaSet};
 use crate::severity::Severity;
-use crate::snapshot::{CollectionError, RawEntity};
+use crate::snapshot::{Entity, UncollectedFact};
+use trustcheck_snapshot::provider::{Scaffold, ScaffoldExample};
 
 /// The `now` of generated test cases: a fixed instant, so cases stay deterministic.
 pub const CASE_NOW: &str = "2026-01-01T00:00:00Z";
 
-/// A provider whose entities a rule can judge.
+/// Whose entities a new rule judges: a built-in provider (its registry entry gives the defaults)
+/// or the namespace of a team's own facts (`--schema`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provider {
-    /// Entities of the `Aws::` namespace.
-    Aws,
-    /// Entities of the `Github::` namespace.
-    Github,
+pub struct Target<'a> {
+    /// The schema namespace of the entity types (`Aws`, `Mdm`).
+    pub namespace: &'a str,
+    /// The built-in provider's defaults, when it is one.
+    pub defaults: Option<&'a Scaffold>,
 }
 
-impl Provider {
-    /// The schema namespace of the provider's entity types.
-    pub fn namespace(self) -> &'static str {
-        match self {
-            Provider::Aws => "Aws",
-            Provider::Github => "Github",
+impl Target<'_> {
+    /// The resource type a new rule judges unless told otherwise: the provider's, else the
+    /// namespace's first type (by name) that a requirement can be written on.
+    fn default_resource(&self, schema: &SchemaSet) -> Option<String> {
+        if let Some(d) = self.defaults {
+            return Some(d.resource.to_string());
         }
+        let prefix = format!("{}::", self.namespace);
+        schema
+            .entity_types()
+            .filter(|t| t.name.starts_with(&prefix))
+            .find(|t| plan_for(t, None).is_ok())
+            .map(|t| t.name.clone())
     }
 
-    /// The resource type a new rule judges unless told otherwise.
-    pub fn default_resource(self) -> &'static str {
-        match self {
-            Provider::Aws => "Aws::IamUser",
-            Provider::Github => "Github::Branch",
-        }
-    }
-
-    /// The criterion a new rule cites unless told otherwise: logical access for AWS IAM, change
-    /// management for GitHub.
-    pub fn default_criteria(self) -> &'static str {
-        match self {
-            Provider::Aws => "CC6.1",
-            Provider::Github => "CC8.1",
-        }
+    /// The criterion a new rule cites unless told otherwise.
+    fn default_criteria(&self) -> &str {
+        self.defaults.map_or(DEFAULT_CRITERIA, |d| d.criteria)
     }
 }
+
+/// The criterion a rule on a team's own facts cites unless told otherwise (logical access).
+pub const DEFAULT_CRITERIA: &str = "CC6.1";
 
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
     /// The rule id (already checked with [`crate::rules::id_problem`]).
     pub id: &'a str,
-    /// The provider.
-    pub provider: Provider,
-    /// The resource type, `Type` or `Namespace::Type`; the provider's default when `None`.
+    /// Whose entities it judges.
+    pub target: Target<'a>,
+    /// The resource type, `Type` or `Namespace::Type`; the target's default when `None`.
     pub resource: Option<&'a str>,
     /// `@soc2`; the provider's default when `None`.
     pub soc2: Option<&'a str>,
@@ -133,8 +132,12 @@ struct Plan {
 
 /// Generates the skeleton of a rule.
 pub fn skeleton(schema: &SchemaSet, req: &Request<'_>) -> Result<Skeleton, ScaffoldError> {
-    let ns = req.provider.namespace();
-    let wanted = req.resource.unwrap_or(req.provider.default_resource());
+    let ns = req.target.namespace;
+    let default = req.target.default_resource(schema);
+    let wanted = req
+        .resource
+        .or(default.as_deref())
+        .ok_or_else(|| ScaffoldError::NoTemplate(format!("{ns}::*")))?;
     let qualified = if wanted.contains("::") {
         wanted.to_string()
     } else {
@@ -163,8 +166,8 @@ pub fn skeleton(schema: &SchemaSet, req: &Request<'_>) -> Result<Skeleton, Scaff
                 help,
             }
         })?;
-    let plan = plan_for(spec)?;
-    let soc2 = req.soc2.unwrap_or(req.provider.default_criteria());
+    let plan = plan_for(spec, req.target.defaults)?;
+    let soc2 = req.soc2.unwrap_or(req.target.default_criteria());
     let severity = req.severity.unwrap_or(plan.severity);
     Ok(Skeleton {
         resource_type: spec.name.clone(),
@@ -173,58 +176,47 @@ pub fn skeleton(schema: &SchemaSet, req: &Request<'_>) -> Result<Skeleton, Scaff
     })
 }
 
-fn map(pairs: &[(&str, Value)]) -> Map<String, Value> {
-    pairs
+/// A provider's curated example as a plan, if the schema still has every attribute it reads.
+fn curated(spec: &EntityTypeSpec, e: &ScaffoldExample) -> Option<Plan> {
+    let object = |text: &str| match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    };
+    let when = match e.applies {
+        Some((expr, yes, no)) => Some((expr.to_string(), object(yes)?, object(no)?)),
+        None => None,
+    };
+    let reads_known = when
         .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
+        .flat_map(|(_, yes, no)| yes.keys().chain(no.keys()))
+        .chain(std::iter::once(&e.attr.to_string()))
+        .all(|a| spec.attrs.contains_key(a));
+    if !reads_known {
+        return None;
+    }
+    Some(Plan {
+        type_name: spec.name.clone(),
+        summary: e.summary.into(),
+        title: e.title.into(),
+        remediation: e.remediation.into(),
+        severity: e.severity.parse().ok()?,
+        when,
+        attr: e.attr.into(),
+        optional: !spec.attrs.get(e.attr)?.required,
+        requirement: e.requirement.into(),
+        good: serde_json::from_str(e.good).ok()?,
+        bad: serde_json::from_str(e.bad).ok()?,
+    })
 }
 
 /// The curated requirement of a provider's default type, else one built from an attribute.
-fn plan_for(spec: &EntityTypeSpec) -> Result<Plan, ScaffoldError> {
-    let has = |a: &str| spec.attrs.contains_key(a);
-    if spec.name == "Github::Branch"
-        && has("isDefault")
-        && has("repoArchived")
-        && has("requiredApprovingReviews")
+fn plan_for(spec: &EntityTypeSpec, defaults: Option<&Scaffold>) -> Result<Plan, ScaffoldError> {
+    if let Some(plan) = defaults
+        .filter(|d| d.resource == spec.name)
+        .and_then(|d| d.example.as_ref())
+        .and_then(|e| curated(spec, e))
     {
-        return Ok(Plan {
-            type_name: spec.name.clone(),
-            summary: "Changes reach a default branch only after two people approved them.".into(),
-            title: "Default branches require two approving reviews".into(),
-            remediation: "Require at least two approving reviews on the default branch (branch protection or a ruleset).".into(),
-            severity: Severity::High,
-            when: Some((
-                "resource.isDefault && !resource.repoArchived".into(),
-                map(&[("isDefault", true.into()), ("repoArchived", false.into())]),
-                map(&[("isDefault", false.into()), ("repoArchived", false.into())]),
-            )),
-            attr: "requiredApprovingReviews".into(),
-            optional: !spec.attrs["requiredApprovingReviews"].required,
-            requirement: "resource.requiredApprovingReviews >= 2".into(),
-            good: 2.into(),
-            bad: 1.into(),
-        });
-    }
-    if spec.name == "Aws::IamUser" && has("consoleAccess") && has("activeAccessKeys") {
-        return Ok(Plan {
-            type_name: spec.name.clone(),
-            summary: "People sign in to the console; programs use roles, not a person's keys."
-                .into(),
-            title: "IAM users who sign in to the console have no access keys".into(),
-            remediation: "Delete the user's access keys and give the program that used them a role of its own.".into(),
-            severity: Severity::Medium,
-            when: Some((
-                "resource has consoleAccess && resource.consoleAccess".into(),
-                map(&[("consoleAccess", true.into())]),
-                map(&[("consoleAccess", false.into())]),
-            )),
-            attr: "activeAccessKeys".into(),
-            optional: !spec.attrs["activeAccessKeys"].required,
-            requirement: "resource.activeAccessKeys == 0".into(),
-            good: 0.into(),
-            bad: 1.into(),
-        });
+        return Ok(plan);
     }
     // Any other type: require its first Bool attribute to be true, else its first Long to be
     // at least 1, preferring optional attributes (they show the `has` guard a collected fact
@@ -345,8 +337,8 @@ fn tests(id: &str, spec: &EntityTypeSpec, plan: &Plan) -> TestFile {
         if let Some(v) = value {
             attrs.insert(plan.attr.clone(), v.clone());
         }
-        RawEntity {
-            uid: ResourceRef {
+        Entity {
+            uid: Uid {
                 type_name: spec.name.clone(),
                 id: name.to_string(),
             },
@@ -355,7 +347,7 @@ fn tests(id: &str, spec: &EntityTypeSpec, plan: &Plan) -> TestFile {
         }
     };
     let expect = |name: &str, status| Expectation {
-        resource: ResourceRef {
+        resource: Uid {
             type_name: spec.name.clone(),
             id: name.to_string(),
         },
@@ -388,8 +380,8 @@ fn tests(id: &str, spec: &EntityTypeSpec, plan: &Plan) -> TestFile {
             name: format!("an uncollected `{}` is an error, never a pass", plan.attr),
             now: CASE_NOW.into(),
             entities: vec![entity("unreadable", &with, None)],
-            errors: vec![CollectionError {
-                entity: ResourceRef {
+            errors: vec![UncollectedFact {
+                entity: Uid {
                     type_name: spec.name.clone(),
                     id: "unreadable".into(),
                 },
@@ -438,19 +430,33 @@ mod tests {
         );
     }
 
+    fn target(namespace: &str) -> Target<'_> {
+        Target {
+            namespace,
+            defaults: crate::providers::by_namespace(namespace).map(|p| &p.scaffold),
+        }
+    }
+
     #[test]
     fn default_skeletons_validate_and_pass_their_cases() {
         let schema = SchemaSet::builtin().unwrap();
-        for provider in [Provider::Aws, Provider::Github] {
+        for provider in crate::providers::PROVIDERS {
             let req = Request {
                 id: "acme-new-rule",
-                provider,
+                target: target(provider.namespace),
                 resource: None,
                 soc2: None,
                 severity: None,
             };
             let s = skeleton(&schema, &req).unwrap();
-            assert_eq!(s.resource_type, provider.default_resource());
+            assert_eq!(s.resource_type, provider.scaffold.resource);
+            assert!(
+                s.rule
+                    .contains(provider.scaffold.example.map_or("", |e| e.requirement)),
+                "{}: the curated requirement, not a generic one:\n{}",
+                provider.name,
+                s.rule
+            );
             check(&schema, &s, "acme-new-rule");
         }
     }
@@ -459,14 +465,12 @@ mod tests {
     fn every_provider_type_with_a_bool_or_long_gets_a_working_skeleton() {
         let schema = SchemaSet::builtin().unwrap();
         for t in schema.entity_types() {
-            let provider = match t.name.split("::").next() {
-                Some("Aws") => Provider::Aws,
-                Some("Github") => Provider::Github,
-                _ => continue,
+            let Some((namespace, _)) = t.name.rsplit_once("::") else {
+                continue;
             };
             let req = Request {
                 id: "acme-any",
-                provider,
+                target: target(namespace),
                 resource: Some(&t.name),
                 soc2: Some("CC6.1,CC6.3"),
                 severity: Some(Severity::Low),
@@ -484,7 +488,7 @@ mod tests {
         let schema = SchemaSet::builtin().unwrap();
         let req = Request {
             id: "x",
-            provider: Provider::Github,
+            target: target("Github"),
             resource: Some("Repos"),
             soc2: None,
             severity: None,

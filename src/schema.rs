@@ -2,8 +2,9 @@
 //!
 //! Provider fragments (`providers/*/*.cedarschema`) declare the entity types and their attributes,
 //! with `@doc` annotations that feed `trustcheck schema`. The `Trustcheck::` fragment is generated
-//! here so that the `evaluate` action applies to every entity type any fragment declares: adding a
-//! provider never means editing a list in this file.
+//! here so that the `evaluate` action applies to every entity type any fragment declares. The
+//! build finds the providers' fragments; a team adds its own with `--schema FILE` or `schemas` in
+//! trustcheck.toml ([`SchemaSet::with_custom`]).
 //!
 //! Besides the Cedar [`Schema`], this module keeps a plain description of every entity type
 //! ([`EntityTypeSpec`]) that the snapshot loader uses to type attribute values and to explain
@@ -14,20 +15,12 @@ use std::collections::BTreeMap;
 use cedar_policy::{Schema, SchemaFragment};
 use serde_json::Value;
 
-use crate::diagnostics::{InFile, SourceFile};
+use crate::diagnostics::{InFile, Problem, SourceFile};
 pub use crate::suggest::nearest;
 
-/// The built-in schema fragments, embedded in the binary.
-pub const BUILTIN_FRAGMENTS: &[(&str, &str)] = &[
-    (
-        "providers/aws/aws.cedarschema",
-        include_str!("../providers/aws/aws.cedarschema"),
-    ),
-    (
-        "providers/github/github.cedarschema",
-        include_str!("../providers/github/github.cedarschema"),
-    ),
-];
+/// The built-in schema fragments (`providers/*/*.cedarschema`, found by the build), embedded in
+/// the binary.
+pub const BUILTIN_FRAGMENTS: &[(&str, &str)] = crate::builtin::FRAGMENTS;
 
 /// The type of the fixed principal of every request.
 pub const CHECKER_TYPE: &str = "Trustcheck::Checker";
@@ -126,6 +119,18 @@ pub enum SchemaError {
         #[diagnostic_source]
         inner: InFile,
     },
+    /// A custom fragment (`--schema`, `schemas` in trustcheck.toml) cannot be read.
+    #[error("cannot read schema fragment `{path}`: {source}")]
+    #[diagnostic(
+        code(schema::read),
+        help("`--schema FILE` names a Cedar schema fragment (`.cedarschema`) declaring your own entity types")
+    )]
+    Read {
+        /// The path given.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The fragments do not form one schema (e.g. a type declared twice, an undeclared type).
     #[error("schema fragments do not fit together: {0}")]
     Combine(String),
@@ -148,6 +153,23 @@ impl SchemaSet {
                 .map(|(name, text)| SourceFile::new(*name, *text))
                 .collect(),
         )
+    }
+
+    /// The built-in fragments plus a team's own (`--schema FILE`, `schemas` in trustcheck.toml),
+    /// which may declare entity types of any namespace the built-in ones do not.
+    pub fn with_custom(paths: &[std::path::PathBuf]) -> Result<Self, SchemaError> {
+        let mut fragments: Vec<SourceFile> = BUILTIN_FRAGMENTS
+            .iter()
+            .map(|(name, text)| SourceFile::new(*name, *text))
+            .collect();
+        for path in paths {
+            let text = std::fs::read_to_string(path).map_err(|source| SchemaError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            fragments.push(SourceFile::new(path.display().to_string(), text));
+        }
+        Self::from_fragments(fragments)
     }
 
     /// Builds the schema from provider fragments (Cedar schema syntax) and adds the generated
@@ -177,7 +199,7 @@ impl SchemaSet {
             .map_err(|e| SchemaError::Combine(e.to_string()))?;
         parsed.push(fragment);
         let schema = Schema::from_schema_fragments(parsed)
-            .map_err(|e| SchemaError::Combine(e.to_string()))?;
+            .map_err(|e| locate_combine_error(&e.to_string(), &fragments))?;
         Ok(Self {
             schema,
             types,
@@ -209,6 +231,50 @@ impl SchemaSet {
     pub fn nearest_type(&self, name: &str) -> Option<&str> {
         nearest(name, self.types.keys().map(String::as_str))
     }
+}
+
+/// Cedar reports problems across fragments (an undeclared type, a type declared twice) without a
+/// location. Point at the fragment, last first (custom fragments come after the built-in ones),
+/// whose text holds the name the message ends with.
+fn locate_combine_error(message: &str, fragments: &[SourceFile]) -> SchemaError {
+    let name = message
+        .rsplit([':', ' ', '`'])
+        .find(|w| !w.is_empty())
+        .unwrap_or_default()
+        .trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+    let local = name.rsplit("::").next().unwrap_or(name);
+    let found = fragments
+        .iter()
+        .rev()
+        .find_map(|file| word_offset(&file.text, local).map(|at| (file, at)));
+    match found {
+        Some((file, at)) if !local.is_empty() => SchemaError::Fragment {
+            file: file.name.to_string(),
+            inner: InFile::new(
+                Problem {
+                    message: message.to_string(),
+                    help: Some(
+                        "declare the type in a schema fragment (`--schema FILE`), or fix its name; `trustcheck schema` lists the declared types"
+                            .into(),
+                    ),
+                    span: miette::SourceSpan::from((at, local.len())),
+                    label: "here".into(),
+                },
+                file,
+            ),
+        },
+        _ => SchemaError::Combine(message.to_string()),
+    }
+}
+
+/// The offset of `word` in `text` as a whole word (not inside a longer identifier).
+fn word_offset(text: &str, word: &str) -> Option<usize> {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).map(|(at, _)| at).find(|&at| {
+        let before = text.get(..at).and_then(|t| t.chars().next_back());
+        let after = text.get(at + word.len()..).and_then(|t| t.chars().next());
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
 }
 
 /// The `Trustcheck::` fragment: the checker principal and the `evaluate` action over every type.
@@ -403,7 +469,35 @@ mod tests {
         let err = SchemaSet::from_fragments(vec![SourceFile::new(
             "custom.cedarschema",
             "namespace X { entity A = { a: Lng }; }",
-        )]);
-        assert!(err.is_err());
+        )])
+        .unwrap_err();
+        let SchemaError::Fragment { file, .. } = &err else {
+            panic!("expected a located fragment error, got {err:?}")
+        };
+        assert_eq!(file, "custom.cedarschema");
+        let shown = crate::diagnostics::render_plain(&err);
+        assert!(shown.contains("custom.cedarschema:1:"), "{shown}");
+        assert!(shown.contains("Lng"), "{shown}");
+    }
+
+    #[test]
+    fn custom_fragments_add_types_and_cannot_redeclare_builtin_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mdm = dir.path().join("mdm.cedarschema");
+        std::fs::write(
+            &mdm,
+            "namespace Mdm { @doc(\"a laptop\") entity Laptop = { diskEncrypted?: Bool }; }",
+        )
+        .unwrap();
+        let s = SchemaSet::with_custom(std::slice::from_ref(&mdm)).unwrap();
+        assert!(s.entity_type("Mdm::Laptop").is_some());
+        assert!(s.entity_type("Aws::IamUser").is_some());
+        std::fs::write(&mdm, "namespace Aws { entity IamUser; }").unwrap();
+        let err = SchemaSet::with_custom(std::slice::from_ref(&mdm)).unwrap_err();
+        let shown = crate::diagnostics::render_plain(&err);
+        assert!(shown.contains("IamUser"), "{shown}");
+        let missing = dir.path().join("missing.cedarschema");
+        let err = SchemaSet::with_custom(&[missing]).unwrap_err();
+        assert!(matches!(err, SchemaError::Read { .. }), "{err:?}");
     }
 }

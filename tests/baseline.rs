@@ -1,6 +1,15 @@
 //! Baselines (`--baseline`, `--fail-on-new`), exit codes and the policy impact preview
 //! (`--compare-policies`), through the real binary.
 
+// Tests and benchmarks assert: a value that is not there is a failed test, not input to handle.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::cargo::cargo_bin_cmd;

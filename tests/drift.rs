@@ -1,5 +1,14 @@
 //! `trustcheck diff` on the demo's previous and current nights, through the real binary.
 
+// Tests and benchmarks assert: a value that is not there is a failed test, not input to handle.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
 use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::str::contains;
 use serde_json::Value;

@@ -1,6 +1,15 @@
 //! `trustcheck collect github` and `check --collect github` as a user runs them, against a fake
 //! GitHub (wiremock) on 127.0.0.1.
 
+// Tests and benchmarks assert: a value that is not there is a failed test, not input to handle.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
 mod github_fake;
 
 use assert_cmd::Command;

@@ -8,13 +8,16 @@ use trustcheck::baseline::{Baseline, Comparison};
 use trustcheck::drift::{self, StatusChange};
 use trustcheck::engine;
 use trustcheck::entities::{Input, LoadedSource, Store};
-use trustcheck::findings::{Finding, Verdict};
+use trustcheck::exit::ExitStatus;
+use trustcheck::findings::Finding;
+use trustcheck::gate::Gate;
+use trustcheck::providers::Provider;
 use trustcheck::report::{self, annotations, Context, Format, Report, ReportSpec, Style};
 use trustcheck::rules::RuleSet;
 use trustcheck::severity::Severity;
 
-use super::collect::{self, ProviderName};
-use super::{collect_aws, collect_github, Output, RuleArgs};
+use super::collect;
+use super::{Adjust, Output, RuleArgs};
 
 /// Judge one or more snapshots with the shipped and custom rules.
 ///
@@ -30,18 +33,12 @@ pub struct Args {
     snapshots: Vec<PathBuf>,
 
     /// Collect live from these providers first (comma-separated), then judge.
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "PROVIDERS")]
-    collect: Vec<ProviderName>,
+    #[arg(long, value_delimiter = ',', value_name = "PROVIDERS")]
+    collect: Vec<String>,
 
     /// With --collect: also keep the collected snapshot in FILE, as evidence.
     #[arg(long, value_name = "FILE", requires = "collect")]
     save_snapshot: Option<PathBuf>,
-
-    #[command(flatten)]
-    aws: collect_aws::AwsOptions,
-
-    #[command(flatten)]
-    github: collect_github::GithubOptions,
 
     #[command(flatten)]
     rules: RuleArgs,
@@ -102,12 +99,28 @@ struct GateArgs {
     sarif_category: Option<String>,
 }
 
-pub fn run(args: Args, out: Output) -> miette::Result<u8> {
+/// Adds every provider's options (for `--collect NAME`) and the provider names `--collect`
+/// accepts.
+pub fn with_providers(check: clap::Command, registry: &[&'static Provider]) -> clap::Command {
+    let names: Vec<&str> = registry.iter().map(|p| p.name).collect();
+    let check = check.mut_arg("collect", |a| {
+        a.value_parser(clap::builder::PossibleValuesParser::new(names))
+    });
+    registry.iter().fold(check, |cmd, p| (p.options)(cmd))
+}
+
+pub fn run(
+    args: Args,
+    matches: &clap::ArgMatches,
+    registry: &[&'static Provider],
+    out: Output,
+) -> miette::Result<ExitStatus> {
     // Everything that can be wrong with the request is checked before any (slow) collection.
     let specs = report_specs(&args)?;
-    let (schema, rules) = args.rules.load()?;
+    let loaded = args.rules.load(Adjust::Configured)?;
+    let (schema, rules) = (&loaded.schema, &loaded.rules);
     // Configuration (src/config.rs): flag > TRUSTCHECK_FAIL_ON > trustcheck.toml > low.
-    let fail_on = args.rules.fail_on(args.gate.fail_on)?;
+    let fail_on = args.rules.fail_on(args.gate.fail_on, &loaded.config);
     let baseline = match &args.gate.baseline {
         Some(path) => Some(Baseline::read(path)?),
         None => None,
@@ -117,46 +130,37 @@ pub fn run(args: Args, out: Output) -> miette::Result<u8> {
     } else {
         let old = RuleArgs {
             policies: args.gate.compare_policies.clone(),
-            no_builtin: args.rules.no_builtin,
-            config: args.rules.config.clone(),
+            ..args.rules.clone()
         };
-        Some(old.load()?.1)
+        Some(old.load(Adjust::Configured)?.rules)
     };
     let mut inputs = Vec::new();
     for path in &args.snapshots {
         inputs.push(Input::read(path)?);
     }
-    for provider in &args.collect {
-        let snapshot = match provider {
-            ProviderName::Aws => collect_aws::collect(&args.aws, out)?,
-            ProviderName::Github => collect_github::collect(&args.github, out)?,
-        };
+    for name in &args.collect {
+        let provider = registry
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| miette::miette!("unknown provider `{name}`"))?;
+        let snapshot = collect::collect(provider, matches, out)?;
         if let Some(path) = &args.save_snapshot {
             let path = if args.collect.len() > 1 {
-                let name = format!(
-                    "{}-{}",
-                    match provider {
-                        ProviderName::Aws => "aws",
-                        ProviderName::Github => "github",
-                    },
-                    path.file_name()
-                        .map(|n| n.to_string_lossy())
-                        .unwrap_or_default()
-                );
-                path.with_file_name(name)
+                let file = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                path.with_file_name(format!("{name}-{file}"))
             } else {
                 path.clone()
             };
             collect::write(&snapshot, &path, out)?;
         }
-        inputs.push(Input::in_memory(
-            format!("{provider:?} collection"),
-            snapshot,
-        ));
+        inputs.push(Input::in_memory(format!("{name} collection"), snapshot));
     }
-    let store = Store::load(inputs, &schema).map_err(|e| miette::Report::new(*e))?;
-    let findings = engine::evaluate(&rules, &store)?;
-    let impact = match &old_rules {
+    let store = Store::load(inputs, schema).map_err(|e| miette::Report::new(*e))?;
+    let findings = engine::evaluate(rules, &store)?;
+    let policy_impact = match &old_rules {
         Some(old) => Some(drift::status_changes(
             &engine::evaluate(old, &store)?,
             &findings,
@@ -164,16 +168,20 @@ pub fn run(args: Args, out: Output) -> miette::Result<u8> {
         None => None,
     };
     let comparison = baseline.map(|b| Comparison::of(&b, &findings));
+    let mut gate = Gate::new(fail_on);
+    if let (Some(c), true) = (&comparison, args.gate.fail_on_new) {
+        gate = gate.new_failures_only(c);
+    }
     deliver(
         &args,
         &specs,
         out,
-        fail_on,
+        gate,
         &findings,
-        &rules,
+        rules,
         &store.snapshots,
         comparison.as_ref(),
-        impact.as_deref(),
+        policy_impact.as_deref(),
     )
 }
 
@@ -216,20 +224,17 @@ fn deliver(
     args: &Args,
     specs: &[ReportSpec],
     out: Output,
-    fail_on: Severity,
+    gate: Gate<'_>,
     findings: &[Finding],
     rules: &RuleSet,
     snapshots: &[LoadedSource],
     comparison: Option<&Comparison>,
-    impact: Option<&[StatusChange]>,
-) -> miette::Result<u8> {
-    let gate = &args.gate;
-    let verdict = match comparison {
-        Some(c) if gate.fail_on_new => c.verdict(findings, fail_on),
-        _ => Verdict::of(findings, fail_on),
-    };
+    policy_impact: Option<&[StatusChange]>,
+) -> miette::Result<ExitStatus> {
+    let verdict = gate.verdict(findings);
+    let flags = &args.gate;
     // Borrowed unless filtered: a 100k-resource run is not copied.
-    let reported: Cow<'_, [Finding]> = match gate.min_severity {
+    let reported: Cow<'_, [Finding]> = match flags.min_severity {
         Some(min) => Cow::Owned(
             findings
                 .iter()
@@ -243,15 +248,14 @@ fn deliver(
         findings: &reported,
         rules,
         snapshots,
-        fail_on,
+        gate,
         verdict,
         context: Context {
             baseline: comparison,
-            fail_on_new: gate.fail_on_new,
-            min_severity: gate.min_severity,
+            min_severity: flags.min_severity,
             hidden: findings.len() - reported.len(),
-            impact,
-            sarif_category: gate.sarif_category.as_deref(),
+            policy_impact,
+            sarif_category: flags.sarif_category.as_deref(),
         },
     };
     // Every text report is rendered before any is written; JSON is streamed instead, so a
@@ -283,7 +287,7 @@ fn deliver(
                         spec.format.as_str(),
                         reported.len(),
                         path.display(),
-                        verdict_word(verdict)
+                        verdict.word()
                     );
                 }
             }
@@ -294,15 +298,7 @@ fn deliver(
             },
         }
     }
-    Ok(verdict.code())
-}
-
-fn verdict_word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Clean => "passed",
-        Verdict::Failed => "failed",
-        Verdict::Untrustworthy => "incomplete: some findings could not be judged",
-    }
+    Ok(verdict.exit_status())
 }
 
 /// Table width: `COLUMNS` when set (tests pin it), else 120.

@@ -1,71 +1,82 @@
-//! `trustcheck collect`: snapshot a provider into a file. The provider-specific flags and the
-//! collection itself live in `collect_aws.rs` and `collect_github.rs`.
+//! `trustcheck collect NAME`: snapshot a provider into a file. One subcommand per registered
+//! provider (`trustcheck::providers`), with that provider's own options.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use clap::{Arg, ArgMatches, Command};
 use trustcheck::atomic_write;
+use trustcheck::exit::ExitStatus;
+use trustcheck::providers::{self, Provider};
 use trustcheck::snapshot::Snapshot;
+use trustcheck_snapshot::Ui;
 
-use super::{collect_aws, collect_github, Output};
+use super::Output;
 
 /// Snapshot a provider's facts into a file (no judging: `check --snapshot` does that).
 #[derive(Debug, clap::Args)]
-pub struct Args {
-    #[command(subcommand)]
-    provider: Provider,
+#[command(subcommand_required = true, arg_required_else_help = true)]
+pub struct Args {}
+
+/// Adds `collect NAME` for every registered provider.
+pub fn with_providers(collect: Command, registry: &[&'static Provider]) -> Command {
+    registry.iter().fold(collect, |cmd, p| {
+        let sub = Command::new(p.name).about(p.about).arg(
+            Arg::new("out")
+                .long("out")
+                .short('o')
+                .value_name("FILE")
+                .required(true)
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("Where to write the snapshot (whole or not at all)"),
+        );
+        cmd.subcommand((p.options)(sub))
+    })
 }
 
-#[derive(Debug, clap::Subcommand)]
-enum Provider {
-    /// Snapshot the AWS account(s) of the current credentials (IAM, credential report, MFA).
-    Aws(AwsArgs),
-    /// Snapshot GitHub organizations (2FA, members, repositories, effective branch protection).
-    Github(GithubArgs),
-}
-
-#[derive(Debug, clap::Args)]
-struct AwsArgs {
-    #[command(flatten)]
-    aws: collect_aws::AwsOptions,
-    /// Where to write the snapshot (whole or not at all).
-    #[arg(long, short, value_name = "FILE")]
-    out: PathBuf,
-}
-
-#[derive(Debug, clap::Args)]
-struct GithubArgs {
-    #[command(flatten)]
-    github: collect_github::GithubOptions,
-    /// Where to write the snapshot (whole or not at all).
-    #[arg(long, short, value_name = "FILE")]
-    out: PathBuf,
-}
-
-/// Which providers `check --collect` runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProviderName {
-    /// AWS IAM.
-    Aws,
-    /// GitHub.
-    Github,
-}
-
-pub fn run(args: Args, out: Output) -> miette::Result<u8> {
-    let (snapshot, path) = match &args.provider {
-        Provider::Aws(a) => (collect_aws::collect(&a.aws, out)?, &a.out),
-        Provider::Github(g) => (collect_github::collect(&g.github, out)?, &g.out),
+pub fn run(
+    _args: Args,
+    matches: &ArgMatches,
+    registry: &[&'static Provider],
+    out: Output,
+) -> miette::Result<ExitStatus> {
+    let Some((name, sub)) = matches.subcommand() else {
+        return Err(miette::miette!(
+            help = format!("name one: {}", providers::names().join(", ")),
+            "no provider to collect"
+        ));
     };
+    let provider = registry.iter().find(|p| p.name == name).ok_or_else(|| {
+        miette::miette!(
+            help = format!("providers: {}", providers::names().join(", ")),
+            "unknown provider `{name}`"
+        )
+    })?;
+    let snapshot = collect(provider, sub, out)?;
+    let path = sub
+        .get_one::<PathBuf>("out")
+        .ok_or_else(|| miette::miette!("`--out FILE` is required"))?;
     write(&snapshot, path, out)?;
     // A snapshot with uncollected facts is still evidence, but the run is not complete.
-    let errors: usize = snapshot.sources.iter().map(|s| s.errors.len()).sum();
-    Ok(if errors > 0 { 2 } else { 0 })
+    Ok(if snapshot.uncollected().next().is_some() {
+        ExitStatus::Untrustworthy
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// Runs a provider's collector with the options parsed from `matches`.
+pub fn collect(provider: &Provider, matches: &ArgMatches, out: Output) -> miette::Result<Snapshot> {
+    (provider.collect)(matches, Ui { quiet: out.quiet }).map_err(|e| match e.help {
+        Some(help) => miette::miette!(help = help, "{}", e.message),
+        None => miette::miette!("{}", e.message),
+    })
 }
 
 /// Writes a snapshot atomically and says so on stderr.
-pub fn write(snapshot: &Snapshot, path: &std::path::Path, out: Output) -> miette::Result<()> {
+pub fn write(snapshot: &Snapshot, path: &Path, out: Output) -> miette::Result<()> {
     atomic_write::write(path, snapshot.to_json().as_bytes())?;
     if !out.quiet {
-        let errors: usize = snapshot.sources.iter().map(|s| s.errors.len()).sum();
+        let errors = snapshot.uncollected().count();
         eprintln!(
             "trustcheck: wrote {} entities from {} source(s) to {}{}",
             snapshot.entities.len(),

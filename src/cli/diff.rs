@@ -8,7 +8,9 @@ use trustcheck::engine;
 use trustcheck::entities::{Input, Store};
 use trustcheck::report::drift::{render, DiffFormat, Sides};
 
-use super::{Output, RuleArgs};
+use trustcheck::exit::ExitStatus;
+
+use super::{Adjust, Loaded, Output, RuleArgs};
 
 /// Show the drift between two snapshots (e.g. last night's and tonight's): entities added and
 /// removed, attributes changed, facts no longer collected, and the findings whose status changed,
@@ -37,8 +39,8 @@ pub struct Args {
     output: Option<PathBuf>,
 }
 
-pub fn run(args: Args, out: Output) -> miette::Result<u8> {
-    let (schema, rules) = args.rules.load()?;
+pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
+    let Loaded { schema, rules, .. } = args.rules.load(Adjust::Configured)?;
     let old = Input::read(&args.old)?;
     let new = Input::read(&args.new)?;
     let facts = drift::facts(&old.snapshot, &new.snapshot);
@@ -78,5 +80,5 @@ pub fn run(args: Args, out: Output) -> miette::Result<u8> {
         }
         None => print!("{}", render(&report, args.format, sides, out.color)),
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -9,11 +9,13 @@ use cedar_policy::EntityUid;
 use trustcheck::criteria;
 use trustcheck::engine;
 use trustcheck::entities::{Input, Store};
-use trustcheck::findings::{ResourceRef, Status};
+use trustcheck::findings::{Status, Uid};
 use trustcheck::rules::{Origin, Rule};
 use trustcheck::schema::{nearest, SchemaSet};
 
-use super::{Output, RuleArgs};
+use trustcheck::exit::ExitStatus;
+
+use super::{Adjust, Loaded, Output, RuleArgs};
 
 /// Explain a rule: its text, criteria, severity, remediation, the resource types it judges and
 /// the attributes it reads. With --snapshot, what it concludes about each resource; with
@@ -61,9 +63,14 @@ enum ExplainError {
     },
 }
 
-pub fn run(args: Args, _out: Output) -> miette::Result<u8> {
+pub fn run(args: Args, _out: Output) -> miette::Result<ExitStatus> {
     // Explain the rule as written, and say what the configuration changes about it.
-    let (schema, rules, config, _) = args.rules.load_unadjusted()?;
+    let Loaded {
+        schema,
+        rules,
+        config,
+        ..
+    } = args.rules.load(Adjust::AsWritten)?;
     let Some(rule) = rules.get(&args.rule) else {
         let hint = nearest(&args.rule, rules.rules().iter().map(|r| r.id.as_ref()));
         return Err(ExplainError::UnknownRule {
@@ -124,8 +131,8 @@ pub fn run(args: Args, _out: Output) -> miette::Result<u8> {
                     .resources
                     .iter()
                     .find(|r| r.reference == reference)
-                    .map(|r| store.snapshots[r.snapshot].file.as_str())
-                    .unwrap_or("the snapshot");
+                    .and_then(|r| store.snapshots.get(r.snapshot))
+                    .map_or("the snapshot", |s| s.file.as_str());
                 let _ = writeln!(out, "\nResource {reference} (in {source})");
                 if let Some(f) = finding {
                     let _ = writeln!(out, "  status   {}", f.status);
@@ -151,7 +158,7 @@ pub fn run(args: Args, _out: Output) -> miette::Result<u8> {
         }
     }
     print!("{out}");
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// The rule's metadata, the attributes it reads with their meaning, and its text.
@@ -213,16 +220,16 @@ fn describe(rule: &Rule, schema: &SchemaSet) -> String {
 
 /// The resource `wanted` names: Cedar syntax `Type::"id"`, or an id alone that is unique among
 /// the resources the rule judges.
-fn find_resource(wanted: &str, rule: &Rule, store: &Store) -> miette::Result<ResourceRef> {
-    let judged: Vec<&ResourceRef> = store
+fn find_resource(wanted: &str, rule: &Rule, store: &Store) -> miette::Result<Uid> {
+    let judged: Vec<&Uid> = store
         .resources
         .iter()
         .map(|r| &r.reference)
         .filter(|r| rule.resource_types.contains(&r.type_name))
         .collect();
-    let exact: Vec<&ResourceRef> = match EntityUid::from_str(wanted.trim()) {
+    let exact: Vec<&Uid> = match EntityUid::from_str(wanted.trim()) {
         Ok(uid) => {
-            let r = ResourceRef {
+            let r = Uid {
                 type_name: uid.type_name().to_string(),
                 id: uid.id().unescaped().to_string(),
             };
@@ -265,6 +272,6 @@ fn find_resource(wanted: &str, rule: &Rule, store: &Store) -> miette::Result<Res
     }
 }
 
-fn entity_uid(r: &ResourceRef) -> Option<EntityUid> {
+fn entity_uid(r: &Uid) -> Option<EntityUid> {
     trustcheck::entities::uid_of(r).ok()
 }

@@ -2,8 +2,6 @@
 
 mod check;
 mod collect;
-mod collect_aws;
-mod collect_github;
 mod controls;
 mod diff;
 mod explain;
@@ -16,13 +14,15 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use trustcheck::config::{self, Config};
+use trustcheck::exit::ExitStatus;
+use trustcheck::providers::{self, Provider};
 use trustcheck::rules::{self, RuleSet};
 use trustcheck::schema::SchemaSet;
 use trustcheck::severity::Severity;
 
-/// SOC 2 controls as code: snapshot AWS IAM and GitHub settings, judge them with Cedar rules.
+/// SOC 2 controls as code: snapshot AWS IAM, GitHub and your own facts, judge them with Cedar rules.
 ///
 /// Exit codes: 0 nothing failed at or above --fail-on; 1 something did; 2 the run is not
 /// trustworthy (bad input, rule errors, or any finding that could not be judged).
@@ -83,7 +83,29 @@ pub struct RuleArgs {
     pub no_builtin: bool,
 
     #[command(flatten)]
+    pub schema: SchemaArgs,
+
+    #[command(flatten)]
     pub config: ConfigArgs,
+}
+
+/// Schema fragments of a team's own facts; shared by every subcommand that loads the schema.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SchemaArgs {
+    /// A Cedar schema fragment declaring entity types of your own facts (an MDM, an HR system);
+    /// repeatable. Replaces `schemas` in trustcheck.toml. See docs/bring-your-own-facts.md.
+    #[arg(long = "schema", value_name = "FILE")]
+    pub schemas: Vec<PathBuf>,
+}
+
+impl SchemaArgs {
+    /// The built-in schema plus the custom fragments in effect (flag, else trustcheck.toml).
+    pub fn load(&self, config: &Config) -> miette::Result<SchemaSet> {
+        Ok(SchemaSet::with_custom(&config::schema_files(
+            &self.schemas,
+            config,
+        ))?)
+    }
 }
 
 /// Which configuration file to read.
@@ -128,46 +150,35 @@ impl ConfigArgs {
 /// The environment variable that lists custom rule folders, split like `PATH`.
 pub const POLICIES_ENV: &str = "TRUSTCHECK_POLICIES";
 
-/// Rules as loaded for a command: configuration applied.
+/// Whether the configuration's `disable` and `[severity]` apply to the loaded rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adjust {
+    /// As the repository configured them: what `check`, `validate` and reports use.
+    Configured,
+    /// Every rule as written: what `test` and `explain` use.
+    AsWritten,
+}
+
+/// The schema, rules and settings a command works with.
 pub struct Loaded {
-    /// The schema.
+    /// The schema (built-in fragments plus custom ones).
     pub schema: SchemaSet,
-    /// The rules, without those the configuration disables, with its severity overrides.
+    /// The rules.
     pub rules: RuleSet,
-    /// How many rules the configuration disabled.
+    /// The configuration in effect.
+    pub config: Config,
+    /// The custom rule folders in effect.
+    pub folders: Vec<PathBuf>,
+    /// How many rules the configuration disabled (0 with [`Adjust::AsWritten`]).
     pub disabled: usize,
 }
 
 impl RuleArgs {
-    /// Loads the schema and the rules (configuration applied), or the diagnostics that stop
-    /// them loading.
-    pub fn load(&self) -> miette::Result<(SchemaSet, RuleSet)> {
-        let loaded = self.load_all()?;
-        Ok((loaded.schema, loaded.rules))
-    }
-
-    /// Loads the rules with the configuration applied, and counts what it disabled.
-    pub fn load_counted(&self) -> miette::Result<(RuleSet, usize)> {
-        let loaded = self.load_all()?;
-        Ok((loaded.rules, loaded.disabled))
-    }
-
-    /// Loads everything, configuration applied.
-    pub fn load_all(&self) -> miette::Result<Loaded> {
-        let (schema, rules, config, _) = self.load_unadjusted()?;
-        let (rules, disabled) = config.apply(&rules)?;
-        Ok(Loaded {
-            schema,
-            rules,
-            disabled,
-        })
-    }
-
-    /// Loads every rule as written (no rule disabled, no severity overridden), with the
-    /// configuration and the custom folders in effect: for `test` and `explain`.
-    pub fn load_unadjusted(&self) -> miette::Result<(SchemaSet, RuleSet, Config, Vec<PathBuf>)> {
+    /// Loads the schema, the rules and the configuration, or the diagnostics that stop them
+    /// loading.
+    pub fn load(&self, adjust: Adjust) -> miette::Result<Loaded> {
         let config = self.config.load()?;
-        let schema = SchemaSet::builtin()?;
+        let schema = self.schema.load(&config)?;
         let mut sources = if self.no_builtin {
             Vec::new()
         } else {
@@ -178,13 +189,23 @@ impl RuleArgs {
             sources.extend(rules::sources_from_path(dir)?);
         }
         let rules = RuleSet::load(sources, &schema)?;
-        Ok((schema, rules, config, folders))
+        let (rules, disabled) = match adjust {
+            Adjust::Configured => config.apply(&rules)?,
+            Adjust::AsWritten => (rules, 0),
+        };
+        Ok(Loaded {
+            schema,
+            rules,
+            config,
+            folders,
+            disabled,
+        })
     }
 
     /// The `--fail-on` in effect: flag or TRUSTCHECK_FAIL_ON (`flag_or_env`), else the
     /// configuration's `fail-on`, else `low`.
-    pub fn fail_on(&self, flag_or_env: Option<Severity>) -> miette::Result<Severity> {
-        Ok(config::fail_on(flag_or_env, &self.config.load()?))
+    pub fn fail_on(&self, flag_or_env: Option<Severity>, config: &Config) -> Severity {
+        config::fail_on(flag_or_env, config)
     }
 }
 
@@ -199,7 +220,12 @@ pub struct Output {
 
 /// Parses arguments, runs the command, renders errors; never panics on bad input.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let registry = providers::PROVIDERS;
+    let matches = command_with(registry).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -229,9 +255,15 @@ pub fn run() -> ExitCode {
         color,
         quiet: cli.quiet,
     };
+    let sub = |name: &str| {
+        matches
+            .subcommand_matches(name)
+            .cloned()
+            .unwrap_or_default()
+    };
     let result = match cli.command {
-        Command::Check(args) => check::run(*args, out),
-        Command::Collect(args) => collect::run(args, out),
+        Command::Check(args) => check::run(*args, &sub("check"), registry, out),
+        Command::Collect(args) => collect::run(args, &sub("collect"), registry, out),
         Command::Validate(args) => validate::run(args, out),
         Command::Controls(args) => controls::run(args, out),
         Command::Test(args) => test::run(args, out),
@@ -241,24 +273,202 @@ pub fn run() -> ExitCode {
         Command::Diff(args) => diff::run(args, out),
     };
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(status) => status.into(),
         Err(report) => {
             // A group of rule problems is shown problem by problem, its summary last.
             eprint!(
                 "{}",
                 trustcheck::diagnostics::render(report.as_ref(), stderr_color)
             );
-            ExitCode::from(2)
+            ExitStatus::Untrustworthy.into()
         }
     }
 }
 
+/// The command line: the derived commands, plus each registered provider's `collect NAME`
+/// subcommand and its options on `check` (for `--collect NAME`).
+fn command_with(registry: &[&'static Provider]) -> clap::Command {
+    Cli::command()
+        .mut_subcommand("collect", |c| collect::with_providers(c, registry))
+        .mut_subcommand("check", |c| check::with_providers(c, registry))
+}
+
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
+    use std::path::Path;
+
+    use clap::{Args as _, FromArgMatches as _};
+    use trustcheck::snapshot::{Entity, Snapshot, Source, Uid, UncollectedFact};
+    use trustcheck_snapshot::provider::owns_by_prefix_or_arn;
+    use trustcheck_snapshot::{CollectError, Scaffold, Ui};
+
+    use super::*;
 
     #[test]
     fn cli_definition_is_consistent() {
-        super::Cli::command().debug_assert();
+        // Also catches two providers giving themselves the same option.
+        command_with(providers::PROVIDERS).debug_assert();
+    }
+
+    /// A provider built exactly as docs/adding-a-provider.md says: a descriptor with options and
+    /// a collector that returns facts (and an uncollected one), a schema fragment and a rules
+    /// folder. Only the registration differs: a slice here, `trustcheck::providers::PROVIDERS`
+    /// in the binary; and the fragment and rules are given as `--schema`/`--policies`, which is
+    /// what the build embeds for `providers/NAME/` and `policies/NAME/`.
+    static FIXTURE: Provider = Provider {
+        name: "fixture",
+        namespace: "Fixture",
+        about: "Snapshot the things of a lab",
+        scope_noun: "lab",
+        owns: owns_by_prefix_or_arn,
+        scaffold: Scaffold {
+            resource: "Fixture::Thing",
+            criteria: "CC7.1",
+            example: None,
+        },
+        options: FixtureOptions::augment_args,
+        collect: collect_fixture,
+    };
+
+    #[derive(Debug, clap::Args)]
+    struct FixtureOptions {
+        /// Things in the lab.
+        #[arg(long = "fixture-things", default_value_t = 2)]
+        things: usize,
+        /// One more thing, whose state cannot be read.
+        #[arg(long = "fixture-unreadable")]
+        unreadable: bool,
+    }
+
+    fn collect_fixture(m: &clap::ArgMatches, _ui: Ui) -> Result<Snapshot, CollectError> {
+        let o =
+            FixtureOptions::from_arg_matches(m).map_err(|e| CollectError::new(e.to_string()))?;
+        let at = "2026-11-22T03:00:00Z";
+        let mut snapshot = Snapshot::new(at);
+        let mut source = Source::new("fixture", "lab", at);
+        let lab = Uid::new("Fixture::Lab", "lab");
+        let mut e = Entity::new(lab.clone());
+        e.attrs.insert("name".into(), "lab".into());
+        snapshot.entities.push(e);
+        for i in 0..o.things {
+            let mut thing = Entity::new(Uid::new("Fixture::Thing", format!("lab/thing-{i}")));
+            // Every other thing is off: it fails the fixture rule.
+            thing.attrs.insert("enabled".into(), (i % 2 == 0).into());
+            thing.parents.push(lab.clone());
+            snapshot.entities.push(thing);
+        }
+        if o.unreadable {
+            let uid = Uid::new("Fixture::Thing", "lab/unreadable");
+            let mut thing = Entity::new(uid.clone());
+            thing.parents.push(lab);
+            snapshot.entities.push(thing);
+            source
+                .errors
+                .push(UncollectedFact::new(uid, "enabled", "403 Forbidden"));
+        }
+        snapshot.sources.push(source);
+        snapshot.normalize();
+        Ok(snapshot)
+    }
+
+    #[test]
+    fn a_provider_is_one_descriptor_and_one_registration() {
+        let registry: &[&'static Provider] = &[&trustcheck_aws::PROVIDER, &FIXTURE];
+        let cmd = command_with(registry);
+        cmd.clone().debug_assert();
+        let quiet = Output {
+            color: false,
+            quiet: true,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/provider");
+        let schema = root.join("fixture.cedarschema");
+        let policies = root.join("policies");
+
+        // `collect fixture` exists, with the provider's own options.
+        let snapshot = dir.path().join("fixture.json");
+        let m = cmd
+            .clone()
+            .try_get_matches_from([
+                "trustcheck".as_ref(),
+                "collect".as_ref(),
+                "fixture".as_ref(),
+                "--fixture-unreadable".as_ref(),
+                "--out".as_ref(),
+                snapshot.as_os_str(),
+            ])
+            .unwrap();
+        let Command::Collect(args) = Cli::from_arg_matches(&m).unwrap().command else {
+            panic!("collect parses as collect")
+        };
+        let status = collect::run(
+            args,
+            m.subcommand_matches("collect").unwrap(),
+            registry,
+            quiet,
+        )
+        .unwrap();
+        assert_eq!(
+            status,
+            ExitStatus::Untrustworthy,
+            "a fact was not collected"
+        );
+        let written = Snapshot::parse(&std::fs::read_to_string(&snapshot).unwrap()).unwrap();
+        assert_eq!(written.entities.len(), 4);
+        assert_eq!(written.sources[0].provider, "fixture");
+
+        // `check --collect fixture` collects and judges with its schema and rules.
+        let findings = dir.path().join("findings.json");
+        let report = format!("json={}", findings.display());
+        let m = cmd
+            .try_get_matches_from([
+                "trustcheck".as_ref(),
+                "check".as_ref(),
+                "--collect".as_ref(),
+                "fixture".as_ref(),
+                "--fixture-things".as_ref(),
+                "3".as_ref(),
+                "--schema".as_ref(),
+                schema.as_os_str(),
+                "--policies".as_ref(),
+                policies.as_os_str(),
+                "--no-builtin".as_ref(),
+                "--no-config".as_ref(),
+                "--report".as_ref(),
+                report.as_ref(),
+            ])
+            .unwrap();
+        let Command::Check(args) = Cli::from_arg_matches(&m).unwrap().command else {
+            panic!("check parses as check")
+        };
+        let status = check::run(
+            *args,
+            m.subcommand_matches("check").unwrap(),
+            registry,
+            quiet,
+        )
+        .unwrap();
+        assert_eq!(status, ExitStatus::Failure);
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&findings).unwrap()).unwrap();
+        let statuses: Vec<(&str, &str)> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["resource"]["id"].as_str().unwrap(),
+                    f["status"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("lab/thing-0", "pass"),
+                ("lab/thing-1", "fail"),
+                ("lab/thing-2", "pass")
+            ]
+        );
     }
 }

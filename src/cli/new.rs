@@ -4,13 +4,15 @@ use std::path::{Path, PathBuf};
 
 use trustcheck::atomic_write;
 use trustcheck::diagnostics::SourceFile;
+use trustcheck::exit::ExitStatus;
+use trustcheck::providers;
 use trustcheck::rule_tests;
 use trustcheck::rules::{self, Origin, RuleSet, RuleSource};
-use trustcheck::scaffold::{self, Provider, Request};
+use trustcheck::scaffold::{self, Request, Target};
 use trustcheck::schema::SchemaSet;
 use trustcheck::severity::Severity;
 
-use super::{ConfigArgs, Output};
+use super::{ConfigArgs, Output, SchemaArgs};
 
 /// Create something new.
 #[derive(Debug, clap::Args)]
@@ -29,8 +31,8 @@ enum What {
 #[derive(Debug, clap::Args)]
 struct RuleArgs {
     /// Whose resources the rule judges.
-    #[arg(long, value_enum)]
-    provider: ProviderName,
+    #[arg(long, value_name = "PROVIDER")]
+    provider: String,
 
     /// The rule id, in kebab-case (e.g. `acme-prod-two-approvals`); also the file name.
     #[arg(long)]
@@ -55,16 +57,67 @@ struct RuleArgs {
     severity: Option<Severity>,
 
     #[command(flatten)]
+    schema: SchemaArgs,
+
+    #[command(flatten)]
     config: ConfigArgs,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum ProviderName {
-    Aws,
-    Github,
+/// The id, a file or the skeleton is not acceptable.
+/// `--provider`: a built-in provider (`aws`), or the namespace of your own facts declared with
+/// `--schema` (`mdm` or `Mdm` for `Mdm::Laptop`).
+fn target<'a>(provider: &'a str, schema: &SchemaSet) -> miette::Result<Target<'a>> {
+    if let Some(p) = providers::by_name(provider) {
+        return Ok(Target {
+            namespace: p.namespace,
+            defaults: Some(&p.scaffold),
+        });
+    }
+    let mut namespaces: Vec<&str> = schema
+        .entity_types()
+        .filter_map(|t| t.name.rsplit_once("::").map(|(ns, _)| ns))
+        .collect();
+    namespaces.dedup();
+    match namespaces
+        .iter()
+        .find(|ns| ns.eq_ignore_ascii_case(provider))
+    {
+        Some(_) if provider.contains("::") => {
+            Err(miette::miette!("`{provider}` is a type, not a provider"))
+        }
+        Some(_) => Ok(Target {
+            // The namespace as the user typed it matches case-insensitively; rules need its
+            // declared spelling, which the schema has.
+            namespace: provider,
+            defaults: None,
+        })
+        .and_then(|t| {
+            let declared = namespaces
+                .iter()
+                .find(|ns| ns.eq_ignore_ascii_case(provider))
+                .copied()
+                .unwrap_or(provider);
+            if declared == provider {
+                Ok(t)
+            } else {
+                Err(miette::miette!(
+                    help = format!("write `--provider {declared}`"),
+                    "namespaces are case-sensitive: `{provider}` is declared as `{declared}`"
+                ))
+            }
+        }),
+        None => Err(miette::miette!(
+            code = "new::unknown-provider",
+            help = format!(
+                "a provider ({}) or the namespace of your own types given with `--schema` ({})",
+                providers::names().join(", "),
+                namespaces.join(", ")
+            ),
+            "unknown provider `{provider}`"
+        )),
+    }
 }
 
-/// The id, a file or the skeleton is not acceptable.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 enum NewError {
     #[error("rule id `{id}` {why}")]
@@ -87,7 +140,7 @@ enum NewError {
     Exists(String),
 }
 
-pub fn run(args: Args, out: Output) -> miette::Result<u8> {
+pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
     let What::Rule(args) = args.what;
     if let Some(why) = rules::id_problem(&args.id) {
         return Err(NewError::InvalidId {
@@ -120,15 +173,13 @@ pub fn run(args: Args, out: Output) -> miette::Result<u8> {
         }
     }
 
-    let schema = SchemaSet::builtin()?;
+    let schema = args.schema.load(&config)?;
+    let target = target(&args.provider, &schema)?;
     let skeleton = scaffold::skeleton(
         &schema,
         &Request {
             id: &args.id,
-            provider: match args.provider {
-                ProviderName::Aws => Provider::Aws,
-                ProviderName::Github => Provider::Github,
-            },
+            target,
             resource: args.resource.as_deref(),
             soc2: args.soc2.as_deref(),
             severity: args.severity,
@@ -179,7 +230,7 @@ pub fn run(args: Args, out: Output) -> miette::Result<u8> {
             skeleton.resource_type
         );
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 fn file_stem(name: &str) -> &str {

@@ -1,9 +1,9 @@
 //! `trustcheck schema`: the entity reference, generated from the schema fragments.
 
 use trustcheck::docs;
-use trustcheck::schema::SchemaSet;
+use trustcheck::exit::ExitStatus;
 
-use super::Output;
+use super::{ConfigArgs, Output, SchemaArgs};
 
 /// The entity reference: every entity type a rule can judge, its attributes (type, whether
 /// always present, meaning) and parents, from the schema fragments and their `@doc` annotations.
@@ -16,6 +16,12 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = SchemaFormat::Markdown)]
     format: SchemaFormat,
+
+    #[command(flatten)]
+    schema: SchemaArgs,
+
+    #[command(flatten)]
+    config: ConfigArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -24,8 +30,9 @@ enum SchemaFormat {
     Json,
 }
 
-pub fn run(args: Args, _out: Output) -> miette::Result<u8> {
-    let schema = SchemaSet::builtin()?;
+pub fn run(args: Args, _out: Output) -> miette::Result<ExitStatus> {
+    let config = args.config.load()?;
+    let schema = args.schema.load(&config)?;
     let types = docs::select_types(&schema, args.entity_type.as_deref());
     if types.is_empty() {
         let wanted = args.entity_type.unwrap_or_default();
@@ -47,5 +54,5 @@ pub fn run(args: Args, _out: Output) -> miette::Result<u8> {
             println!("{text}");
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -4,7 +4,9 @@ use serde::Serialize;
 use trustcheck::diagnostics::{self, Record};
 use trustcheck::rules::Origin;
 
-use super::{Output, RuleArgs};
+use trustcheck::exit::ExitStatus;
+
+use super::{Adjust, Output, RuleArgs};
 
 /// Check rules against the schema and trustcheck's conventions (annotations, ids, criteria).
 ///
@@ -46,8 +48,11 @@ struct Counts {
     disabled: usize,
 }
 
-pub fn run(args: Args, out: Output) -> miette::Result<u8> {
-    let loaded = args.rules.load_counted();
+pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
+    let loaded = args
+        .rules
+        .load(Adjust::Configured)
+        .map(|l| (l.rules, l.disabled));
     if args.format == ValidateFormat::Json {
         let doc = match &loaded {
             Ok((rules, disabled)) => Document {
@@ -64,7 +69,11 @@ pub fn run(args: Args, out: Output) -> miette::Result<u8> {
         // Serialising plain strings and numbers cannot fail.
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
         println!("{text}");
-        return Ok(if doc.valid { 0 } else { 2 });
+        return Ok(if doc.valid {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Untrustworthy
+        });
     }
     let (rules, disabled) = loaded?;
     if !out.quiet {
@@ -82,7 +91,7 @@ pub fn run(args: Args, out: Output) -> miette::Result<u8> {
             c.custom
         );
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 fn counts(rules: &trustcheck::rules::RuleSet, disabled: usize) -> Counts {

@@ -81,6 +81,6 @@ fn document<'a>(report: &'a Report<'a>) -> Document<'a> {
         summary: Summary::of(report.findings),
         findings,
         baseline,
-        policy_impact: report.context.impact,
+        policy_impact: report.context.policy_impact,
     }
 }

@@ -14,7 +14,8 @@ use std::fmt::Write;
 use super::Report;
 use crate::baseline::BaselineState;
 use crate::criteria;
-use crate::findings::{Finding, Status, Summary, Verdict};
+use crate::findings::{Finding, Status, Summary};
+use crate::gate::Verdict;
 
 /// GitHub's limit for one step's summary.
 pub const GITHUB_SUMMARY_LIMIT: usize = 1024 * 1024;
@@ -74,7 +75,7 @@ pub fn render_within(report: &Report<'_>, budget: usize) -> String {
             );
         }
     }
-    if let Some(impact) = report.context.impact {
+    if let Some(impact) = report.context.policy_impact {
         md.section(&format!(
             "\n### Policy impact ({} findings change status)\n\n",
             impact.len()
@@ -289,7 +290,7 @@ fn criterion_section(md: &mut Budget, report: &Report<'_>, id: &str, findings: &
     if !bad.is_empty() {
         md.rows(header, bad.iter().take(SHOWN).map(row));
         if bad.len() > SHOWN {
-            let rest = &bad[SHOWN..];
+            let rest = bad.get(SHOWN..).unwrap_or(&[]);
             if md.section(&format!(
                 "\n<details><summary>{} more failures and errors</summary>\n\n",
                 rest.len()
@@ -368,7 +369,7 @@ fn plain(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::findings::{fingerprint, ResourceRef};
+    use crate::findings::{fingerprint, Uid};
     use crate::report::Context;
     use crate::rules::{self, RuleSet};
     use crate::schema::SchemaSet;
@@ -377,7 +378,7 @@ mod tests {
     fn failures(n: usize) -> Vec<Finding> {
         (0..n)
             .map(|i| {
-                let resource = ResourceRef {
+                let resource = Uid {
                     type_name: "Aws::IamUser".into(),
                     id: format!("arn:aws:iam::210987654321:user/user-{i:06}"),
                 };
@@ -407,7 +408,7 @@ mod tests {
             findings,
             rules: &rules,
             snapshots: &[],
-            fail_on: Severity::Low,
+            gate: crate::gate::Gate::new(Severity::Low),
             verdict: Verdict::Failed,
             context: Context::default(),
         };

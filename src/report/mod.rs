@@ -17,7 +17,8 @@ use std::path::PathBuf;
 use crate::baseline::Comparison;
 use crate::drift::StatusChange;
 use crate::entities::LoadedSource;
-use crate::findings::{Finding, ResourceRef, Status, Verdict};
+use crate::findings::{Finding, Status, Uid};
+use crate::gate::{Gate, Verdict};
 use crate::rules::RuleSet;
 use crate::severity::Severity;
 
@@ -88,8 +89,8 @@ pub struct Report<'a> {
     pub rules: &'a RuleSet,
     /// The snapshots judged.
     pub snapshots: &'a [LoadedSource],
-    /// The `--fail-on` threshold.
-    pub fail_on: Severity,
+    /// What fails the run (`--fail-on`, `--fail-on-new`).
+    pub gate: Gate<'a>,
     /// The run's verdict, computed from every finding (also those not reported).
     pub verdict: Verdict,
     /// Extras beyond the plain findings (baseline, policy impact, filters).
@@ -101,14 +102,12 @@ pub struct Report<'a> {
 pub struct Context<'a> {
     /// The comparison with `--baseline`, if one was given.
     pub baseline: Option<&'a Comparison>,
-    /// `--fail-on-new`: only new failures decide the verdict.
-    pub fail_on_new: bool,
     /// `--min-severity`, when it hides findings.
     pub min_severity: Option<Severity>,
     /// Findings below `--min-severity`, evaluated but not listed.
     pub hidden: usize,
     /// `--compare-policies`: findings whose status the rule change alters.
-    pub impact: Option<&'a [StatusChange]>,
+    pub policy_impact: Option<&'a [StatusChange]>,
     /// `--sarif-category`: the prefix of SARIF `automationDetails.id` (default `trustcheck`).
     pub sarif_category: Option<&'a str>,
 }
@@ -144,9 +143,7 @@ impl Report<'_> {
     /// Whether a finding counts toward the verdict's failures: a failure at or above `--fail-on`
     /// (and, with `--fail-on-new`, new relative to the baseline).
     pub fn gates(&self, f: &Finding) -> bool {
-        f.status == Status::Fail
-            && f.severity >= self.fail_on
-            && (!self.context.fail_on_new || self.context.baseline.is_none_or(|b| b.is_new(f)))
+        self.gate.fails(f)
     }
 
     /// Every (provider, scope) read by the snapshots, sorted and without duplicates.
@@ -166,7 +163,7 @@ impl Report<'_> {
     }
 
     /// The scope a resource belongs to; see [`scope_of`].
-    pub fn scope_of(&self, resource: &ResourceRef) -> Scope {
+    pub fn scope_of(&self, resource: &Uid) -> Scope {
         scope_of(resource, &self.scopes())
     }
 }
@@ -186,24 +183,36 @@ impl std::fmt::Display for Scope {
     }
 }
 
-/// The scope of a resource among the snapshots' scopes: the provider is the entity type's
-/// namespace, lowercased (`Aws::IamUser` → `aws`); among that provider's scopes, the one the id
-/// names (an ARN's account field `:210987654321:`, a GitHub id equal to or under `org/`), else the
-/// provider's only scope, else `*`.
-pub fn scope_of(resource: &ResourceRef, scopes: &[Scope]) -> Scope {
-    let provider = resource
-        .type_name
-        .split("::")
-        .next()
-        .unwrap_or_default()
-        .to_lowercase();
+/// The scope of a resource among the snapshots' scopes. The provider is the built-in one whose
+/// namespace the entity type is in (`Aws::IamUser` → `aws`); for a team's own facts, the
+/// namespace lowercased, else the only provider no built-in one claims. Among that provider's
+/// scopes, the one that owns the id (the provider's rule: an ARN's account field, a repository
+/// under its org), else the provider's only scope, else `*`.
+pub fn scope_of(resource: &Uid, scopes: &[Scope]) -> Scope {
+    let namespace = resource.namespace();
+    let builtin = crate::providers::by_namespace(namespace);
+    let provider = match builtin {
+        Some(p) => p.name.to_string(),
+        None => {
+            let lower = namespace.to_lowercase();
+            let foreign: Vec<&str> = scopes
+                .iter()
+                .map(|s| s.provider.as_str())
+                .filter(|p| crate::providers::by_name(p).is_none())
+                .collect();
+            match foreign.as_slice() {
+                _ if foreign.contains(&lower.as_str()) => lower,
+                [first, rest @ ..] if rest.iter().all(|p| p == first) => first.to_string(),
+                _ => lower,
+            }
+        }
+    };
+    let owns = builtin.map_or(
+        trustcheck_snapshot::provider::owns_by_prefix_or_arn as fn(&str, &str) -> bool,
+        |p| p.owns,
+    );
     let candidates: Vec<&Scope> = scopes.iter().filter(|s| s.provider == provider).collect();
-    let id = &resource.id;
-    let named = candidates.iter().find(|s| {
-        *id == s.scope
-            || id.starts_with(&format!("{}/", s.scope))
-            || id.contains(&format!(":{}:", s.scope))
-    });
+    let named = candidates.iter().find(|s| owns(&resource.id, &s.scope));
     match (named, candidates.as_slice()) {
         (Some(s), _) => (*s).clone(),
         (None, [only]) => (*only).clone(),
@@ -219,7 +228,7 @@ pub fn scope_of(resource: &ResourceRef, scopes: &[Scope]) -> Scope {
 pub fn verdict_sentence(report: &Report<'_>) -> String {
     let c = crate::findings::Summary::of(report.findings).counts;
     let gating = report.findings.iter().filter(|f| report.gates(f)).count();
-    let new = if report.context.fail_on_new && report.context.baseline.is_some() {
+    let new = if report.gate.new_only.is_some() {
         " new"
     } else {
         ""
@@ -227,16 +236,16 @@ pub fn verdict_sentence(report: &Report<'_>) -> String {
     let mut s = match report.verdict {
         Verdict::Clean if c.fail > 0 && !new.is_empty() => format!(
             "PASSED: no new failure at or above `{}` ({} failed, each unchanged from the baseline or below `{}`; {} passed)",
-            report.fail_on, c.fail, report.fail_on, c.pass
+            report.gate.fail_on, c.fail, report.gate.fail_on, c.pass
         ),
         Verdict::Clean if c.fail > 0 => format!(
             "PASSED: no failure at or above `{}` ({} lower-severity failures, {} passed)",
-            report.fail_on, c.fail, c.pass
+            report.gate.fail_on, c.fail, c.pass
         ),
         Verdict::Clean => format!("PASSED: {} passed, nothing failed", c.pass),
         Verdict::Failed => format!(
             "FAILED: {gating}{new} failures at or above `{}` ({} failed, {} passed, {} not applicable)",
-            report.fail_on, c.fail, c.pass, c.not_applicable
+            report.gate.fail_on, c.fail, c.pass, c.not_applicable
         ),
         Verdict::Untrustworthy => format!(
             "INCOMPLETE: {} findings could not be judged (errors are never a pass); {} failed, {} passed",
@@ -305,7 +314,7 @@ mod tests {
                 scope: "acme".into(),
             },
         ];
-        let r = |t: &str, id: &str| ResourceRef {
+        let r = |t: &str, id: &str| Uid {
             type_name: t.into(),
             id: id.into(),
         };
@@ -326,5 +335,16 @@ mod tests {
             "acme"
         );
         assert_eq!(scope_of(&r("Aws::Account", "nothing"), &scopes).scope, "*");
+        // A team's own facts: the provider no built-in one claims, whatever its name.
+        let mut with_mdm = scopes.clone();
+        with_mdm.push(Scope {
+            provider: "jamf-export".into(),
+            scope: "acme-laptops".into(),
+        });
+        let laptop = scope_of(&r("Mdm::Laptop", "C02FQ1AAMD6T"), &with_mdm);
+        assert_eq!(
+            (laptop.provider.as_str(), laptop.scope.as_str()),
+            ("jamf-export", "acme-laptops")
+        );
     }
 }

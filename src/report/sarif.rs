@@ -79,7 +79,9 @@ pub fn log(report: &Report<'_>) -> sarif::Sarif {
         .filter(|f| matches!(f.status, Status::Fail | Status::Error))
     {
         let scope = super::scope_of(&f.resource, &scopes);
-        let rule = index.get(f.rule.as_ref()).map(|&i| (i, &rules[i]));
+        let rule = index
+            .get(f.rule.as_ref())
+            .and_then(|&i| rules.get(i).map(|r| (i, r)));
         let result = result(report, f, &scope, rule);
         by_scope.entry(scope).or_default().push(result);
     }
@@ -330,14 +332,7 @@ fn pascal_case(id: &str) -> String {
 }
 
 fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max - 1;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end.saturating_sub(2)])
+    crate::text::shorten(s, max)
 }
 
 #[cfg(test)]
@@ -351,5 +346,8 @@ mod tests {
         assert_eq!(pascal_case("aws-root-mfa"), "AwsRootMfa");
         assert_eq!(security_severity(Severity::Critical), "9.5");
         assert!(truncate(&"x".repeat(2000), 1024).len() <= 1024);
+        // A long `@description` in a language with multi-byte characters.
+        assert!(truncate(&"é".repeat(1000), 1024).len() <= 1024);
+        assert!(truncate(&"日本".repeat(400), 1024).ends_with('…'));
     }
 }

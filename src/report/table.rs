@@ -8,7 +8,8 @@ use owo_colors::OwoColorize;
 use super::{Report, Style};
 use crate::baseline::BaselineState;
 use crate::criteria;
-use crate::findings::{Counts, Finding, Status, Summary, Verdict};
+use crate::findings::{Counts, Finding, Status, Summary};
+use crate::gate::Verdict;
 
 /// Renders the report.
 pub fn render(report: &Report<'_>, style: Style) -> String {
@@ -140,7 +141,7 @@ fn extras(out: &mut String, report: &Report<'_>) {
             let _ = writeln!(out, "  fixed  {} {} {}", f.severity, f.rule, f.resource);
         }
     }
-    if let Some(impact) = report.context.impact {
+    if let Some(impact) = report.context.policy_impact {
         let _ = writeln!(
             out,
             "\nPolicy impact: {} findings change status with the new rules",

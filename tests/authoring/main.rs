@@ -2,6 +2,15 @@
 //! configuration file and the generated docs. Each runs the real binary in a scratch directory
 //! (so no configuration file of this repository is picked up), colour off.
 
+// Tests and benchmarks assert: a value that is not there is a failed test, not input to handle.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
 mod config;
 mod docs;
 mod explain;

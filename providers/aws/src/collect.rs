@@ -9,18 +9,23 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_config::environment::EnvironmentVariableRegionProvider;
+use aws_config::imds::region::ImdsRegionProvider;
 use aws_config::meta::region::RegionProviderChain;
+use aws_config::profile::region::ProfileFileRegionProvider;
+use aws_config::provider_config::ProviderConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_iam::config::SharedCredentialsProvider;
+use trustcheck_snapshot::CollectError;
 
+use crate::account::AccountSnapshot;
 use crate::api_calls::ApiCallCounter;
 use crate::fetch::{self, CallLog, FetchSettings};
 use crate::mapping;
-use crate::raw::{CallError, RawAccount};
-use crate::snapshot::AccountSnapshot;
+use crate::raw::{RawAccount, ReadFailure};
 use crate::timestamp;
 
 /// IAM is a global service; its endpoint lives in us-east-1 (for the `aws` partition).
@@ -62,20 +67,19 @@ impl Default for CollectOptions {
     }
 }
 
-/// Why a collection could not run at all.
-#[derive(Debug, thiserror::Error)]
-pub enum CollectError {
-    /// The current credentials could not be identified (missing, expired or invalid).
-    #[error("cannot identify the AWS credentials: {0}")]
-    Identity(String),
-    /// A role ARN that is not an IAM role ARN.
-    #[error(
-        "`{0}` is not an IAM role ARN (expected `arn:aws:iam::<12-digit account id>:role/<name>`)"
-    )]
-    RoleArn(String),
-    /// A collection task panicked (a bug).
-    #[error("collection task failed: {0}")]
-    Task(String),
+/// The current credentials could not be identified (missing, expired or invalid).
+fn identity_error(reason: &str) -> CollectError {
+    CollectError::new(format!("cannot identify the AWS credentials: {reason}")).with_help(
+        "configure AWS credentials: environment variables, `AWS_PROFILE`, SSO (`aws sso login`), or web identity (OIDC) in GitHub Actions; see providers/aws/README.md",
+    )
+}
+
+/// A role ARN that is not an IAM role ARN.
+fn role_arn_error(arn: &str) -> CollectError {
+    CollectError::new(format!(
+        "`{arn}` is not an IAM role ARN (expected `arn:aws:iam::<12-digit account id>:role/<name>`)"
+    ))
+    .with_help("pass a role ARN such as `arn:aws:iam::123456789012:role/trustcheck-audit`")
 }
 
 /// The base SDK configuration: the standard credential chain (environment, profile, SSO, web
@@ -87,10 +91,20 @@ pub async fn load_base_config(
     endpoint_url: Option<String>,
     max_attempts: u32,
 ) -> SdkConfig {
+    let http_client = https_client();
+    // The standard region chain (environment, profile, instance metadata), spelled out because
+    // `or_default_provider()` would build its IMDS client without an HTTP client (none is
+    // compiled in: the SDK crates' `default-https-client` feature is off).
+    let imds = ImdsRegionProvider::builder()
+        .configure(&ProviderConfig::default().with_http_client(http_client.clone()))
+        .build();
     let region = RegionProviderChain::first_try(region.map(Region::new))
-        .or_default_provider()
+        .or_else(EnvironmentVariableRegionProvider::new())
+        .or_else(ProfileFileRegionProvider::new())
+        .or_else(imds)
         .or_else(Region::from_static(DEFAULT_REGION));
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
         .region(region)
         // Adaptive mode also slows the client down when IAM throttles, instead of only retrying.
         .retry_config(RetryConfig::adaptive().with_max_attempts(max_attempts.max(1)))
@@ -105,6 +119,29 @@ pub async fn load_base_config(
         loader = loader.endpoint_url(url);
     }
     loader.load().await
+}
+
+/// The SDK's default hyper 1.x HTTPS client, with rustls on `ring` instead of aws-lc (the crates'
+/// `default-https-client` feature would compile aws-lc-sys). Built like
+/// `aws_smithy_runtime::client::http::default_https_client`: connect/read timeouts and the sleep
+/// come from the SDK at request time, and `HTTP(S)_PROXY`/`NO_PROXY` are honoured. Plain `http://`
+/// endpoints (`AWS_ENDPOINT_URL`, moto) still work: the connector does not force HTTPS. It is used
+/// by every client of the returned config, including the SSO, SSO-OIDC and STS (web identity,
+/// assume role) clients of the credential chain.
+fn https_client() -> aws_sdk_iam::config::SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    use aws_smithy_http_client::{Builder, Connector};
+
+    Builder::new().build_with_connector_fn(|settings, runtime_components| {
+        let mut connector = Connector::builder().tls_provider(Provider::Rustls(CryptoMode::Ring));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = runtime_components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 /// The ARN partition of a region: `aws-cn` for `cn-*`, `aws-us-gov` for `us-gov-*`, else `aws`.
@@ -135,7 +172,7 @@ pub fn parse_role_arn(arn: &str) -> Result<(String, String), CollectError> {
         {
             Ok((partition.to_string(), account.to_string()))
         }
-        _ => Err(CollectError::RoleArn(arn.to_string())),
+        _ => Err(role_arn_error(arn)),
     }
 }
 
@@ -166,7 +203,7 @@ pub async fn collect(
     for task in tasks {
         out.push(
             task.await
-                .map_err(|e| CollectError::Task(e.to_string()))??,
+                .map_err(|e| CollectError::new(format!("collection task failed: {e}")))??,
         );
     }
     Ok(out)
@@ -215,12 +252,12 @@ async fn collect_one(
             let raw = fetch::account(&iam, &account_id, &partition, &options.fetch, &log).await;
             (raw, Some(caller))
         }
-        (Err(e), None) => return Err(CollectError::Identity(e.to_string())),
+        (Err(e), None) => return Err(identity_error(&e.to_string())),
         (Err(e), Some(arn)) => {
             // Validated in `collect`.
             let (partition, account_id) = parse_role_arn(arn)?;
             let failed =
-                CallError::new("AssumeRole", format!("role `{arn}` could not be used: {e}"));
+                ReadFailure::new("AssumeRole", format!("role `{arn}` could not be used: {e}"));
             (unreadable(&account_id, &partition, &failed), None)
         }
     };
@@ -247,7 +284,7 @@ async fn collect_one(
 }
 
 /// An account none of whose calls could be made: every fact and list is recorded as unknown.
-fn unreadable(account_id: &str, partition: &str, e: &CallError) -> RawAccount {
+fn unreadable(account_id: &str, partition: &str, e: &ReadFailure) -> RawAccount {
     RawAccount {
         account_id: account_id.to_string(),
         partition: partition.to_string(),
@@ -303,7 +340,7 @@ mod tests {
         let raw = unreadable(
             "123456789012",
             "aws",
-            &CallError::new("AssumeRole", "AccessDenied"),
+            &ReadFailure::new("AssumeRole", "AccessDenied"),
         );
         let m = mapping::map_account(&raw);
         assert_eq!(m.entities.len(), 1, "only the account itself");

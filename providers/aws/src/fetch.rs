@@ -1,7 +1,7 @@
 //! The async half of the collector: the IAM and STS calls, each made once per account (or once
 //! per page), turned into [`crate::raw`] data.
 //!
-//! Every call's failure is kept as a [`CallError`] next to the data it would have produced, so one
+//! Every call's failure is kept as a [`ReadFailure`] next to the data it would have produced, so one
 //! denied call never stops the others. Throttling and 5xx are retried by the SDK (adaptive retry
 //! mode, configured in [`crate::collect`]); only the credential report's generation is polled here.
 //! This module never interprets the data and never reads or returns a secret: the virtual MFA
@@ -16,7 +16,7 @@ use aws_sdk_iam::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_iam::types::{self as iam_types, AssignmentStatusType, ReportStateType};
 use serde_json::Value;
 
-use crate::raw::{self, CallError, Fetched, RawAccount};
+use crate::raw::{self, Fetched, RawAccount, ReadFailure};
 
 /// The IAM page size: the largest AWS accepts for these listings.
 pub const PAGE_SIZE: i32 = 1000;
@@ -60,7 +60,7 @@ impl CallLog {
 pub async fn caller_identity(
     sts: &aws_sdk_sts::Client,
     log: &CallLog,
-) -> Result<(String, String), CallError> {
+) -> Result<(String, String), ReadFailure> {
     const OP: &str = "GetCallerIdentity";
     log.record(OP);
     let out = sts
@@ -70,7 +70,7 @@ pub async fn caller_identity(
         .map_err(|e| call_error(OP, &e))?;
     match (out.account(), out.arn()) {
         (Some(account), Some(arn)) => Ok((account.to_string(), arn.to_string())),
-        _ => Err(CallError::new(OP, "the response has no account or ARN")),
+        _ => Err(ReadFailure::new(OP, "the response has no account or ARN")),
     }
 }
 
@@ -111,7 +111,7 @@ pub async fn account(
 
 /// What AWS said, in one line: `AccessDenied: User … is not authorized …`, or the transport
 /// failure (timeout, connection refused, expired credentials) with its causes.
-pub fn call_error<E, R>(operation: &str, err: &SdkError<E, R>) -> CallError
+pub fn call_error<E, R>(operation: &str, err: &SdkError<E, R>) -> ReadFailure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -127,7 +127,7 @@ where
         }
         _ => DisplayErrorContext(err).to_string(),
     };
-    CallError::new(operation, reason)
+    ReadFailure::new(operation, reason)
 }
 
 async fn aliases(iam: &aws_sdk_iam::Client, log: &CallLog) -> Fetched<Vec<String>> {
@@ -193,7 +193,7 @@ async fn credential_report(
             Err(e) => return Err(call_error(GENERATE, &e)),
         }
         if Instant::now() + wait > deadline {
-            return Err(CallError::new(
+            return Err(ReadFailure::new(
                 GENERATE,
                 format!(
                     "the report was not ready within {} s",
@@ -213,7 +213,7 @@ async fn credential_report(
     let content = out
         .content()
         .map(|blob| String::from_utf8_lossy(blob.as_ref()).into_owned())
-        .ok_or_else(|| CallError::new(GET, "the response has no report content"))?;
+        .ok_or_else(|| ReadFailure::new(GET, "the response has no report content"))?;
     Ok(raw::CredentialReport {
         generated_time: out.generated_time().and_then(time_string),
         content,

@@ -7,18 +7,22 @@
 //! to [`mapping::map_account`], a pure function tested on recorded payloads.
 //!
 //! This crate collects facts only: it never judges them, never prints, never requests a secret
-//! access key and never puts a credential in its output. It does not depend on the engine; its
-//! [`snapshot`] types mirror the snapshot JSON and the CLI converts them.
+//! access key and never puts a credential in its output. It depends on the snapshot contract
+//! (`trustcheck-snapshot`), never on the engine; [`provider::PROVIDER`] describes it to the
+//! binary's registry.
 
+pub mod account;
 pub mod api_calls;
 pub mod collect;
 pub mod credential_report;
 pub mod fetch;
 pub mod mapping;
 pub mod policy_document;
+pub mod provider;
 pub mod raw;
-pub mod snapshot;
 pub mod timestamp;
 
-pub use collect::{collect, load_base_config, CollectError, CollectOptions, Target};
-pub use snapshot::{AccountSnapshot, Entity, FactError, Uid};
+pub use account::AccountSnapshot;
+pub use collect::{collect, load_base_config, CollectOptions, Target};
+pub use provider::PROVIDER;
+pub use trustcheck_snapshot::{CollectError, Entity, Uid, UncollectedFact};

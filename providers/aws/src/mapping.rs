@@ -3,19 +3,27 @@
 //!
 //! No I/O and no clock here, so it is tested on recorded payloads. It derives facts (a statement
 //! allows `*` on `*`, the number of active keys, which kind of MFA device) but never a verdict: a
-//! fact it cannot establish is left absent and recorded as a [`FactError`], never guessed.
+//! fact it cannot establish is left absent and recorded as a [`UncollectedFact`], never guessed.
+//!
+//! This module holds the walk over one account and what every entity kind shares; each entity
+//! kind is mapped in its own submodule: `account` (`Aws::Account`), `users` (`Aws::IamUser` and
+//! `Aws::AccessKey`), `groups`, `roles` and `policies` (managed and inline `Aws::IamPolicy`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+mod account;
+mod groups;
+mod policies;
+mod roles;
+mod users;
 
-use serde_json::{json, Map, Value};
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
 
 use crate::credential_report::{self, Row};
-use crate::policy_document;
-use crate::raw::{
-    AttachedPolicy, AuthorizationDetails, InlinePolicy, ManagedPolicyDetail, RawAccount,
-};
-use crate::snapshot::{Entity, FactError, Uid};
+use crate::raw::{AuthorizationDetails, RawAccount};
 use crate::timestamp;
+use policies::{Attachments, ManagedPolicies};
+use trustcheck_snapshot::{Entity, Uid, UncollectedFact};
 
 /// Entity type names of the `Aws::` schema fragment.
 pub mod types {
@@ -49,7 +57,7 @@ pub struct Mapped {
     /// The entities, sorted by uid.
     pub entities: Vec<Entity>,
     /// Facts that could not be read, sorted and without duplicates.
-    pub errors: Vec<FactError>,
+    pub errors: Vec<UncollectedFact>,
 }
 
 /// Turns one account's raw data into entities. Never fails: what cannot be known is recorded.
@@ -82,20 +90,21 @@ struct Report {
     users: HashMap<String, Row>,
 }
 
+/// The state of one account's mapping: what was read, and what has been mapped so far.
 struct Mapper<'a> {
     raw: &'a RawAccount,
+    /// `arn:<partition>:iam::<account id>:`, the start of every IAM ARN of the account.
     prefix: String,
+    /// The account entity, parent of every other one.
     account: Uid,
     out: Mapped,
 }
 
 impl Mapper<'_> {
     fn unknown(&mut self, entity: &Uid, fact: &str, reason: impl Into<String>) {
-        self.out.errors.push(FactError {
-            entity: entity.clone(),
-            fact: fact.to_string(),
-            reason: reason.into(),
-        });
+        self.out
+            .errors
+            .push(UncollectedFact::new(entity.clone(), fact, reason));
     }
 
     fn push(&mut self, uid: Uid, attrs: Map<String, Value>, parents: Vec<Uid>) {
@@ -111,6 +120,22 @@ impl Mapper<'_> {
     fn unlisted(&mut self, type_name: &str, pattern: &str, reason: &str) {
         let uid = Uid::new(type_name, format!("{}{pattern}", self.prefix));
         self.unknown(&uid, "*", reason);
+    }
+
+    /// A GetAccountAuthorizationDetails `CreateDate` as a timestamp. Without one the entity is
+    /// not mapped: it is recorded as wholly unknown rather than described in part.
+    fn created_at(&mut self, uid: &Uid, create_date: &str) -> Option<String> {
+        let created = timestamp::normalize(create_date);
+        if created.is_none() {
+            self.unknown(
+                uid,
+                "*",
+                format!(
+                    "GetAccountAuthorizationDetails: CreateDate `{create_date}` is not a timestamp"
+                ),
+            );
+        }
+        created
     }
 
     fn report(&self) -> Result<Report, String> {
@@ -157,359 +182,38 @@ impl Mapper<'_> {
             .collect())
     }
 
-    fn account(
-        &mut self,
-        report: &Result<Report, String>,
-        virtual_mfa: &Result<HashSet<String>, String>,
-    ) {
-        let uid = self.account.clone();
-        let mut attrs = Map::new();
-        attrs.insert("accountId".into(), json!(self.raw.account_id));
-        match &self.raw.aliases {
-            Ok(aliases) => {
-                if let Some(alias) = aliases.first() {
-                    attrs.insert("alias".into(), json!(alias));
-                }
-            }
-            Err(e) => self.unknown(&uid, "alias", e.to_string()),
-        }
-
-        // Root facts: the report's `<root_account>` row, else GetAccountSummary, which carries
-        // the same MFA and key-presence flags (and is all some emulators provide).
-        let root_row = report.as_ref().ok().and_then(|r| r.root.as_ref());
-        let no_row = match report {
-            Ok(_) => format!(
-                "the credential report has no `{}` row",
-                credential_report::ROOT_USER
-            ),
-            Err(e) => e.clone(),
-        };
-        let summary = self.raw.account_summary.as_ref().map_err(|e| e.to_string());
-        let summary_flag = |key: &str| -> Result<i64, String> {
-            match &summary {
-                Ok(map) => map
-                    .get(key)
-                    .copied()
-                    .ok_or_else(|| format!("GetAccountSummary has no `{key}`")),
-                Err(e) => Err(e.clone()),
-            }
-        };
-
-        let mfa_active: Result<bool, String> = match root_row {
-            Some(row) => Ok(row.mfa_active == "true"),
-            None => summary_flag("AccountMFAEnabled")
-                .map(|v| v == 1)
-                .map_err(|e| format!("{no_row}; {e}")),
-        };
-        match &mfa_active {
-            Ok(active) => {
-                attrs.insert("rootMfaActive".into(), json!(active));
-            }
-            Err(e) => self.unknown(&uid, "rootMfaActive", e.clone()),
-        }
-        match mfa_kind(&mfa_active, virtual_mfa, &uid.id) {
-            Ok(kind) => {
-                attrs.insert("rootMfaKind".into(), json!(kind));
-            }
-            Err(e) => self.unknown(&uid, "rootMfaKind", e),
-        }
-
-        let keys: Result<i64, String> = match root_row {
-            Some(row) => Ok(row.active_keys()),
-            None => match summary_flag("AccountAccessKeysPresent") {
-                Ok(0) => Ok(0),
-                Ok(_) => Err(format!(
-                    "{no_row}; GetAccountSummary says the root user has access keys but not whether they are active"
-                )),
-                Err(e) => Err(format!("{no_row}; {e}")),
-            },
-        };
-        match keys {
-            Ok(n) => {
-                attrs.insert("rootActiveAccessKeys".into(), json!(n));
-            }
-            Err(e) => self.unknown(&uid, "rootActiveAccessKeys", e),
-        }
-
-        match root_row {
-            Some(row) => {
-                if let Some(t) = timestamp::normalize(&row.password_last_used) {
-                    attrs.insert("rootPasswordLastUsed".into(), json!(t));
-                }
-            }
-            None => self.unknown(&uid, "rootPasswordLastUsed", no_row.clone()),
-        }
-        if let Ok(Report {
-            generated_at: Some(t),
-            ..
-        }) = report
-        {
-            attrs.insert("credentialReportGeneratedAt".into(), json!(t));
-        }
-
-        match &self.raw.password_policy {
-            Ok(None) => {
-                attrs.insert("passwordPolicyExists".into(), json!(false));
-            }
-            Ok(Some(p)) => {
-                attrs.insert("passwordPolicyExists".into(), json!(true));
-                match p.minimum_password_length {
-                    Some(len) => {
-                        let mut policy = Map::new();
-                        policy.insert("minimumLength".into(), json!(len));
-                        policy.insert(
-                            "requireUppercase".into(),
-                            json!(p.require_uppercase_characters),
-                        );
-                        policy.insert(
-                            "requireLowercase".into(),
-                            json!(p.require_lowercase_characters),
-                        );
-                        policy.insert("requireNumbers".into(), json!(p.require_numbers));
-                        policy.insert("requireSymbols".into(), json!(p.require_symbols));
-                        policy.insert(
-                            "allowUsersToChangePassword".into(),
-                            json!(p.allow_users_to_change_password),
-                        );
-                        if let Some(n) = p.password_reuse_prevention {
-                            policy.insert("reusePrevention".into(), json!(n));
-                        }
-                        if let Some(n) = p.max_password_age {
-                            policy.insert("maxPasswordAgeDays".into(), json!(n));
-                        }
-                        attrs.insert("passwordPolicy".into(), Value::Object(policy));
-                    }
-                    None => self.unknown(
-                        &uid,
-                        "passwordPolicy",
-                        "GetAccountPasswordPolicy: the policy has no MinimumPasswordLength",
-                    ),
-                }
-            }
-            Err(e) => {
-                self.unknown(&uid, "passwordPolicyExists", e.to_string());
-                self.unknown(&uid, "passwordPolicy", e.to_string());
-            }
-        }
-        self.push(uid, attrs, Vec::new());
-    }
-
+    /// Everything GetAccountAuthorizationDetails lists. Users, groups and roles come first:
+    /// which of them attach a managed policy decides whether (and with which users) it is mapped.
     fn with_details(
         &mut self,
         details: &AuthorizationDetails,
         report: &Result<Report, String>,
         virtual_mfa: &Result<HashSet<String>, String>,
     ) {
-        let managed: HashMap<&str, &ManagedPolicyDetail> = details
-            .policies
-            .iter()
-            .map(|p| (p.arn.as_str(), p))
-            .collect();
-        let admin_of = |attached: &[AttachedPolicy], inline: &[InlinePolicy]| {
-            any_true(
-                inline
-                    .iter()
-                    .map(inline_full_admin)
-                    .chain(attached.iter().map(|a| match managed.get(a.policy_arn.as_str()) {
-                        Some(p) => managed_full_admin(p),
-                        None => Err(format!(
-                            "policy `{}` is attached but GetAccountAuthorizationDetails did not return it",
-                            a.policy_arn
-                        )),
-                    })),
-            )
-        };
-        let group_arns: HashMap<&str, &str> = details
-            .group_detail_list
-            .iter()
-            .map(|g| (g.group_name.as_str(), g.arn.as_str()))
-            .collect();
-        let mut attached_users: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        let mut referenced: HashSet<&str> = HashSet::new();
-
+        let policies = ManagedPolicies::new(&details.policies);
+        let group_arns = groups::arns_by_name(&details.group_detail_list);
+        let mut attachments = Attachments::default();
         if let Err(e) = report {
             self.unlisted(types::ACCESS_KEY, "user/*/access-key/*", e);
         }
         for user in &details.user_detail_list {
-            let uid = Uid::new(types::USER, &user.arn);
-            let Some(created) = timestamp::normalize(&user.create_date) else {
-                self.unknown(
-                    &uid,
-                    "*",
-                    format!(
-                        "GetAccountAuthorizationDetails: CreateDate `{}` is not a timestamp",
-                        user.create_date
-                    ),
-                );
-                continue;
-            };
-            let mut attrs = Map::new();
-            attrs.insert("name".into(), json!(user.user_name));
-            attrs.insert("createdAt".into(), json!(created));
-            let arns: Vec<&str> = user
-                .attached_managed_policies
-                .iter()
-                .map(|a| a.policy_arn.as_str())
-                .collect();
-            for arn in &arns {
-                attached_users.entry(arn).or_default().push(&user.arn);
-                referenced.insert(arn);
-            }
-            attrs.insert("attachedPolicyArns".into(), json!(sorted(&arns)));
-            match admin_of(&user.attached_managed_policies, &user.user_policy_list) {
-                Ok(admin) => {
-                    attrs.insert("directFullAdmin".into(), json!(admin));
-                }
-                Err(e) => self.unknown(&uid, "directFullAdmin", e),
-            }
-            match report {
-                Ok(r) => match r.users.get(&user.arn) {
-                    Some(row) => self.report_facts(&uid, &mut attrs, row, virtual_mfa),
-                    None => {
-                        let when = r.generated_at.as_deref().unwrap_or("an unknown time");
-                        for fact in REPORT_FACTS {
-                            self.unknown(&uid, fact, format!(
-                                "the user is not in the credential report generated at {when} (AWS reuses a report for up to 4 hours)"
-                            ));
-                        }
-                    }
-                },
-                Err(e) => {
-                    for fact in REPORT_FACTS {
-                        self.unknown(&uid, fact, e.clone());
-                    }
-                }
-            }
-            let mut parents = vec![self.account.clone()];
-            for group in &user.group_list {
-                if let Some(arn) = group_arns.get(group.as_str()) {
-                    parents.push(Uid::new(types::GROUP, *arn));
-                }
-            }
-            self.inline_policies(&user.arn, &user.user_policy_list, true);
-            self.push(uid, attrs, parents);
+            self.user(
+                user,
+                &policies,
+                &group_arns,
+                &mut attachments,
+                report,
+                virtual_mfa,
+            );
         }
-
         for group in &details.group_detail_list {
-            let uid = Uid::new(types::GROUP, &group.arn);
-            let arns: Vec<&str> = group
-                .attached_managed_policies
-                .iter()
-                .map(|a| a.policy_arn.as_str())
-                .collect();
-            referenced.extend(arns.iter().copied());
-            let mut attrs = Map::new();
-            attrs.insert("name".into(), json!(group.group_name));
-            attrs.insert("attachedPolicyArns".into(), json!(sorted(&arns)));
-            match admin_of(&group.attached_managed_policies, &group.group_policy_list) {
-                Ok(admin) => {
-                    attrs.insert("grantsFullAdmin".into(), json!(admin));
-                }
-                Err(e) => self.unknown(&uid, "grantsFullAdmin", e),
-            }
-            self.inline_policies(&group.arn, &group.group_policy_list, false);
-            self.push(uid, attrs, vec![self.account.clone()]);
+            self.group(group, &policies, &mut attachments);
         }
-
         for role in &details.role_detail_list {
-            let uid = Uid::new(types::ROLE, &role.arn);
-            let Some(created) = timestamp::normalize(&role.create_date) else {
-                self.unknown(
-                    &uid,
-                    "*",
-                    format!(
-                        "GetAccountAuthorizationDetails: CreateDate `{}` is not a timestamp",
-                        role.create_date
-                    ),
-                );
-                continue;
-            };
-            let arns: Vec<&str> = role
-                .attached_managed_policies
-                .iter()
-                .map(|a| a.policy_arn.as_str())
-                .collect();
-            referenced.extend(arns.iter().copied());
-            let mut attrs = Map::new();
-            attrs.insert("name".into(), json!(role.role_name));
-            attrs.insert("createdAt".into(), json!(created));
-            attrs.insert(
-                "serviceLinked".into(),
-                json!(role
-                    .path
-                    .as_deref()
-                    .is_some_and(|p| p.starts_with("/aws-service-role/"))),
-            );
-            attrs.insert("attachedPolicyArns".into(), json!(sorted(&arns)));
-            let trust = role
-                .assume_role_policy_document
-                .as_ref()
-                .ok_or_else(|| {
-                    "GetAccountAuthorizationDetails returned no trust policy".to_string()
-                })
-                .and_then(policy_document::decode)
-                .and_then(|d| policy_document::trusts_any_principal(&d));
-            match trust {
-                Ok(any) => {
-                    attrs.insert("trustsAnyPrincipal".into(), json!(any));
-                }
-                Err(e) => self.unknown(&uid, "trustsAnyPrincipal", format!("trust policy: {e}")),
-            }
-            if let Some(t) = role
-                .role_last_used
-                .as_ref()
-                .and_then(|u| u.last_used_date.as_deref())
-                .and_then(timestamp::normalize)
-            {
-                attrs.insert("lastUsed".into(), json!(t));
-            }
-            self.inline_policies(&role.arn, &role.role_policy_list, false);
-            self.push(uid, attrs, vec![self.account.clone()]);
+            self.role(role, &mut attachments);
         }
-
         for policy in &details.policies {
-            let aws_managed = policy.arn.split(':').nth(4) == Some("aws");
-            // AWS-managed policies nobody here uses say nothing about this account.
-            if aws_managed
-                && policy.attachment_count == 0
-                && !referenced.contains(policy.arn.as_str())
-            {
-                continue;
-            }
-            let id = if aws_managed {
-                let rest = policy
-                    .arn
-                    .split_once(":policy/")
-                    .map_or(policy.policy_name.as_str(), |(_, r)| r);
-                format!("{}/aws-managed-policy/{rest}", self.account.id)
-            } else {
-                policy.arn.clone()
-            };
-            let uid = Uid::new(types::POLICY, id);
-            let mut attrs = Map::new();
-            attrs.insert("name".into(), json!(policy.policy_name));
-            attrs.insert("arn".into(), json!(policy.arn));
-            attrs.insert(
-                "kind".into(),
-                json!(if aws_managed {
-                    "aws-managed"
-                } else {
-                    "customer-managed"
-                }),
-            );
-            match managed_full_admin(policy) {
-                Ok(admin) => {
-                    attrs.insert("grantsFullAdmin".into(), json!(admin));
-                }
-                Err(e) => self.unknown(&uid, "grantsFullAdmin", e),
-            }
-            attrs.insert("attachmentCount".into(), json!(policy.attachment_count));
-            let users = attached_users
-                .get(policy.arn.as_str())
-                .map(|u| sorted(u))
-                .unwrap_or_default();
-            attrs.insert("attachedUsers".into(), json!(users));
-            self.push(uid, attrs, vec![self.account.clone()]);
+            self.managed_policy(policy, &attachments);
         }
     }
 
@@ -536,99 +240,7 @@ impl Mapper<'_> {
         let mut rows: Vec<&Row> = report.users.values().collect();
         rows.sort_by(|a, b| a.arn.cmp(&b.arn));
         for row in rows {
-            let uid = Uid::new(types::USER, &row.arn);
-            let Some(created) = timestamp::normalize(&row.user_creation_time) else {
-                self.unknown(
-                    &uid,
-                    "*",
-                    format!(
-                        "credential report: user_creation_time `{}` is not a timestamp",
-                        row.user_creation_time
-                    ),
-                );
-                continue;
-            };
-            let mut attrs = Map::new();
-            attrs.insert("name".into(), json!(row.user));
-            attrs.insert("createdAt".into(), json!(created));
-            self.unknown(&uid, "attachedPolicyArns", reason);
-            self.unknown(&uid, "directFullAdmin", reason);
-            self.report_facts(&uid, &mut attrs, row, virtual_mfa);
-            self.push(uid, attrs, vec![self.account.clone()]);
-        }
-    }
-
-    /// A user's credential report facts, and its access key entities.
-    fn report_facts(
-        &mut self,
-        uid: &Uid,
-        attrs: &mut Map<String, Value>,
-        row: &Row,
-        virtual_mfa: &Result<HashSet<String>, String>,
-    ) {
-        attrs.insert(
-            "consoleAccess".into(),
-            json!(row.password_enabled == "true"),
-        );
-        if let Some(t) = timestamp::normalize(&row.password_last_used) {
-            attrs.insert("passwordLastUsed".into(), json!(t));
-        }
-        if let Some(t) = timestamp::normalize(&row.password_last_changed) {
-            attrs.insert("passwordLastChanged".into(), json!(t));
-        }
-        let mfa_active = row.mfa_active == "true";
-        attrs.insert("mfaActive".into(), json!(mfa_active));
-        match mfa_kind(&Ok(mfa_active), virtual_mfa, &uid.id) {
-            Ok(kind) => {
-                attrs.insert("mfaKind".into(), json!(kind));
-            }
-            Err(e) => self.unknown(uid, "mfaKind", e),
-        }
-        attrs.insert("activeAccessKeys".into(), json!(row.active_keys()));
-        for key in row.key_slots() {
-            // An empty slot has `N/A` here: there is no key to describe.
-            let Some(created) = timestamp::normalize(key.last_rotated) else {
-                continue;
-            };
-            let key_uid = Uid::new(
-                types::ACCESS_KEY,
-                format!("{}/access-key/{}", uid.id, key.slot),
-            );
-            let mut key_attrs = Map::new();
-            key_attrs.insert("slot".into(), json!(key.slot));
-            key_attrs.insert("active".into(), json!(key.active == "true"));
-            key_attrs.insert("createdAt".into(), json!(created));
-            if let Some(t) = timestamp::normalize(key.last_used) {
-                key_attrs.insert("lastUsed".into(), json!(t));
-            }
-            self.push(key_uid, key_attrs, vec![uid.clone()]);
-        }
-    }
-
-    fn inline_policies(&mut self, owner: &str, policies: &[InlinePolicy], owner_is_user: bool) {
-        for policy in policies {
-            let uid = Uid::new(
-                types::POLICY,
-                format!("{owner}/inline-policy/{}", policy.policy_name),
-            );
-            let mut attrs = Map::new();
-            attrs.insert("name".into(), json!(policy.policy_name));
-            attrs.insert("kind".into(), json!("inline"));
-            attrs.insert("owner".into(), json!(owner));
-            match inline_full_admin(policy) {
-                Ok(admin) => {
-                    attrs.insert("grantsFullAdmin".into(), json!(admin));
-                }
-                Err(e) => self.unknown(&uid, "grantsFullAdmin", e),
-            }
-            attrs.insert("attachmentCount".into(), json!(1));
-            let users: Vec<&str> = if owner_is_user {
-                vec![owner]
-            } else {
-                Vec::new()
-            };
-            attrs.insert("attachedUsers".into(), json!(users));
-            self.push(uid, attrs, vec![self.account.clone()]);
+            self.user_from_report(row, reason, virtual_mfa);
         }
     }
 }
@@ -651,55 +263,7 @@ fn mfa_kind(
     }
 }
 
-fn inline_full_admin(policy: &InlinePolicy) -> Result<bool, String> {
-    let document = policy
-        .policy_document
-        .as_ref()
-        .ok_or_else(|| format!("inline policy `{}` has no document", policy.policy_name))?;
-    policy_document::decode(document)
-        .and_then(|d| policy_document::allows_full_admin(&d))
-        .map_err(|e| format!("inline policy `{}`: {e}", policy.policy_name))
-}
-
-fn managed_full_admin(policy: &ManagedPolicyDetail) -> Result<bool, String> {
-    let version = policy
-        .policy_version_list
-        .iter()
-        .find(|v| {
-            v.is_default_version
-                || (v.version_id.is_some() && v.version_id == policy.default_version_id)
-        })
-        .and_then(|v| v.document.as_ref())
-        .ok_or_else(|| {
-            format!(
-                "policy `{}`: the default version's document was not returned",
-                policy.arn
-            )
-        })?;
-    policy_document::decode(version)
-        .and_then(|d| policy_document::allows_full_admin(&d))
-        .map_err(|e| format!("policy `{}`: {e}", policy.arn))
-}
-
-/// `true` if any is `true` (an unknown cannot undo a known admin grant), else the first unknown,
-/// else `false`.
-fn any_true(results: impl Iterator<Item = Result<bool, String>>) -> Result<bool, String> {
-    let mut unknown = None;
-    for r in results {
-        match r {
-            Ok(true) => return Ok(true),
-            Ok(false) => {}
-            Err(e) => {
-                unknown.get_or_insert(e);
-            }
-        }
-    }
-    match unknown {
-        Some(e) => Err(e),
-        None => Ok(false),
-    }
-}
-
+/// Owned, sorted and without duplicates, so that attribute sets do not depend on API order.
 fn sorted(items: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = items.iter().map(|s| s.to_string()).collect();
     v.sort();
@@ -715,7 +279,7 @@ mod tests {
 
     use super::*;
     use crate::raw::{
-        CallError, CredentialReport, MfaDeviceUser, PasswordPolicy, VirtualMfaDevice,
+        CredentialReport, MfaDeviceUser, PasswordPolicy, ReadFailure, VirtualMfaDevice,
     };
 
     const ACCOUNT: &str = "arn:aws:iam::111122223333:root";
@@ -758,8 +322,8 @@ mod tests {
         }
     }
 
-    fn denied(operation: &str) -> CallError {
-        CallError::new(operation, DENIED)
+    fn denied(operation: &str) -> ReadFailure {
+        ReadFailure::new(operation, DENIED)
     }
 
     fn entity<'a>(m: &'a Mapped, type_name: &str, id: &str) -> &'a Map<String, Value> {

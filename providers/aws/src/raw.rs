@@ -14,18 +14,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The result of one API call (or one paginated listing): the data, or why it could not be read.
-pub type Fetched<T> = Result<T, CallError>;
+pub type Fetched<T> = Result<T, ReadFailure>;
 
 /// An API call that failed after the SDK's retries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallError {
+pub struct ReadFailure {
     /// The IAM or STS operation, e.g. `GetAccountAuthorizationDetails`.
     pub operation: String,
     /// What AWS (or the network) said: error code and message, or the transport failure.
     pub reason: String,
 }
 
-impl CallError {
+impl ReadFailure {
     /// A failed `operation` and why.
     pub fn new(operation: &str, reason: impl Into<String>) -> Self {
         Self {
@@ -35,7 +35,7 @@ impl CallError {
     }
 }
 
-impl std::fmt::Display for CallError {
+impl std::fmt::Display for ReadFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.operation, self.reason)
     }

@@ -5,7 +5,7 @@
 //! fractions are dropped, which also keeps snapshots stable.
 
 use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// Parses an AWS timestamp and formats it as `YYYY-MM-DDThh:mm:ssZ`; `None` if it is not one.
 pub fn normalize(value: &str) -> Option<String> {
@@ -24,16 +24,7 @@ pub fn normalize(value: &str) -> Option<String> {
 
 /// Formats a time as `YYYY-MM-DDThh:mm:ssZ` in UTC, dropping fractions of a second.
 pub fn format(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    trustcheck_snapshot::utc::format_utc_seconds(t)
 }
 
 #[cfg(test)]

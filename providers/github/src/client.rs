@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 use crate::progress::{Event, Progress};
-use crate::raw::Unreadable;
+use crate::raw::ReadFailure;
 
 /// How hard to try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,7 +162,7 @@ impl Client {
 
     /// `GET path` (relative to the API base), retried as the policy says. `Ok` for any final
     /// status: 4xx answers are facts or permissions problems the caller tells apart.
-    pub async fn get(&self, path: &str) -> Result<Reply, Unreadable> {
+    pub async fn get(&self, path: &str) -> Result<Reply, ReadFailure> {
         let mut failures = 0u32;
         let mut rate_waits = 0u32;
         loop {
@@ -178,7 +178,7 @@ impl Client {
                 Err(transport) => {
                     failures += 1;
                     if failures > self.policy.max_retries {
-                        return Err(Unreadable::new(format!(
+                        return Err(ReadFailure::new(format!(
                             "GET {path}: {transport} (gave up after {failures} attempts)"
                         )));
                     }
@@ -206,7 +206,7 @@ impl Client {
             if let Some(wait) = wait {
                 rate_waits += 1;
                 if rate_waits > self.policy.max_rate_waits || wait > self.policy.max_wait {
-                    return Err(Unreadable::new(format!(
+                    return Err(ReadFailure::new(format!(
                         "GET {path}: {status} {message} (rate limited; gave up instead of waiting {}s)",
                         wait.as_secs()
                     )));
@@ -221,7 +221,7 @@ impl Client {
             if status == 429 || (500..=599).contains(&status) {
                 failures += 1;
                 if failures > self.policy.max_retries {
-                    return Err(Unreadable::new(format!(
+                    return Err(ReadFailure::new(format!(
                         "GET {path}: {status} {message} (gave up after {failures} attempts)"
                     )));
                 }
@@ -234,7 +234,7 @@ impl Client {
     }
 
     /// `GET path` expecting 200 and a JSON body of type `T`.
-    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Unreadable> {
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ReadFailure> {
         let reply = self.get(path).await?;
         if reply.status != 200 {
             return Err(describe(path, &reply));
@@ -248,7 +248,7 @@ impl Client {
         &self,
         path: &str,
         mut on_page: impl FnMut(Vec<T>),
-    ) -> Result<(), Unreadable> {
+    ) -> Result<(), ReadFailure> {
         let mut url = path.to_string();
         loop {
             let reply = self.get(&url).await?;
@@ -264,7 +264,7 @@ impl Client {
     }
 
     /// Every item of a list.
-    pub async fn get_all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, Unreadable> {
+    pub async fn get_all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ReadFailure> {
         let mut all = Vec::new();
         self.get_pages(path, |page| all.extend(page)).await?;
         Ok(all)
@@ -273,13 +273,13 @@ impl Client {
     /// The path and query of a `Link` URL, which must point at the configured API host. Sending
     /// it relative keeps the token on every page: octocrab attaches App and installation tokens
     /// only to relative URIs or api.github.com.
-    fn relative(&self, link: &str) -> Result<String, Unreadable> {
+    fn relative(&self, link: &str) -> Result<String, ReadFailure> {
         let uri: http::Uri = link
             .parse()
-            .map_err(|_| Unreadable::new(format!("pagination link `{link}` is not a URI")))?;
+            .map_err(|_| ReadFailure::new(format!("pagination link `{link}` is not a URI")))?;
         if let Some(authority) = uri.authority() {
             if !authority.as_str().eq_ignore_ascii_case(&self.authority) {
-                return Err(Unreadable::new(format!(
+                return Err(ReadFailure::new(format!(
                     "pagination link `{link}` points away from the API host `{}`",
                     self.authority
                 )));
@@ -353,7 +353,7 @@ impl Client {
 
     /// Slows down before the primary limit runs out: below a reserve, requests are spread evenly
     /// over the time left until the reset; at zero, wait for the reset.
-    async fn pace(&self, path: &str) -> Result<(), Unreadable> {
+    async fn pace(&self, path: &str) -> Result<(), ReadFailure> {
         let wait = {
             let Ok(mut r) = self.rate.lock() else {
                 return Ok(());
@@ -378,7 +378,7 @@ impl Client {
             }
         };
         if wait > self.policy.max_wait {
-            return Err(Unreadable::new(format!(
+            return Err(ReadFailure::new(format!(
                 "GET {path}: rate limit exhausted; gave up instead of waiting {}s for the reset",
                 wait.as_secs()
             )));
@@ -408,7 +408,7 @@ impl Client {
 }
 
 /// "GET path: 403 message; needs `administration=read`" for a reply that is not the data.
-pub fn describe(path: &str, reply: &Reply) -> Unreadable {
+pub fn describe(path: &str, reply: &Reply) -> ReadFailure {
     let mut reason = format!("GET {path}: {} {}", reply.status, reply.message());
     if let Some(perm) = reply
         .accepted_permissions
@@ -417,12 +417,12 @@ pub fn describe(path: &str, reply: &Reply) -> Unreadable {
     {
         reason.push_str(&format!(" (the endpoint needs `{perm}`)"));
     }
-    Unreadable::new(reason)
+    ReadFailure::new(reason)
 }
 
-fn parse<T: DeserializeOwned>(path: &str, body: &str) -> Result<T, Unreadable> {
+fn parse<T: DeserializeOwned>(path: &str, body: &str) -> Result<T, ReadFailure> {
     serde_json::from_str(body)
-        .map_err(|e| Unreadable::new(format!("GET {path}: unexpected response shape ({e})")))
+        .map_err(|e| ReadFailure::new(format!("GET {path}: unexpected response shape ({e})")))
 }
 
 /// The `rel="next"` URL of a `Link` header.

@@ -1,11 +1,7 @@
-//! What the collector hands back: entities in Cedar's entity JSON shape, and the facts it could
-//! not read.
-//!
-//! These types serialise exactly like the snapshot's `RawEntity` and `CollectionError` (the JSON
-//! shape is the contract; this crate must not depend on the engine). Nothing here is a verdict.
+//! What the collector hands back: the `Github::` entity type names, and per organization the
+//! entities and uncollected facts of the snapshot contract. Nothing here is a verdict.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use trustcheck_snapshot::{Entity, Source, UncollectedFact};
 
 /// Entity type of an organization.
 pub const ORG: &str = "Github::Org";
@@ -17,49 +13,6 @@ pub const OUTSIDE_COLLABORATOR: &str = "Github::OutsideCollaborator";
 pub const REPO: &str = "Github::Repo";
 /// Entity type of a branch.
 pub const BRANCH: &str = "Github::Branch";
-
-/// An entity uid: `{"type": "Github::Repo", "id": "acme/api"}`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct EntityRef {
-    /// Cedar entity type, e.g. `Github::Branch`.
-    #[serde(rename = "type")]
-    pub type_name: String,
-    /// Entity id, e.g. `acme/api:main`.
-    pub id: String,
-}
-
-impl EntityRef {
-    /// A uid of `type_name` with `id`.
-    pub fn new(type_name: &str, id: impl Into<String>) -> Self {
-        Self {
-            type_name: type_name.to_string(),
-            id: id.into(),
-        }
-    }
-}
-
-/// One entity: uid, attributes (facts), parents.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Entity {
-    /// Its uid.
-    pub uid: EntityRef,
-    /// Facts as the API reports them; an unreadable fact is absent (and has a [`FactError`]).
-    pub attrs: Map<String, Value>,
-    /// Parent uids (a member's org, a branch's repository).
-    pub parents: Vec<EntityRef>,
-}
-
-/// A fact that could not be read, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct FactError {
-    /// The entity whose fact is unknown; for a list that could not be read, a uid that is not
-    /// among the entities (`Github::Member::"acme/*"`).
-    pub entity: EntityRef,
-    /// The attribute, or `*` for all of them.
-    pub fact: String,
-    /// Why, as the API said it. Never contains a secret.
-    pub reason: String,
-}
 
 /// Everything collected for one organization.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,5 +28,20 @@ pub struct OrgCollection {
     /// The facts, sorted by uid.
     pub entities: Vec<Entity>,
     /// Facts that could not be read, sorted.
-    pub errors: Vec<FactError>,
+    pub errors: Vec<UncollectedFact>,
+}
+
+impl OrgCollection {
+    /// The organization as a snapshot source (`github`, the login) and its entities.
+    pub fn into_source(self) -> (Source, Vec<Entity>) {
+        let source = Source {
+            provider: crate::provider::PROVIDER.name.to_string(),
+            scope: self.org,
+            identity: self.identity,
+            collected_at: trustcheck_snapshot::utc::format_utc_seconds(self.collected_at),
+            api_calls: self.api_calls,
+            errors: self.errors,
+        };
+        (source, self.entities)
+    }
 }

@@ -5,7 +5,7 @@
 //! repository-level ruleset). Organization and enterprise rulesets are fetched once per run.
 //! Archived and disabled repositories are read-only, so their protection is not read.
 //!
-//! This module only fetches and classifies HTTP answers into data or [`Unreadable`]; turning
+//! This module only fetches and classifies HTTP answers into data or [`ReadFailure`]; turning
 //! them into facts is [`crate::mapping`]'s job.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -17,8 +17,8 @@ use tokio::task::JoinSet;
 use crate::client::{describe, Client};
 use crate::progress::Event;
 use crate::raw::{
-    Fetched, OrgPayload, ProtectionPayload, RawBranch, RawOrg, RawRepo, RepoPayload, RulePayload,
-    RulesetPayload, Unreadable, UserPayload,
+    Fetched, OrgPayload, ProtectionPayload, RawBranch, RawOrg, RawRepo, ReadFailure, RepoPayload,
+    RulePayload, RulesetPayload, UserPayload,
 };
 
 /// One ruleset's details, fetched by whichever repository asks first.
@@ -100,7 +100,11 @@ pub async fn fetch_org(
     }
 }
 
-type RepoResults = (Vec<RawRepo>, Option<Unreadable>, Vec<(String, Unreadable)>);
+type RepoResults = (
+    Vec<RawRepo>,
+    Option<ReadFailure>,
+    Vec<(String, ReadFailure)>,
+);
 
 async fn fetch_repos(
     client: &Client,
@@ -108,7 +112,7 @@ async fn fetch_repos(
     only: Option<&[String]>,
     cache: &RulesetCache,
 ) -> RepoResults {
-    let mut tasks: JoinSet<Result<RawRepo, (String, Unreadable)>> = JoinSet::new();
+    let mut tasks: JoinSet<Result<RawRepo, (String, ReadFailure)>> = JoinSet::new();
     let mut listing_error = None;
     match only {
         None => {
@@ -166,7 +170,7 @@ async fn fetch_repos(
             Ok(Err(e)) => unreadable.push(e),
             // A task only ends without a result if it panicked: the listing is incomplete.
             Err(e) => {
-                listing_error = listing_error.or(Some(Unreadable::new(format!(
+                listing_error = listing_error.or(Some(ReadFailure::new(format!(
                     "collecting a repository of `{org}` failed: {e}"
                 ))))
             }
@@ -222,7 +226,7 @@ async fn fetch_classic(client: &Client, path: &str) -> Fetched<Option<Protection
     match reply.status {
         200 => serde_json::from_str(&reply.body)
             .map(Some)
-            .map_err(|e| Unreadable::new(format!("GET {path}: unexpected response shape ({e})"))),
+            .map_err(|e| ReadFailure::new(format!("GET {path}: unexpected response shape ({e})"))),
         404 => {
             let message = reply.message();
             if message == "Branch not protected" || message == "Branch not found" {
@@ -242,7 +246,7 @@ async fn fetch_classic(client: &Client, path: &str) -> Fetched<Option<Protection
 /// GitHub answers 403 "Upgrade to GitHub Pro or make this repository public to enable this
 /// feature." for protection and rulesets of private repositories on plans without them: then
 /// nothing of that kind can apply, which is a fact, not an unknown.
-fn plan_without_feature<T>(u: Unreadable, none: T) -> Fetched<T> {
+fn plan_without_feature<T>(u: ReadFailure, none: T) -> Fetched<T> {
     if u.reason.contains("Upgrade to GitHub Pro") {
         Ok(none)
     } else {

@@ -5,9 +5,12 @@
 //!
 //! Layout: [`client`] talks HTTP through octocrab within GitHub's limits, [`fetch`] gathers raw
 //! payloads ([`raw`]), and the pure [`mapping`] and [`protection`] turn them into [`entity`]
-//! values. Facts that cannot be read are left absent and reported as [`entity::FactError`]s.
+//! values. Facts that cannot be read are left absent and recorded as
+//! [`trustcheck_snapshot::UncollectedFact`]s. [`provider::PROVIDER`] describes the crate to the
+//! binary's registry.
 //!
-//! This crate must never judge (no pass/fail), never print, and never depend on the engine.
+//! This crate must never judge (no pass/fail) and never depend on the engine; only
+//! [`provider`] prints, and only progress on stderr.
 
 pub mod client;
 pub mod entity;
@@ -15,6 +18,7 @@ pub mod fetch;
 pub mod mapping;
 pub mod progress;
 pub mod protection;
+pub mod provider;
 pub mod raw;
 
 use std::collections::BTreeMap;
@@ -27,8 +31,10 @@ use octocrab::service::middleware::retry::RetryConfig;
 use octocrab::Octocrab;
 
 pub use client::RetryPolicy;
-pub use entity::{Entity, EntityRef, FactError, OrgCollection};
+pub use entity::OrgCollection;
 pub use progress::{Event, NoProgress, Progress};
+pub use provider::PROVIDER;
+pub use trustcheck_snapshot::{CollectError, Entity, Uid, UncollectedFact};
 
 use crate::client::{Client, Shared};
 use crate::fetch::RulesetCache;
@@ -110,28 +116,52 @@ impl Config {
     }
 }
 
-/// A collection that could not start (configuration problems). Facts that cannot be read are
-/// not errors of this kind: they are reported per fact in [`OrgCollection::errors`].
-#[derive(Debug, thiserror::Error)]
-pub enum CollectError {
+/// Why a collection could not start at all (configuration problems, rejected credentials).
+/// Facts that cannot be read are not errors of this kind: they are recorded per fact in
+/// [`OrgCollection::errors`].
+pub mod setup {
+    use trustcheck_snapshot::CollectError;
+
     /// The API URL does not parse.
-    #[error("`{0}` is not a valid API URL")]
-    ApiUrl(String),
+    pub fn api_url(url: &str) -> CollectError {
+        CollectError::new(format!("`{url}` is not a valid API URL")).with_help(
+            "use `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server",
+        )
+    }
+
     /// A `--repo` value is not `owner/name`.
-    #[error("`{0}` is not a repository name of the form `owner/name`")]
-    RepoName(String),
+    pub fn repo_name(repo: &str) -> CollectError {
+        CollectError::new(format!(
+            "`{repo}` is not a repository name of the form `owner/name`"
+        ))
+        .with_help("write repositories as `OWNER/NAME`")
+    }
+
     /// Nothing to collect.
-    #[error("no organization or repository to collect")]
-    NothingToCollect,
+    pub fn nothing_to_collect() -> CollectError {
+        CollectError::new("no GitHub organization or repository to collect")
+            .with_help("name what to collect: `--org ORG` (repeatable) or `--repo OWNER/NAME`")
+    }
+
     /// The GitHub App key is not an RSA private key in PEM.
-    #[error("the GitHub App private key is not an RSA key in PEM format: {0}")]
-    AppKey(String),
+    pub fn app_key(why: &str) -> CollectError {
+        CollectError::new(format!(
+            "the GitHub App private key is not an RSA key in PEM format: {why}"
+        ))
+        .with_help("download a private key from the GitHub App's settings page (a `.pem` file)")
+    }
+
     /// GitHub rejected the credentials.
-    #[error("GitHub rejected the token: {0}")]
-    Rejected(String),
+    pub fn rejected(why: &str) -> CollectError {
+        CollectError::new(format!("GitHub rejected the token: {why}")).with_help(
+            "the token is wrong, expired or revoked: create a new one (see providers/github/README.md for its permissions)",
+        )
+    }
+
     /// octocrab could not be set up.
-    #[error("cannot set up the GitHub client: {0}")]
-    Client(String),
+    pub fn client(why: &str) -> CollectError {
+        CollectError::new(format!("cannot set up the GitHub client: {why}"))
+    }
 }
 
 /// Collects every configured organization, one [`OrgCollection`] each, in the order given.
@@ -144,17 +174,17 @@ pub async fn collect(
         .api_url
         .trim_end_matches('/')
         .parse()
-        .map_err(|_| CollectError::ApiUrl(config.api_url.clone()))?;
+        .map_err(|_| setup::api_url(&config.api_url))?;
     let authority = base
         .authority()
         .map(|a| a.as_str().to_string())
-        .ok_or_else(|| CollectError::ApiUrl(config.api_url.clone()))?;
+        .ok_or_else(|| setup::api_url(&config.api_url))?;
     let shared = Shared::new(config.concurrency);
     let cache = RulesetCache::default();
     let build = |auth: BuilderAuth| -> Result<Octocrab, CollectError> {
         let builder = Octocrab::builder()
             .base_uri(base.clone())
-            .map_err(|e| CollectError::Client(e.to_string()))?
+            .map_err(|e| setup::client(&e.to_string()))?
             // Our client layer retries with knowledge of GitHub's headers; two layers would
             // multiply attempts and hide them from `api_calls`.
             .add_retry_config(RetryConfig::None)
@@ -164,9 +194,7 @@ pub async fn collect(
             BuilderAuth::Token(t) => builder.personal_token(t.0.clone()),
             BuilderAuth::App(id, key) => builder.app(AppId(id), key),
         };
-        builder
-            .build()
-            .map_err(|e| CollectError::Client(e.to_string()))
+        builder.build().map_err(|e| setup::client(&e.to_string()))
     };
     let client = |crab| {
         Client::new(
@@ -186,7 +214,7 @@ pub async fn collect(
             // producing a snapshot in which every fact is an error.
             let identity = match base_client.get("/user").await {
                 Ok(reply) if reply.status == 401 => {
-                    return Err(CollectError::Rejected(format!("401 {}", reply.message())))
+                    return Err(setup::rejected(&format!("401 {}", reply.message())))
                 }
                 Ok(reply) if reply.status == 200 => {
                     serde_json::from_str::<raw::UserPayload>(&reply.body)
@@ -206,7 +234,7 @@ pub async fn collect(
             private_key_pem,
         } => {
             let key = octocrab::EncodingKey::from_rsa_pem(private_key_pem)
-                .map_err(|e| CollectError::AppKey(e.to_string()))?;
+                .map_err(|e| setup::app_key(&e.to_string()))?;
             let app = build(BuilderAuth::App(*app_id, key))?;
             for (org, only) in &plan {
                 let collected_at = time::OffsetDateTime::now_utc();
@@ -270,7 +298,7 @@ fn plan(config: &Config) -> Result<Vec<PlannedOrg>, CollectError> {
             .split_once('/')
             .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
         else {
-            return Err(CollectError::RepoName(repo.clone()));
+            return Err(setup::repo_name(repo));
         };
         if !plan.contains_key(owner) {
             order.push(owner.to_string());
@@ -284,7 +312,7 @@ fn plan(config: &Config) -> Result<Vec<PlannedOrg>, CollectError> {
         }
     }
     if order.is_empty() {
-        return Err(CollectError::NothingToCollect);
+        return Err(setup::nothing_to_collect());
     }
     Ok(order
         .into_iter()
@@ -324,7 +352,7 @@ async fn collect_org(
 
 /// An organization that could not be reached at all (e.g. the App is not installed there).
 fn unreachable_org(org: &str, collected_at: time::OffsetDateTime, reason: &str) -> OrgCollection {
-    let unreadable = raw::Unreadable::new(reason);
+    let unreadable = raw::ReadFailure::new(reason);
     let raw = raw::RawOrg {
         login: org.to_string(),
         settings: Err(unreadable.clone()),
@@ -376,14 +404,8 @@ mod tests {
                 ("gamma".to_string(), Some(vec!["x".to_string()])),
             ]
         );
-        assert!(matches!(
-            plan(&config(&[], &["nope"])),
-            Err(CollectError::RepoName(_))
-        ));
-        assert!(matches!(
-            plan(&config(&[], &[])),
-            Err(CollectError::NothingToCollect)
-        ));
+        assert_eq!(plan(&config(&[], &["nope"])), Err(setup::repo_name("nope")));
+        assert_eq!(plan(&config(&[], &[])), Err(setup::nothing_to_collect()));
     }
 
     #[test]

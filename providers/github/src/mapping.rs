@@ -1,15 +1,15 @@
 //! The pure mapping from raw API data ([`RawOrg`]) to entities and collection errors.
 //!
-//! Every attribute that could not be read is left absent and gets a [`FactError`] saying why,
+//! Every attribute that could not be read is left absent and gets a [`UncollectedFact`] saying why,
 //! so that rules reading it report `error`, never pass and never fail. No verdicts here.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::entity::{
-    Entity, EntityRef, FactError, BRANCH, MEMBER, ORG, OUTSIDE_COLLABORATOR, REPO,
-};
+use trustcheck_snapshot::{Entity, Uid, UncollectedFact};
+
+use crate::entity::{BRANCH, MEMBER, ORG, OUTSIDE_COLLABORATOR, REPO};
 use crate::protection::{self, Fact};
 use crate::raw::{Fetched, RawBranch, RawOrg, RawRepo, UserPayload};
 
@@ -19,12 +19,12 @@ pub struct Mapped {
     /// Entities, sorted by uid.
     pub entities: Vec<Entity>,
     /// Facts that could not be read, sorted.
-    pub errors: Vec<FactError>,
+    pub errors: Vec<UncollectedFact>,
 }
 
 impl Mapped {
-    fn error(&mut self, entity: EntityRef, fact: &str, reason: &str) {
-        self.errors.push(FactError {
+    fn error(&mut self, entity: Uid, fact: &str, reason: &str) {
+        self.errors.push(UncollectedFact {
             entity,
             fact: fact.to_string(),
             reason: reason.to_string(),
@@ -35,7 +35,7 @@ impl Mapped {
 /// Maps everything fetched for one organization.
 pub fn map_org(raw: &RawOrg) -> Mapped {
     let mut out = Mapped::default();
-    let org_ref = EntityRef::new(ORG, &raw.login);
+    let org_ref = Uid::new(ORG, &raw.login);
     map_settings(raw, &org_ref, &mut out);
     map_people(
         &mut out,
@@ -61,16 +61,12 @@ pub fn map_org(raw: &RawOrg) -> Mapped {
     if let Some(u) = &raw.repo_listing_error {
         // The list is incomplete: repositories we never saw must not look compliant.
         let all = format!("{}/*", raw.login);
-        out.error(EntityRef::new(REPO, &all), "*", &u.reason);
-        out.error(EntityRef::new(BRANCH, &all), "*", &u.reason);
+        out.error(Uid::new(REPO, &all), "*", &u.reason);
+        out.error(Uid::new(BRANCH, &all), "*", &u.reason);
     }
     for (full_name, u) in &raw.unreadable_repos {
-        out.error(EntityRef::new(REPO, full_name), "*", &u.reason);
-        out.error(
-            EntityRef::new(BRANCH, format!("{full_name}:*")),
-            "*",
-            &u.reason,
-        );
+        out.error(Uid::new(REPO, full_name), "*", &u.reason);
+        out.error(Uid::new(BRANCH, format!("{full_name}:*")), "*", &u.reason);
     }
     out.entities.sort_by(|a, b| a.uid.cmp(&b.uid));
     out.errors.sort();
@@ -78,7 +74,7 @@ pub fn map_org(raw: &RawOrg) -> Mapped {
     out
 }
 
-fn map_settings(raw: &RawOrg, org_ref: &EntityRef, out: &mut Mapped) {
+fn map_settings(raw: &RawOrg, org_ref: &Uid, out: &mut Mapped) {
     let mut attrs = Map::new();
     attrs.insert("login".into(), Value::from(raw.login.clone()));
     match &raw.settings {
@@ -134,7 +130,7 @@ fn logins(list: &Fetched<Vec<UserPayload>>) -> Result<BTreeSet<&str>, &str> {
 
 fn map_people(
     out: &mut Mapped,
-    org_ref: &EntityRef,
+    org_ref: &Uid,
     type_name: &str,
     all: &Fetched<Vec<UserPayload>>,
     admins: Option<&Fetched<Vec<UserPayload>>>,
@@ -145,11 +141,7 @@ fn map_people(
     let users = match all {
         Ok(users) => users,
         Err(u) => {
-            out.error(
-                EntityRef::new(type_name, format!("{org}/*")),
-                "*",
-                &u.reason,
-            );
+            out.error(Uid::new(type_name, format!("{org}/*")), "*", &u.reason);
             return;
         }
     };
@@ -161,7 +153,7 @@ fn map_people(
         if !seen.insert(user.login.as_str()) {
             continue; // a page boundary moved while listing
         }
-        let uid = EntityRef::new(type_name, format!("{org}/{}", user.login));
+        let uid = Uid::new(type_name, format!("{org}/{}", user.login));
         let mut attrs = Map::new();
         attrs.insert("login".into(), Value::from(user.login.clone()));
         let mut unknown: Vec<(&str, &str)> = Vec::new();
@@ -200,9 +192,9 @@ fn map_people(
     }
 }
 
-fn map_repo(raw: &RawRepo, org_ref: &EntityRef, out: &mut Mapped) {
+fn map_repo(raw: &RawRepo, org_ref: &Uid, out: &mut Mapped) {
     let r = &raw.repo;
-    let repo_ref = EntityRef::new(REPO, &r.full_name);
+    let repo_ref = Uid::new(REPO, &r.full_name);
     let visibility = r
         .visibility
         .clone()
@@ -215,7 +207,7 @@ fn map_repo(raw: &RawRepo, org_ref: &EntityRef, out: &mut Mapped) {
     attrs.insert("visibility".into(), Value::from(visibility));
     attrs.insert("defaultBranch".into(), Value::from(default_branch.clone()));
     // The repository's parent is its owner org, which is the org being collected.
-    let parent = EntityRef::new(ORG, &r.owner.login);
+    let parent = Uid::new(ORG, &r.owner.login);
     out.entities.push(Entity {
         uid: repo_ref.clone(),
         attrs,
@@ -228,7 +220,7 @@ fn map_repo(raw: &RawRepo, org_ref: &EntityRef, out: &mut Mapped) {
     if default_branch.is_empty() {
         return;
     }
-    let uid = EntityRef::new(BRANCH, format!("{}:{default_branch}", r.full_name));
+    let uid = Uid::new(BRANCH, format!("{}:{default_branch}", r.full_name));
     let mut attrs = Map::new();
     attrs.insert("name".into(), Value::from(default_branch.clone()));
     attrs.insert("isDefault".into(), Value::from(true));
@@ -245,12 +237,7 @@ fn map_repo(raw: &RawRepo, org_ref: &EntityRef, out: &mut Mapped) {
     });
 }
 
-fn map_protection(
-    branch: &RawBranch,
-    uid: &EntityRef,
-    attrs: &mut Map<String, Value>,
-    out: &mut Mapped,
-) {
+fn map_protection(branch: &RawBranch, uid: &Uid, attrs: &mut Map<String, Value>, out: &mut Mapped) {
     let p = protection::effective(branch);
     let mut put = |name: &str, fact: Fact<Value>| match fact {
         Fact::Known(v) => {
@@ -288,7 +275,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::raw::{RepoPayload, Unreadable};
+    use crate::raw::{ReadFailure, RepoPayload};
 
     fn users(names: &[&str]) -> Fetched<Vec<UserPayload>> {
         Ok(names
@@ -344,7 +331,7 @@ mod tests {
         let alice = entity(&m, MEMBER, "acme/alice");
         assert_eq!(alice.attrs["role"], "admin");
         assert_eq!(alice.attrs["twoFactorDisabled"], false);
-        assert_eq!(alice.parents, vec![EntityRef::new(ORG, "acme")]);
+        assert_eq!(alice.parents, vec![Uid::new(ORG, "acme")]);
         assert_eq!(
             entity(&m, MEMBER, "acme/bob").attrs["twoFactorDisabled"],
             true
@@ -362,7 +349,7 @@ mod tests {
     #[test]
     fn owner_only_settings_are_errors_not_values() {
         let mut raw = org(include_str!("../fixtures/org_not_owner.json"));
-        raw.members_2fa_disabled = Err(Unreadable::new(
+        raw.members_2fa_disabled = Err(ReadFailure::new(
             "GET /orgs/acme/members?filter=2fa_disabled: 422 Only owners can use this filter.",
         ));
         let m = map_org(&raw);
@@ -383,13 +370,13 @@ mod tests {
     #[test]
     fn unreadable_lists_name_a_wildcard_entity() {
         let mut raw = org(include_str!("../fixtures/org.json"));
-        raw.members = Err(Unreadable::new("GET /orgs/acme/members: 403 Forbidden"));
-        raw.repo_listing_error = Some(Unreadable::new(
+        raw.members = Err(ReadFailure::new("GET /orgs/acme/members: 403 Forbidden"));
+        raw.repo_listing_error = Some(ReadFailure::new(
             "GET /orgs/acme/repos: 502 after 5 attempts",
         ));
         let m = map_org(&raw);
         assert!(m.entities.iter().all(|e| e.uid.type_name != MEMBER));
-        let ids: Vec<String> = m.errors.iter().map(|e| e.entity.to_string_pair()).collect();
+        let ids: Vec<String> = m.errors.iter().map(|e| pair(&e.entity)).collect();
         assert!(
             ids.contains(&"Github::Member acme/*".to_string()),
             "{ids:?}"
@@ -434,7 +421,7 @@ mod tests {
                 repo: repo("secret", false),
                 branch: Some(RawBranch {
                     name: "main".into(),
-                    classic: Err(Unreadable::new("GET …: 404 Not Found")),
+                    classic: Err(ReadFailure::new("GET …: 404 Not Found")),
                     rules: Ok(vec![]),
                     rulesets: BTreeMap::new(),
                 }),
@@ -447,7 +434,7 @@ mod tests {
             api.attrs["protectionSources"],
             serde_json::json!(["classic"])
         );
-        assert_eq!(api.parents, vec![EntityRef::new(REPO, "acme/api")]);
+        assert_eq!(api.parents, vec![Uid::new(REPO, "acme/api")]);
         let secret = entity(&m, BRANCH, "acme/secret:main");
         assert!(!secret.attrs.contains_key("protected"));
         let secret_errors: Vec<&str> = m
@@ -468,9 +455,7 @@ mod tests {
         }
     }
 
-    impl EntityRef {
-        fn to_string_pair(&self) -> String {
-            format!("{} {}", self.type_name, self.id)
-        }
+    fn pair(uid: &Uid) -> String {
+        format!("{} {}", uid.type_name, uid.id)
     }
 }

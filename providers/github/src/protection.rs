@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::raw::{ProtectionPayload, RawBranch, RulePayload, RulesetPayload, Unreadable};
+use crate::raw::{ProtectionPayload, RawBranch, ReadFailure, RulePayload, RulesetPayload};
 
 /// The boolean requirements, by attribute name.
 pub const BOOL_FACTS: [&str; 7] = [
@@ -330,7 +330,7 @@ fn classic(p: &ProtectionPayload) -> SourceFacts {
 /// Groups the active rules by ruleset, one source per ruleset.
 fn from_rules(
     rules: &[RulePayload],
-    rulesets: &BTreeMap<u64, Result<RulesetPayload, Unreadable>>,
+    rulesets: &BTreeMap<u64, Result<RulesetPayload, ReadFailure>>,
 ) -> Vec<SourceFacts> {
     let mut by_source: BTreeMap<String, SourceFacts> = BTreeMap::new();
     for rule in rules {
@@ -453,11 +453,11 @@ mod tests {
     ) -> RawBranch {
         RawBranch {
             name: "main".into(),
-            classic: classic.map(|o| o.map(fixture)).map_err(Unreadable::new),
-            rules: rules.map(fixture).map_err(Unreadable::new),
+            classic: classic.map(|o| o.map(fixture)).map_err(ReadFailure::new),
+            rules: rules.map(fixture).map_err(ReadFailure::new),
             rulesets: rulesets
                 .iter()
-                .map(|(id, r)| (*id, r.map(fixture).map_err(Unreadable::new)))
+                .map(|(id, r)| (*id, r.map(fixture).map_err(ReadFailure::new)))
                 .collect(),
         }
     }

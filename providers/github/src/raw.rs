@@ -10,17 +10,17 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// The result of one fetch: the data, or why it could not be read.
-pub type Fetched<T> = Result<T, Unreadable>;
+pub type Fetched<T> = Result<T, ReadFailure>;
 
 /// Why something could not be read: the request, the status and GitHub's message, and the
 /// permission GitHub says the endpoint needs when it says so. Never contains a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unreadable {
+pub struct ReadFailure {
     /// Human-readable reason, e.g. ``GET /orgs/acme/members?filter=2fa_disabled: 422 Only owners can use this filter.``
     pub reason: String,
 }
 
-impl Unreadable {
+impl ReadFailure {
     /// A reason.
     pub fn new(reason: impl Into<String>) -> Self {
         Self {
@@ -263,9 +263,9 @@ pub struct RawOrg {
     /// Repositories read, with their default branch's protection.
     pub repos: Vec<RawRepo>,
     /// Set when the repository list could not be read to the end.
-    pub repo_listing_error: Option<Unreadable>,
+    pub repo_listing_error: Option<ReadFailure>,
     /// Repositories named with `--repo` that could not be read (`owner/name`, why).
-    pub unreadable_repos: Vec<(String, Unreadable)>,
+    pub unreadable_repos: Vec<(String, ReadFailure)>,
 }
 
 /// A repository and its default branch's protection.

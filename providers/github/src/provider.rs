@@ -1,20 +1,47 @@
-//! `collect github` / `check --collect github`: flags and glue for the GitHub provider.
-//!
-//! Reads the token (never printing it), runs the collector on a tokio runtime, shows progress on
-//! stderr (a bar on a terminal, plain lines otherwise, nothing with `--quiet`) and turns the
-//! provider's output into a snapshot.
+//! The GitHub provider as the binary's registry sees it: its options (`collect github`, `check
+//! --collect github`), reading the token (never printing it), progress on stderr (a bar on a
+//! terminal, plain lines otherwise, nothing with `--quiet`) and the organizations as one snapshot.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use clap::{Args, FromArgMatches};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use miette::{miette, IntoDiagnostic, WrapErr};
-use trustcheck::snapshot::{format_utc, CollectionError, RawEntity, Snapshot, Source};
-use trustcheck_github::{Auth, Config, Event, NoProgress, OrgCollection, Progress, Token};
+use trustcheck_snapshot::provider::owns_by_prefix_or_arn;
+use trustcheck_snapshot::{CollectError, Provider, Scaffold, ScaffoldExample, Snapshot, Ui};
 
-use super::Output;
+use crate::{setup, Auth, Config, Event, NoProgress, OrgCollection, Progress, Token};
+
+/// The GitHub provider.
+pub static PROVIDER: Provider = Provider {
+    name: "github",
+    namespace: "Github",
+    about: "Snapshot GitHub organizations (2FA, members, repositories, effective branch protection)",
+    scope_noun: "organization",
+    owns: owns_by_prefix_or_arn,
+    scaffold: Scaffold {
+        resource: "Github::Branch",
+        criteria: "CC8.1",
+        example: Some(ScaffoldExample {
+            summary: "Changes reach a default branch only after two people approved them.",
+            title: "Default branches require two approving reviews",
+            remediation: "Require at least two approving reviews on the default branch (branch protection or a ruleset).",
+            severity: "high",
+            applies: Some((
+                "resource.isDefault && !resource.repoArchived",
+                r#"{"isDefault": true, "repoArchived": false}"#,
+                r#"{"isDefault": false, "repoArchived": false}"#,
+            )),
+            attr: "requiredApprovingReviews",
+            requirement: "resource.requiredApprovingReviews >= 2",
+            good: "2",
+            bad: "1",
+        }),
+    },
+    options: GithubOptions::augment_args,
+    collect: collect_from_matches,
+};
 
 /// GitHub collection options.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -46,7 +73,7 @@ pub struct GithubOptions {
         long,
         value_name = "URL",
         env = "GITHUB_API_URL",
-        default_value = trustcheck_github::DEFAULT_API_URL
+        default_value = crate::DEFAULT_API_URL
     )]
     pub api_url: String,
 
@@ -56,13 +83,16 @@ pub struct GithubOptions {
     pub concurrency: u16,
 }
 
-/// Collects the GitHub organization(s) into one snapshot.
-pub fn collect(args: &GithubOptions, out: Output) -> miette::Result<Snapshot> {
+fn collect_from_matches(matches: &clap::ArgMatches, ui: Ui) -> Result<Snapshot, CollectError> {
+    let options = GithubOptions::from_arg_matches(matches)
+        .map_err(|e| CollectError::new(format!("GitHub options: {e}")))?;
+    collect_snapshot(&options, ui)
+}
+
+/// Collects the GitHub organization(s) of `args` into one snapshot.
+pub fn collect_snapshot(args: &GithubOptions, ui: Ui) -> Result<Snapshot, CollectError> {
     if args.orgs.is_empty() && args.repos.is_empty() {
-        return Err(miette!(
-            help = "name what to collect: `--org ORG` (repeatable) or `--repo OWNER/NAME`",
-            "no GitHub organization or repository to collect"
-        ));
+        return Err(setup::nothing_to_collect());
     }
     let auth = auth(args)?;
     let mut config = Config::new(args.api_url.clone(), auth);
@@ -70,9 +100,9 @@ pub fn collect(args: &GithubOptions, out: Output) -> miette::Result<Snapshot> {
     config.repos = args.repos.clone();
     config.concurrency = usize::from(args.concurrency);
 
-    let progress: Arc<dyn Progress> = if out.quiet {
+    let progress: Arc<dyn Progress> = if ui.quiet {
         Arc::new(NoProgress)
-    } else if std::io::stderr().is_terminal() {
+    } else if ui.bar() {
         Arc::new(Bar::new())
     } else {
         Arc::new(Lines::default())
@@ -81,38 +111,20 @@ pub fn collect(args: &GithubOptions, out: Output) -> miette::Result<Snapshot> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .into_diagnostic()
-        .wrap_err("cannot start the async runtime")?;
-    let collections = runtime
-        .block_on(trustcheck_github::collect(&config, progress.clone()))
-        .map_err(|e| {
-            let help = match &e {
-                trustcheck_github::CollectError::ApiUrl(_) => {
-                    "use `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server"
-                }
-                trustcheck_github::CollectError::RepoName(_) => "write repositories as `OWNER/NAME`",
-                trustcheck_github::CollectError::Rejected(_) => {
-                    "the token is wrong, expired or revoked: create a new one (see providers/github/README.md for its permissions)"
-                }
-                trustcheck_github::CollectError::AppKey(_) => {
-                    "download a private key from the GitHub App's settings page (a `.pem` file)"
-                }
-                _ => "check the GitHub flags: `trustcheck collect github --help`",
-            };
-            miette!(help = help, "{e}")
-        })?;
+        .map_err(|e| CollectError::new(format!("cannot start the async runtime: {e}")))?;
+    let collections = runtime.block_on(crate::collect(&config, progress.clone()))?;
     drop(progress);
-    to_snapshot(&collections, started)
+    Ok(to_snapshot(collections, started))
 }
 
-fn auth(args: &GithubOptions) -> miette::Result<Auth> {
+fn auth(args: &GithubOptions) -> Result<Auth, CollectError> {
     if let (Some(app_id), Some(key_file)) = (args.app_id, &args.app_key_file) {
         let private_key_pem = std::fs::read(key_file).map_err(|e| {
-            miette!(
-                help = "pass the GitHub App's private key file (PEM) with --app-key-file",
+            CollectError::new(format!(
                 "cannot read GitHub App key `{}`: {e}",
                 key_file.display()
-            )
+            ))
+            .with_help("pass the GitHub App's private key file (PEM) with --app-key-file")
         })?;
         return Ok(Auth::App {
             app_id,
@@ -126,45 +138,24 @@ fn auth(args: &GithubOptions) -> miette::Result<Auth> {
                 "export a token in `{}` (or name another variable with --token-env), or use --app-id and --app-key-file; providers/github/README.md lists the permissions it needs",
                 args.token_env
             );
-            Err(miette!(
-                help = help,
-                "no GitHub token: `{}` is not set",
-                args.token_env
-            ))
+            Err(
+                CollectError::new(format!("no GitHub token: `{}` is not set", args.token_env))
+                    .with_help(help),
+            )
         }
     }
 }
 
-/// The provider's entities and errors serialise in the snapshot's JSON shape (the contract).
-fn to_snapshot(
-    collections: &[OrgCollection],
-    started: time::OffsetDateTime,
-) -> miette::Result<Snapshot> {
-    let seconds = |t: time::OffsetDateTime| t.replace_nanosecond(0).unwrap_or(t);
-    let mut snapshot = Snapshot::new(format_utc(seconds(started)));
+/// One snapshot of every organization; its time is when collection started, in whole seconds.
+pub fn to_snapshot(collections: Vec<OrgCollection>, started: time::OffsetDateTime) -> Snapshot {
+    let mut snapshot = Snapshot::new(trustcheck_snapshot::utc::format_utc_seconds(started));
     for c in collections {
-        let mut errors = Vec::with_capacity(c.errors.len());
-        for e in &c.errors {
-            let value = serde_json::to_value(e).into_diagnostic()?;
-            errors.push(serde_json::from_value::<CollectionError>(value).into_diagnostic()?);
-        }
-        snapshot.sources.push(Source {
-            provider: "github".into(),
-            scope: c.org.clone(),
-            identity: c.identity.clone(),
-            collected_at: format_utc(seconds(c.collected_at)),
-            api_calls: c.api_calls,
-            errors,
-        });
-        for e in &c.entities {
-            let value = serde_json::to_value(e).into_diagnostic()?;
-            snapshot
-                .entities
-                .push(serde_json::from_value::<RawEntity>(value).into_diagnostic()?);
-        }
+        let (source, entities) = c.into_source();
+        snapshot.sources.push(source);
+        snapshot.entities.extend(entities);
     }
     snapshot.normalize();
-    Ok(snapshot)
+    snapshot
 }
 
 /// A progress bar on stderr: repositories done / listed, requests, rate limit left.

@@ -1,0 +1,44 @@
+//! `Aws::IamGroup` entities, from GetAccountAuthorizationDetails.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Map};
+use trustcheck_snapshot::Uid;
+
+use super::policies::{policy_arns, Attachments, ManagedPolicies};
+use super::{sorted, types, Mapper};
+use crate::raw::GroupDetail;
+
+/// Group ARNs by group name: a user lists its groups by name only.
+pub(super) fn arns_by_name(groups: &[GroupDetail]) -> HashMap<&str, &str> {
+    groups
+        .iter()
+        .map(|g| (g.group_name.as_str(), g.arn.as_str()))
+        .collect()
+}
+
+impl Mapper<'_> {
+    /// A group, with its inline policies; the managed policies it attaches are recorded in
+    /// `attachments`.
+    pub(super) fn group<'d>(
+        &mut self,
+        group: &'d GroupDetail,
+        policies: &ManagedPolicies<'_>,
+        attachments: &mut Attachments<'d>,
+    ) {
+        let uid = Uid::new(types::GROUP, &group.arn);
+        let arns = policy_arns(&group.attached_managed_policies);
+        attachments.reference(&arns);
+        let mut attrs = Map::new();
+        attrs.insert("name".into(), json!(group.group_name));
+        attrs.insert("attachedPolicyArns".into(), json!(sorted(&arns)));
+        match policies.full_admin(&group.attached_managed_policies, &group.group_policy_list) {
+            Ok(admin) => {
+                attrs.insert("grantsFullAdmin".into(), json!(admin));
+            }
+            Err(e) => self.unknown(&uid, "grantsFullAdmin", e),
+        }
+        self.inline_policies(&group.arn, &group.group_policy_list, false);
+        self.push(uid, attrs, vec![self.account.clone()]);
+    }
+}

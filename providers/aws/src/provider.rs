@@ -1,0 +1,252 @@
+//! The AWS provider as the binary's registry sees it: its options (`collect aws`, `check
+//! --collect aws`), how they become collection targets, and the collection of every target into
+//! one snapshot. Progress goes to stderr, never with a credential in it.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use clap::{Args, FromArgMatches};
+use trustcheck_snapshot::provider::owns_by_prefix_or_arn;
+use trustcheck_snapshot::{CollectError, Provider, Scaffold, ScaffoldExample, Snapshot, Ui};
+
+use crate::account::AccountSnapshot;
+use crate::collect::{partition_of_region, role_arn, CollectOptions, Target, DEFAULT_REGION};
+use crate::fetch::FetchSettings;
+use crate::timestamp;
+
+/// The AWS IAM provider.
+pub static PROVIDER: Provider = Provider {
+    name: "aws",
+    namespace: "Aws",
+    about: "Snapshot the AWS account(s) of the current credentials (IAM, credential report, MFA)",
+    scope_noun: "account",
+    owns: owns_by_prefix_or_arn,
+    scaffold: Scaffold {
+        resource: "Aws::IamUser",
+        criteria: "CC6.1",
+        example: Some(ScaffoldExample {
+            summary: "People sign in to the console; programs use roles, not a person's keys.",
+            title: "IAM users who sign in to the console have no access keys",
+            remediation: "Delete the user's access keys and give the program that used them a role of its own.",
+            severity: "medium",
+            applies: Some((
+                "resource has consoleAccess && resource.consoleAccess",
+                r#"{"consoleAccess": true}"#,
+                r#"{"consoleAccess": false}"#,
+            )),
+            attr: "activeAccessKeys",
+            requirement: "resource.activeAccessKeys == 0",
+            good: "0",
+            bad: "1",
+        }),
+    },
+    options: AwsOptions::augment_args,
+    collect: collect_from_matches,
+};
+
+/// Where the AWS flags are listed in `--help`.
+const HEADING: &str = "AWS collection";
+
+/// AWS collection options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AwsOptions {
+    /// Assume this role and read its account instead of the current credentials' account;
+    /// repeatable (one account each), e.g. `arn:aws:iam::123456789012:role/trustcheck-audit`.
+    #[arg(long = "assume-role", value_name = "ARN", help_heading = HEADING)]
+    pub assume_role: Vec<String>,
+
+    /// Assume the role of this name in each of --accounts.
+    #[arg(long = "role-name", value_name = "NAME", requires = "accounts", help_heading = HEADING)]
+    pub role_name: Option<String>,
+
+    /// Account ids to read through --role-name (comma-separated).
+    #[arg(
+        long = "accounts",
+        value_name = "ID,ID",
+        value_delimiter = ',',
+        requires = "role_name",
+        help_heading = HEADING
+    )]
+    pub accounts: Vec<String>,
+
+    /// External id to pass when assuming roles.
+    #[arg(long = "external-id", value_name = "ID", help_heading = HEADING)]
+    pub external_id: Option<String>,
+
+    /// Region for the STS and IAM endpoints (IAM is global). Default: `AWS_REGION` or the
+    /// profile's region, else us-east-1.
+    #[arg(long = "aws-region", value_name = "REGION", help_heading = HEADING)]
+    pub region: Option<String>,
+
+    /// Send AWS requests to this endpoint (an emulator, a VPC endpoint). Default: `AWS_ENDPOINT_URL`.
+    #[arg(long = "aws-endpoint-url", value_name = "URL", help_heading = HEADING)]
+    pub endpoint_url: Option<String>,
+
+    /// Attempts per AWS request, first try included (adaptive retry on throttling and 5xx).
+    #[arg(long = "aws-max-attempts", value_name = "N", default_value_t = 8, help_heading = HEADING)]
+    pub max_attempts: u32,
+
+    /// Seconds to wait for AWS to generate the credential report before recording its facts as
+    /// unknown.
+    #[arg(
+        long = "aws-report-timeout",
+        value_name = "SECONDS",
+        default_value_t = 120,
+        help_heading = HEADING
+    )]
+    pub report_timeout: u64,
+}
+
+impl AwsOptions {
+    /// The accounts to read, without duplicates (each account once, or its entities would clash).
+    pub fn targets(&self, partition: &str) -> Result<Vec<Target>, CollectError> {
+        let mut arns: Vec<String> = self.assume_role.clone();
+        if let Some(name) = &self.role_name {
+            let name = name.trim_start_matches('/');
+            if name.is_empty() || name.starts_with("arn:") {
+                return Err(CollectError::new(format!("--role-name `{name}` is not a role name"))
+                    .with_help("give the role's name (with its path, if any), not its ARN; use --assume-role for an ARN"));
+            }
+            for account in &self.accounts {
+                let account = account.trim();
+                if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(CollectError::new(format!(
+                        "`{account}` is not a 12-digit AWS account id"
+                    ))
+                    .with_help("pass account ids to --accounts, comma-separated: `--accounts 123456789012,210987654321`"));
+                }
+                arns.push(role_arn(partition, account, name));
+            }
+        }
+        if arns.is_empty() {
+            return Ok(vec![Target::Current]);
+        }
+        let mut seen = BTreeSet::new();
+        Ok(arns
+            .into_iter()
+            .filter(|a| seen.insert(a.clone()))
+            .map(Target::Role)
+            .collect())
+    }
+}
+
+fn collect_from_matches(matches: &clap::ArgMatches, ui: Ui) -> Result<Snapshot, CollectError> {
+    let options = AwsOptions::from_arg_matches(matches)
+        .map_err(|e| CollectError::new(format!("AWS options: {e}")))?;
+    collect_snapshot(&options, ui)
+}
+
+/// Collects the AWS account(s) of `args` into one snapshot.
+pub fn collect_snapshot(args: &AwsOptions, ui: Ui) -> Result<Snapshot, CollectError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CollectError::new(format!("cannot start the AWS collector: {e}")))?;
+    let started = Instant::now();
+    let accounts = runtime.block_on(async {
+        let base = crate::load_base_config(
+            args.region.clone(),
+            args.endpoint_url.clone(),
+            args.max_attempts,
+        )
+        .await;
+        let region = base
+            .region()
+            .map_or_else(|| DEFAULT_REGION.to_string(), |r| r.to_string());
+        let targets = args.targets(partition_of_region(&region))?;
+        let what = match targets.as_slice() {
+            [Target::Current] => "the current credentials' account".to_string(),
+            [_] => "1 account".to_string(),
+            many => format!("{} accounts", many.len()),
+        };
+        ui.note(&format!("collecting AWS IAM from {what} (region {region})"));
+        let options = CollectOptions {
+            targets,
+            external_id: args.external_id.clone(),
+            fetch: FetchSettings {
+                report_timeout: Duration::from_secs(args.report_timeout),
+                ..FetchSettings::default()
+            },
+            ..CollectOptions::default()
+        };
+        crate::collect(&base, &options).await
+    })?;
+    for a in &accounts {
+        ui.note(&format!(
+            "aws {}: {} entities, {} API calls, {} facts not collected",
+            a.account_id,
+            a.entities.len(),
+            a.api_calls,
+            a.errors.len()
+        ));
+    }
+    ui.note(&format!(
+        "AWS collection took {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(to_snapshot(accounts))
+}
+
+/// One snapshot of all accounts; its time is the earliest account's start.
+pub fn to_snapshot(accounts: Vec<AccountSnapshot>) -> Snapshot {
+    let collected_at = accounts
+        .iter()
+        .map(|a| a.collected_at.clone())
+        .min()
+        .unwrap_or_else(|| timestamp::format(time::OffsetDateTime::now_utc()));
+    let mut snapshot = Snapshot::new(collected_at);
+    for account in accounts {
+        let (source, entities) = account.into_source();
+        snapshot.sources.push(source);
+        snapshot.entities.extend(entities);
+    }
+    snapshot.normalize();
+    snapshot
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        aws: AwsOptions,
+    }
+
+    fn options(args: &[&str]) -> AwsOptions {
+        Cli::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
+            .unwrap()
+            .aws
+    }
+
+    #[test]
+    fn flags_become_targets() {
+        assert_eq!(options(&[]).targets("aws").unwrap(), [Target::Current]);
+        let arn = "arn:aws:iam::111122223333:role/audit";
+        assert_eq!(
+            options(&[
+                "--assume-role",
+                arn,
+                "--role-name",
+                "audit",
+                "--accounts",
+                "111122223333,444455556666"
+            ])
+            .targets("aws")
+            .unwrap(),
+            [
+                Target::Role(arn.into()),
+                Target::Role("arn:aws:iam::444455556666:role/audit".into())
+            ],
+            "the same account twice is read once"
+        );
+        let err = options(&["--role-name", "audit", "--accounts", "12345"])
+            .targets("aws")
+            .unwrap_err();
+        assert_eq!(err.message, "`12345` is not a 12-digit AWS account id");
+        assert!(Cli::try_parse_from(["t", "--role-name", "audit"]).is_err());
+    }
+}

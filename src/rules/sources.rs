@@ -1,0 +1,97 @@
+//! Where rule texts come from: the shipped rules and `--policies` folders. This module only reads
+//! files; it never judges what is in them.
+
+use std::path::{Path, PathBuf};
+
+use crate::builtin;
+use crate::diagnostics::SourceFile;
+
+/// Where a rule comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// Shipped in the binary.
+    Builtin,
+    /// Loaded from a `--policies` folder.
+    Custom,
+}
+
+/// The text of one rule file and where it comes from.
+#[derive(Debug, Clone)]
+pub struct RuleSource {
+    /// The file.
+    pub file: SourceFile,
+    /// Shipped or custom.
+    pub origin: Origin,
+}
+
+/// The shipped rules.
+pub fn builtin_sources() -> Vec<RuleSource> {
+    builtin::RULES
+        .iter()
+        .map(|(path, text)| RuleSource {
+            file: SourceFile::new(*path, *text),
+            origin: Origin::Builtin,
+        })
+        .collect()
+}
+
+/// A rules folder that cannot be read.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("cannot read rules from `{path}`: {source}")]
+#[diagnostic(help("`--policies` takes a folder of `.cedar` files (searched recursively)"))]
+pub struct ReadRulesError {
+    /// The path.
+    pub path: String,
+    /// Why.
+    pub source: std::io::Error,
+}
+
+/// Every `.cedar` file below `dir` (recursively, sorted). A single `.cedar` file is accepted too.
+pub fn sources_from_path(dir: &Path) -> Result<Vec<RuleSource>, ReadRulesError> {
+    let err = |source| ReadRulesError {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut files = Vec::new();
+    if dir.is_file() {
+        files.push(dir.to_path_buf());
+    } else {
+        walk(dir, "cedar", &mut files).map_err(err)?;
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(err)?;
+            Ok(RuleSource {
+                file: SourceFile::new(path.display().to_string(), text),
+                origin: Origin::Custom,
+            })
+        })
+        .collect()
+}
+
+/// Files below `dir` whose name ends with `.{ext}`.
+pub fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let suffix = format!(".{ext}");
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, ext, out)?;
+        } else if path.to_string_lossy().ends_with(&suffix) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The name of a rule file without its folder and `.cedar` extension (empty when it has no such
+/// extension): a rule's `@id` must equal it, and a rule without a usable `@id` is keyed by it.
+pub(super) fn file_stem(name: &str) -> &str {
+    Path::new(name)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".cedar"))
+        .unwrap_or("")
+}
