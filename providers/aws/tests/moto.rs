@@ -208,11 +208,11 @@ async fn collect_current(moto: &Moto, account: &str) -> AccountSnapshot {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeded_scenarios_become_facts() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let config = moto.config("111111111111").await;
     seed_scenarios(&Client::new(&config)).await;
 
-    let s = collect_current(&moto, "111111111111").await;
+    let s = collect_current(moto, "111111111111").await;
     let a = "arn:aws:iam::111111111111";
     assert_eq!(s.account_id, "111111111111");
     assert!(s
@@ -362,8 +362,8 @@ async fn seeded_scenarios_become_facts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_account_has_no_password_policy_and_no_users() {
-    let moto = Moto::start();
-    let s = collect_current(&moto, "222222222222").await;
+    let moto = Moto::shared();
+    let s = collect_current(moto, "222222222222").await;
     let account = entity(&s, "Aws::Account", "arn:aws:iam::222222222222:root");
     // NoSuchEntity is a fact, not an error.
     assert_eq!(account["passwordPolicyExists"], json!(false));
@@ -454,7 +454,7 @@ async fn access_denied_is_recorded_per_fact_and_the_rest_is_collected() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn assumed_roles_collect_each_account_as_its_own_source() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     for account in ["444444444444", "555555555555"] {
         let iam = Client::new(&moto.config(account).await);
         iam.create_role()

@@ -1,5 +1,7 @@
 //! A moto server (the AWS emulator, PyPI `moto[server]`, pinned in `scripts/install-moto`) on a
-//! free 127.0.0.1 port, owned by one test and killed when dropped.
+//! free 127.0.0.1 port: [`Moto::shared`], one for every test of a test binary that keeps to
+//! accounts of its own, or [`Moto::start`], owned by one test (one that changes server-wide
+//! settings such as IAM enforcement) and killed when dropped.
 //!
 //! moto keeps state per account; [`Moto::config`] switches accounts through STS AssumeRole.
 
@@ -9,6 +11,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
@@ -56,13 +59,29 @@ pub fn moto_server_path() -> PathBuf {
 }
 
 impl Moto {
-    /// Starts moto; panics with what to do when it is not installed.
+    /// The moto server every test of this binary shares, started on first use. Tests that
+    /// share it keep apart by using accounts of their own (moto keeps state per account) and
+    /// never change server-wide settings.
+    ///
+    /// It outlives every test: a static is never dropped. So that it does not outlive the test
+    /// process, it runs under a shell that waits for its stdin, a pipe this process holds, to
+    /// close (as it does when the process exits, however it exits) and then stops it.
+    pub fn shared() -> &'static Moto {
+        static SHARED: OnceLock<Moto> = OnceLock::new();
+        SHARED.get_or_init(|| Self::spawn(&[], true))
+    }
+
+    /// Starts a server for one test; panics with what to do when moto is not installed.
     pub fn start() -> Self {
         Self::start_with(&[])
     }
 
-    /// Starts moto with extra environment variables.
+    /// Starts a server for one test, with extra environment variables.
     pub fn start_with(env: &[(&str, &str)]) -> Self {
+        Self::spawn(env, false)
+    }
+
+    fn spawn(env: &[(&str, &str)], until_process_exit: bool) -> Self {
         let server = moto_server_path();
         assert!(
             server.exists(),
@@ -75,11 +94,23 @@ impl Moto {
             .and_then(|l| l.local_addr())
             .expect("a free local port")
             .port();
-        let mut command = Command::new(&server);
+        let port_text = port.to_string();
+        let args = ["-H", "127.0.0.1", "-p", port_text.as_str()];
+        let mut command = if until_process_exit {
+            let mut sh = Command::new("sh");
+            sh.arg("-c")
+                .arg(r#""$0" "$@" & moto=$!; cat >/dev/null; kill "$moto"; wait "$moto""#)
+                .arg(&server)
+                .args(args)
+                .stdin(Stdio::piped());
+            sh
+        } else {
+            let mut direct = Command::new(&server);
+            direct.args(args).stdin(Stdio::null());
+            direct
+        };
         command
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         for (k, v) in env {

@@ -1,0 +1,191 @@
+//! The GitHub provider against a fake GitHub (wiremock on 127.0.0.1) serving GitHub's real
+//! payload shapes, through real octocrab: retries and waits, GitHub Enterprise Server prefixes and
+//! pagination, rate-limit budgets, GitHub App installation tokens. The CLI's tests
+//! (`tests/cli/github*.rs` at the repository root) judge what it collects with the real engine.
+
+// Tests assert: a value that is not there is a failed test, not input to handle.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
+mod fake;
+
+use std::collections::BTreeMap;
+
+use fake::{
+    config, fixture_json, fixtures_dir, inject_faults, reply, run, to_snapshot, unix_now, Fake,
+};
+use serde_json::{json, Value};
+use trustcheck_github::Auth;
+use wiremock::matchers::{method, path};
+use wiremock::Mock;
+
+#[tokio::test]
+async fn faults_are_waited_out_and_retried_and_the_snapshot_is_the_same() {
+    let clean = Fake::start("").await;
+    clean.mount_acme().await;
+    let (clean_out, _) = run(&config(&clean)).await;
+
+    let faulty = Fake::start("").await;
+    inject_faults(&faulty).await;
+    faulty.mount_acme().await;
+    let (faulty_out, recorder) = run(&config(&faulty)).await;
+
+    let (a, b) = (to_snapshot(&clean_out), to_snapshot(&faulty_out));
+    assert_eq!(a.entities, b.entities);
+    assert_eq!(a.sources[0].errors, b.sources[0].errors);
+    // The faults cost requests (api_calls counts retries) …
+    assert_eq!(b.sources[0].api_calls, a.sources[0].api_calls + 6);
+    // … and were handled the way GitHub asks.
+    let lines = recorder.lines();
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("retry")).count(),
+        3,
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines.iter().filter(|l| *l == "wait: rate limit").count(),
+        3,
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn ghes_prefix_and_absolute_link_pages_stay_on_the_host_with_the_token() {
+    let ghes = Fake::start("/api/v3").await;
+    ghes.mount_acme().await;
+    let (out, _) = run(&config(&ghes)).await;
+    let dotcom = Fake::start("").await;
+    dotcom.mount_acme().await;
+    let (expected, _) = run(&config(&dotcom)).await;
+    assert_eq!(to_snapshot(&out).entities, to_snapshot(&expected).entities);
+    for r in ghes.server.received_requests().await.unwrap() {
+        assert!(r.url.path().starts_with("/api/v3/"), "{}", r.url);
+        assert!(r.headers.contains_key("authorization"), "{}", r.url);
+    }
+}
+
+#[tokio::test]
+async fn a_low_rate_limit_budget_slows_requests_down_before_it_runs_out() {
+    let fake = Fake::start("").await;
+    // Every answer says 5 requests are left until a reset 2 s away.
+    let reset = (unix_now() + 2).to_string();
+    let low = |body: Value| {
+        reply(200, body)
+            .insert_header("x-ratelimit-remaining", "5")
+            .insert_header("x-ratelimit-reset", reset.as_str())
+    };
+    fake.get("/user", low(fake::simple_user("soc2-bot", 42)))
+        .await;
+    fake.get(
+        "/repos/acme/api",
+        low(fake::minimal_repo("acme", "api", 1, false)),
+    )
+    .await;
+    fake.protection("acme/api", low(fixture_json("protection_compliant.json")))
+        .await;
+    fake.get("/repos/acme/api/rules/branches/main", low(json!([])))
+        .await;
+    fake.get("/orgs/acme", low(fixture_json("org.json"))).await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(
+            "^/orgs/acme/(members|outside_collaborators)$",
+        ))
+        .respond_with(low(json!([])))
+        .mount(&fake.server)
+        .await;
+    let mut c = config(&fake);
+    c.orgs.clear();
+    c.repos = vec!["acme/api".into()];
+    let (out, recorder) = run(&c).await;
+    assert!(out[0].errors.is_empty(), "{:?}", out[0].errors);
+    let paced = recorder
+        .lines()
+        .iter()
+        .filter(|l| *l == "wait: rate limit budget low")
+        .count();
+    assert!(paced > 0, "{:?}", recorder.lines());
+}
+
+#[tokio::test]
+async fn github_app_installation_token_goes_on_every_page_on_ghes() {
+    let fake = Fake::start("/api/v3").await;
+    let installation = json!({
+        "id": 77,
+        "account": fake::simple_user("acme", 1001),
+        "access_tokens_url": format!("{}/app/installations/77/access_tokens", fake.api_url()),
+        "repositories_url": format!("{}/installation/repositories", fake.api_url()),
+        "html_url": "https://github.com/organizations/acme/settings/installations/77",
+        "app_id": 314, "target_id": 1001, "target_type": "Organization",
+        "permissions": {"administration": "read", "members": "read", "metadata": "read", "organization_administration": "read"},
+        "events": [], "single_file_name": null, "repository_selection": "all",
+        "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z"
+    });
+    fake.get("/orgs/acme/installation", reply(200, installation))
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v3/app/installations/77/access_tokens"))
+        .respond_with(reply(
+            201,
+            json!({
+                "token": "ghs_installationTOKEN", "expires_at": "2099-01-01T00:00:00Z",
+                "permissions": {"administration": "read", "members": "read", "metadata": "read"},
+                "repository_selection": "all"
+            }),
+        ))
+        .expect(1)
+        .mount(&fake.server)
+        .await;
+    fake.mount_acme().await;
+    let key = std::fs::read(fixtures_dir().join("github-app-test-key.pem")).unwrap();
+    let mut c = config(&fake);
+    c.auth = Auth::App {
+        app_id: 314,
+        private_key_pem: key,
+    };
+    let (out, _) = run(&c).await;
+    assert_eq!(
+        out[0].identity.as_deref(),
+        Some("github-app:314/installation:77")
+    );
+    let s = to_snapshot(&out);
+    assert_eq!(
+        s.entities
+            .iter()
+            .filter(|e| e.uid.type_name == "Github::Repo")
+            .count(),
+        fake::ACME_CASES.len(),
+        "both pages"
+    );
+    let mut by_auth: BTreeMap<String, usize> = BTreeMap::new();
+    for r in fake.server.received_requests().await.unwrap() {
+        let auth = r
+            .headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let kind = if auth == "Bearer ghs_installationTOKEN" {
+            "installation token".to_string()
+        } else if auth.starts_with("Bearer ey") {
+            format!("app JWT {}", r.url.path())
+        } else {
+            format!("other {} {auth}", r.url)
+        };
+        *by_auth.entry(kind).or_default() += 1;
+    }
+    assert!(
+        by_auth
+            .keys()
+            .all(|k| k == "installation token" || k.starts_with("app JWT /api/v3/")),
+        "{by_auth:?}"
+    );
+    assert_eq!(
+        by_auth.len(),
+        3,
+        "installation token + 2 JWT calls: {by_auth:?}"
+    );
+}

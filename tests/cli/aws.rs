@@ -1,0 +1,246 @@
+//! `trustcheck collect aws` and `trustcheck check --collect aws`, run as a user would: the real
+//! binary, credentials and endpoint from the environment, against moto seeded through the SDK.
+
+use std::path::Path;
+
+use crate::moto::{Moto, DEFAULT_ACCOUNT, SECRET, TEST_KEY};
+use assert_cmd::Command;
+use aws_sdk_iam::Client;
+use serde_json::Value;
+
+/// The binary with AWS settings taken only from what the test gives it: no profile, no region
+/// (so the us-east-1 fallback is exercised), no instance metadata.
+fn trustcheck(moto: &Moto, home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("trustcheck").unwrap();
+    for var in [
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", TEST_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_CONFIG_FILE", home.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+async fn seed(moto: &Moto) {
+    let iam = Client::new(&moto.config(DEFAULT_ACCOUNT).await);
+    iam.update_account_password_policy()
+        .minimum_password_length(8)
+        .send()
+        .await
+        .unwrap();
+    iam.create_user().user_name("bob").send().await.unwrap();
+    iam.create_login_profile()
+        .user_name("bob")
+        .password("Correct-Horse-9!")
+        .send()
+        .await
+        .unwrap();
+    iam.attach_user_policy()
+        .user_name("bob")
+        .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .unwrap();
+    iam.create_role()
+        .role_name("open-to-all")
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+fn status_of<'a>(findings: &'a [Value], rule: &str, id: &str) -> &'a str {
+    findings
+        .iter()
+        .find(|f| f["rule"] == rule && f["resource"]["id"] == id)
+        .and_then(|f| f["status"].as_str())
+        .unwrap_or_else(|| panic!("no finding of {rule} on {id}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collect_then_check_and_check_collect_agree() {
+    let moto = Moto::shared();
+    seed(moto).await;
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("aws.json");
+
+    // moto's credential report has no root row, so one fact is always unknown there: the
+    // snapshot is written, and the run says it is incomplete (exit 2).
+    let collected = trustcheck(moto, dir.path())
+        .args(["collect", "aws", "--out"])
+        .arg(&snapshot)
+        .assert()
+        .code(2);
+    let out = collected.get_output();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("(region us-east-1)"), "{stderr}");
+    assert!(stderr.contains("aws 123456789012:"), "{stderr}");
+    assert!(stderr.contains("1 facts not collected"), "{stderr}");
+    let text = std::fs::read_to_string(&snapshot).unwrap();
+    for output in [
+        &text,
+        &stderr.to_string(),
+        &String::from_utf8_lossy(&out.stdout).to_string(),
+    ] {
+        assert!(!output.contains(SECRET), "the secret access key leaked");
+    }
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["format"], "trustcheck.snapshot/v1");
+    assert_eq!(doc["sources"][0]["provider"], "aws");
+    assert_eq!(doc["sources"][0]["scope"], "123456789012");
+    assert_eq!(
+        doc["sources"][0]["errors"][0]["fact"],
+        "rootPasswordLastUsed"
+    );
+    assert!(doc["sources"][0]["api_calls"].as_u64().unwrap() >= 8);
+
+    // Judged offline, the collected snapshot fails (exit 1) but has no error finding: the one
+    // unknown fact is read by no rule.
+    let judged = Command::cargo_bin("trustcheck")
+        .unwrap()
+        .args(["check", "--format", "json", "--snapshot"])
+        .arg(&snapshot)
+        .assert()
+        .code(1);
+    let offline: Value = serde_json::from_slice(&judged.get_output().stdout).unwrap();
+
+    let live = trustcheck(moto, dir.path())
+        .args(["--quiet", "check", "--collect", "aws", "--format", "json"])
+        .assert()
+        .code(1);
+    assert!(
+        live.get_output().stderr.is_empty(),
+        "--quiet prints nothing on success"
+    );
+    let live: Value = serde_json::from_slice(&live.get_output().stdout).unwrap();
+
+    for doc in [&offline, &live] {
+        let findings = doc["findings"].as_array().unwrap();
+        let a = "arn:aws:iam::123456789012";
+        assert_eq!(
+            status_of(
+                findings,
+                "aws-iam-user-no-direct-admin",
+                &format!("{a}:user/bob")
+            ),
+            "fail"
+        );
+        assert_eq!(
+            status_of(
+                findings,
+                "aws-iam-user-console-mfa",
+                &format!("{a}:user/bob")
+            ),
+            "fail"
+        );
+        assert_eq!(
+            status_of(
+                findings,
+                "aws-role-no-public-trust",
+                &format!("{a}:role/open-to-all")
+            ),
+            "fail"
+        );
+        assert_eq!(
+            status_of(findings, "aws-password-policy-strong", &format!("{a}:root")),
+            "fail"
+        );
+        assert_eq!(
+            status_of(findings, "aws-root-mfa", &format!("{a}:root")),
+            "fail"
+        );
+        assert_eq!(
+            status_of(findings, "aws-root-no-access-keys", &format!("{a}:root")),
+            "pass"
+        );
+        assert!(
+            findings.iter().all(|f| f["status"] != "error"),
+            "no error findings: {findings:#?}"
+        );
+    }
+    // Same facts, same verdicts, whichever way they were collected.
+    let verdicts = |doc: &Value| -> Vec<(String, String, String)> {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["resource"]["id"].as_str().unwrap().to_string(),
+                    f["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(verdicts(&offline), verdicts(&live));
+}
+
+#[test]
+fn bad_account_ids_and_role_arns_are_rejected_before_any_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never.json");
+    let run = Command::cargo_bin("trustcheck")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args([
+            "collect",
+            "aws",
+            "--aws-region",
+            "eu-west-1",
+            "--role-name",
+            "audit",
+            "--accounts",
+            "123456789012,42",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr);
+    assert!(
+        stderr.contains("`42` is not a 12-digit AWS account id"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--accounts 123456789012,210987654321"),
+        "{stderr}"
+    );
+
+    let run = Command::cargo_bin("trustcheck")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args([
+            "collect",
+            "aws",
+            "--aws-region",
+            "eu-west-1",
+            "--assume-role",
+            "arn:aws:iam::123456789012:user/alice",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr);
+    assert!(stderr.contains("is not an IAM role ARN"), "{stderr}");
+    assert!(
+        !out.exists(),
+        "no snapshot is written when the run cannot start"
+    );
+}

@@ -1,0 +1,413 @@
+//! The GitHub provider end to end: real octocrab against the fake GitHub, then the real engine
+//! judging the snapshot: every protection case, missing rights and failed requests are the
+//! findings they must be (errors, never passes).
+
+use serde_json::{json, Value};
+use trustcheck::engine;
+use trustcheck::entities::{Input, Store};
+use trustcheck::findings::{Finding, Status};
+use trustcheck::rules::{builtin_sources, RuleSet};
+use trustcheck::schema::SchemaSet;
+use trustcheck::snapshot::Snapshot;
+
+use wiremock::matchers::{method, path};
+use wiremock::Mock;
+
+use crate::github_fake::{config, fixture_json, reply, run, to_snapshot, Fake, TOKEN};
+
+fn judge(snapshot: &Snapshot) -> Vec<Finding> {
+    let schema = SchemaSet::builtin().unwrap();
+    let rules = RuleSet::load(builtin_sources(), &schema).unwrap();
+    let store = Store::load(vec![Input::in_memory("github", snapshot.clone())], &schema).unwrap();
+    engine::evaluate(&rules, &store).unwrap()
+}
+
+fn status(findings: &[Finding], rule: &str, id: &str) -> Status {
+    findings
+        .iter()
+        .find(|f| &*f.rule == rule && f.resource.id == id)
+        .unwrap_or_else(|| panic!("no finding of {rule} on {id}"))
+        .status
+}
+
+fn entity<'a>(s: &'a Snapshot, type_name: &str, id: &str) -> &'a serde_json::Map<String, Value> {
+    &s.entities
+        .iter()
+        .find(|e| e.uid.type_name == type_name && e.uid.id == id)
+        .unwrap_or_else(|| panic!("no {type_name} {id}"))
+        .attrs
+}
+
+fn branch<'a>(s: &'a Snapshot, repo: &str) -> &'a serde_json::Map<String, Value> {
+    entity(s, "Github::Branch", &format!("acme/{repo}:main"))
+}
+
+/// The default-branch rules: "protected" first, then the requirements.
+const BRANCH_RULES: [&str; 9] = [
+    "github-branch-protected",
+    "github-branch-required-reviews",
+    "github-branch-stale-reviews-dismissed",
+    "github-branch-code-owner-review",
+    "github-branch-status-checks-required",
+    "github-branch-force-push-blocked",
+    "github-branch-deletion-blocked",
+    "github-branch-admins-cannot-bypass",
+    "github-branch-signed-commits",
+];
+
+#[tokio::test]
+async fn every_protection_case_becomes_the_right_facts_and_findings() {
+    let fake = Fake::start("").await;
+    fake.mount_acme().await;
+    let (out, _) = run(&config(&fake)).await;
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].identity.as_deref(), Some("soc2-bot"));
+    let s = to_snapshot(&out);
+    let f = judge(&s);
+    use Status::*;
+
+    // Org and people.
+    assert_eq!(
+        entity(&s, "Github::Org", "acme")["twoFactorRequirementEnabled"],
+        true
+    );
+    assert_eq!(status(&f, "github-org-2fa-required", "acme"), Pass);
+    assert_eq!(entity(&s, "Github::Member", "acme/alice")["role"], "admin");
+    assert_eq!(entity(&s, "Github::Member", "acme/dave")["role"], "member");
+    assert_eq!(status(&f, "github-member-2fa", "acme/bob"), Fail);
+    assert_eq!(status(&f, "github-member-2fa", "acme/alice"), Pass);
+    assert_eq!(
+        status(&f, "github-member-2fa", "acme/dave"),
+        Pass,
+        "from page 2"
+    );
+    assert_eq!(
+        entity(&s, "Github::Member", "acme/carol")["twoFactorInsecure"],
+        true
+    );
+    assert_eq!(
+        status(&f, "github-outside-collaborator-2fa", "acme/vendor-1"),
+        Fail
+    );
+    assert_eq!(
+        status(&f, "github-outside-collaborator-2fa", "acme/vendor-2"),
+        Pass
+    );
+
+    // Every repository from both pages.
+    let repos = s
+        .entities
+        .iter()
+        .filter(|e| e.uid.type_name == "Github::Repo")
+        .count();
+    assert_eq!(repos, crate::github_fake::ACME_CASES.len());
+
+    let all_pass = |repo: &str| {
+        for rule in BRANCH_RULES {
+            let got = status(&f, rule, &format!("acme/{repo}:main"));
+            assert_eq!(got, Pass, "{rule} on {repo}");
+        }
+    };
+    all_pass("classic-good");
+    all_pass("org-baseline");
+    all_pass("org-baseline-2");
+
+    // Ruleset-only protection is protection: the false positive every peer tool has.
+    all_pass("ruleset-only");
+    assert_eq!(
+        branch(&s, "ruleset-only")["protectionSources"],
+        json!(["ruleset:101"])
+    );
+    assert_eq!(
+        branch(&s, "org-baseline")["protectionSources"],
+        json!(["org-ruleset:4300"])
+    );
+
+    let weak = "acme/classic-weak:main";
+    assert_eq!(status(&f, "github-branch-protected", weak), Pass);
+    for rule in &BRANCH_RULES[1..] {
+        assert_eq!(status(&f, rule, weak), Fail, "{rule}");
+    }
+    assert_eq!(
+        branch(&s, "classic-weak")["bypassActors"],
+        json!(["classic:admins", "classic:pull-request-bypass:user/octocat"])
+    );
+
+    for repo in ["unprotected", "evaluate-mode", "other-branch"] {
+        assert_eq!(branch(&s, repo)["protected"], false, "{repo}");
+        assert_eq!(
+            status(&f, "github-branch-protected", &format!("acme/{repo}:main")),
+            Fail
+        );
+    }
+
+    let bypass = "acme/admin-bypass:main";
+    assert_eq!(status(&f, "github-branch-protected", bypass), Pass);
+    assert_eq!(status(&f, "github-branch-required-reviews", bypass), Pass);
+    assert_eq!(
+        status(&f, "github-branch-admins-cannot-bypass", bypass),
+        Fail
+    );
+    assert_eq!(
+        branch(&s, "admin-bypass")["bypassActors"],
+        json!(["org-ruleset:4211:OrganizationAdmin#1:always"])
+    );
+
+    // Neither classic nor the ruleset is compliant alone; together they are.
+    let together = branch(&s, "together");
+    assert_eq!(together["forcePushesBlocked"], true);
+    assert_eq!(together["requiredApprovingReviews"], 2);
+    let sources = together["factSources"].as_array().unwrap();
+    assert!(sources.contains(&json!("forcePushesBlocked=ruleset:104")));
+    assert!(sources.contains(&json!("requiredApprovingReviews=classic")));
+    all_pass("together");
+
+    for rule in BRANCH_RULES {
+        assert_eq!(
+            status(&f, rule, "acme/archived:main"),
+            NotApplicable,
+            "{rule}"
+        );
+    }
+
+    // Unknown is not unprotected: missing rights give errors with the reason, never fail.
+    for repo in ["no-admin", "fine-grained"] {
+        for rule in BRANCH_RULES {
+            assert_eq!(
+                status(&f, rule, &format!("acme/{repo}:main")),
+                Error,
+                "{rule} {repo}"
+            );
+        }
+    }
+    let reasons: Vec<&str> = s.sources[0]
+        .errors
+        .iter()
+        .filter(|e| e.entity.id == "acme/fine-grained:main")
+        .map(|e| e.reason.as_str())
+        .collect();
+    assert!(
+        reasons.iter().all(|r| r.contains("`administration=read`")),
+        "{reasons:?}"
+    );
+    let no_admin = f
+        .iter()
+        .find(|x| &*x.rule == "github-branch-protected" && x.resource.id == "acme/no-admin:main")
+        .unwrap();
+    assert!(
+        no_admin.message.contains("404 Not Found"),
+        "{}",
+        no_admin.message
+    );
+
+    // The errors are exactly those two branches' facts.
+    let erroring: std::collections::BTreeSet<&str> = s.sources[0]
+        .errors
+        .iter()
+        .map(|e| e.entity.id.as_str())
+        .collect();
+    assert_eq!(
+        erroring.into_iter().collect::<Vec<_>>(),
+        vec!["acme/fine-grained:main", "acme/no-admin:main"]
+    );
+
+    // Requests: api_calls counts them all; the token went on every one and nowhere else.
+    let requests = fake.server.received_requests().await.unwrap();
+    assert_eq!(
+        out[0].api_calls as usize,
+        requests.len() - 1,
+        "all but GET /user"
+    );
+    for r in &requests {
+        assert_eq!(
+            r.headers.get("authorization").unwrap(),
+            &format!("Bearer {TOKEN}"),
+            "{}",
+            r.url
+        );
+    }
+    assert!(!s.to_json().contains(TOKEN));
+    // Budget: 8 org/people lists + 2 extra pages + 2 repo pages; per repository with protection
+    // read (12 of 13): protection + rules; ruleset details once each (101, 104, 4211, 4300).
+    assert_eq!(requests.len() - 1, 8 + 2 + 2 + 12 * 2 + 4);
+}
+
+#[tokio::test]
+async fn a_token_without_owner_or_admin_rights_yields_errors_not_failures() {
+    let fake = Fake::start("").await;
+    fake.get(
+        "/user",
+        reply(200, crate::github_fake::simple_user("dev", 7)),
+    )
+    .await;
+    fake.get("/orgs/acme", reply(200, fixture_json("org_not_owner.json")))
+        .await;
+    let owners_only = || reply(422, fixture_json("owners_only_422.json"));
+    // Listing members works for any member; the 2FA filters are owner-only.
+    for (filter, response) in [
+        ("2fa_disabled", owners_only()),
+        ("2fa_insecure", owners_only()),
+    ] {
+        Mock::given(method("GET"))
+            .and(path("/orgs/acme/members"))
+            .and(wiremock::matchers::query_param("filter", filter))
+            .respond_with(response)
+            .mount(&fake.server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/orgs/acme/members"))
+        .and(wiremock::matchers::query_param_is_missing("filter"))
+        .respond_with(reply(
+            200,
+            json!([
+                crate::github_fake::simple_user("alice", 1),
+                crate::github_fake::simple_user("dev", 7)
+            ]),
+        ))
+        .mount(&fake.server)
+        .await;
+    let forbidden = json!({"message": "You must be an admin to list outside collaborators.", "documentation_url": "https://docs.github.com/rest/orgs/outside-collaborators#list-outside-collaborators-for-an-organization", "status": "403"});
+    fake.get("/orgs/acme/outside_collaborators", reply(403, forbidden))
+        .await;
+    fake.repos(
+        "acme",
+        &[
+            crate::github_fake::minimal_repo("acme", "svc", 1, false),
+            crate::github_fake::minimal_repo("acme", "web", 2, false),
+        ],
+    )
+    .await;
+    for repo in ["acme/svc", "acme/web"] {
+        fake.protection(repo, reply(404, fixture_json("not_found_404.json")))
+            .await;
+    }
+    // An org ruleset proves force pushes are blocked on svc, but hides its bypass actors.
+    fake.rules(
+        "acme/svc",
+        vec![
+            crate::github_fake::rule("non_fast_forward", None, "Organization", "acme", 4211),
+            crate::github_fake::rule("deletion", None, "Organization", "acme", 4211),
+        ],
+    )
+    .await;
+    fake.ruleset(
+        "acme",
+        4211,
+        fixture_json("ruleset_not_admin.json"),
+        Some(1),
+    )
+    .await;
+    fake.rules("acme/web", vec![]).await;
+
+    let (out, _) = run(&config(&fake)).await;
+    let s = to_snapshot(&out);
+    let f = judge(&s);
+    use Status::*;
+    assert_eq!(status(&f, "github-org-2fa-required", "acme"), Error);
+    assert_eq!(status(&f, "github-member-2fa", "acme/alice"), Error);
+    assert_eq!(
+        status(&f, "github-outside-collaborator-2fa", "acme/*"),
+        Error
+    );
+    assert_eq!(
+        status(&f, "github-branch-force-push-blocked", "acme/svc:main"),
+        Pass
+    );
+    assert_eq!(
+        status(&f, "github-branch-deletion-blocked", "acme/svc:main"),
+        Pass
+    );
+    assert_eq!(status(&f, "github-branch-protected", "acme/svc:main"), Pass);
+    assert_eq!(
+        status(&f, "github-branch-required-reviews", "acme/svc:main"),
+        Error
+    );
+    assert_eq!(
+        status(&f, "github-branch-admins-cannot-bypass", "acme/svc:main"),
+        Error
+    );
+    for rule in BRANCH_RULES {
+        assert_eq!(status(&f, rule, "acme/web:main"), Error, "{rule}");
+    }
+    assert!(
+        f.iter()
+            .filter(|x| x.rule.starts_with("github-"))
+            .all(|x| x.status != Fail),
+        "nothing may fail on facts that were not read"
+    );
+    let member_reason = &s.sources[0]
+        .errors
+        .iter()
+        .find(|e| e.entity.id == "acme/alice" && e.fact == "twoFactorDisabled")
+        .unwrap()
+        .reason;
+    assert!(
+        member_reason.contains("422 Only owners can use this filter."),
+        "{member_reason}"
+    );
+}
+
+#[tokio::test]
+async fn server_errors_beyond_the_retries_are_errors_never_passes() {
+    let fake = Fake::start("").await;
+    fake.get_times(
+        "/repos/acme/classic-good/branches/main/protection",
+        reply(502, fixture_json("bad_gateway_502.json")),
+        100,
+    )
+    .await;
+    fake.mount_acme().await;
+    let (out, _) = run(&config(&fake)).await;
+    let s = to_snapshot(&out);
+    let f = judge(&s);
+    for rule in BRANCH_RULES {
+        assert_eq!(
+            status(&f, rule, "acme/classic-good:main"),
+            Status::Error,
+            "{rule}"
+        );
+    }
+    let reason = &s.sources[0]
+        .errors
+        .iter()
+        .find(|e| e.entity.id == "acme/classic-good:main")
+        .unwrap()
+        .reason;
+    assert!(
+        reason.contains("502") && reason.contains("gave up after 5 attempts"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn repo_flag_limits_the_collection_to_named_repositories() {
+    let fake = Fake::start("").await;
+    fake.mount_acme_partial().await;
+    let mut c = config(&fake);
+    c.orgs.clear();
+    c.repos = vec!["acme/ruleset-only".into(), "acme/gone".into()];
+    let (out, _) = run(&c).await;
+    let s = to_snapshot(&out);
+    let repos: Vec<&str> = s
+        .entities
+        .iter()
+        .filter(|e| e.uid.type_name == "Github::Repo")
+        .map(|e| e.uid.id.as_str())
+        .collect();
+    assert_eq!(repos, vec!["acme/ruleset-only"]);
+    let f = judge(&s);
+    assert_eq!(
+        status(&f, "github-branch-protected", "acme/ruleset-only:main"),
+        Status::Pass
+    );
+    assert_eq!(
+        status(&f, "github-branch-protected", "acme/gone:*"),
+        Status::Error
+    );
+    let requests = fake.server.received_requests().await.unwrap();
+    assert!(
+        requests.iter().all(|r| !r.url.path().ends_with("/repos")),
+        "no org listing"
+    );
+}

@@ -1,0 +1,28 @@
+//! trustcheck's command-line tests: the real binary (and, where a provider is involved, its real
+//! client against moto or a fake GitHub), one test binary sharing one build and one set-up.
+
+// Tests assert: a value that is not there is a failed test, not input to handle.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
+#[path = "../../providers/github/tests/fake/mod.rs"]
+mod github_fake;
+#[path = "../../providers/aws/tests/support/moto.rs"]
+mod moto;
+
+mod authoring;
+mod aws;
+mod baseline;
+mod byo_facts;
+mod check;
+mod drift;
+mod engine_agreement;
+mod github;
+mod github_judged;
+mod reports;
+mod rule_catalogue;
