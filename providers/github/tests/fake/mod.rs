@@ -16,7 +16,7 @@ use trustcheck_github::{
 };
 use trustcheck_snapshot::Snapshot;
 use wiremock::matchers::{method, path, path_regex, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// The provider's recorded payloads (this module serves the provider's tests and the CLI's).
 pub fn fixtures_dir() -> std::path::PathBuf {
@@ -686,4 +686,139 @@ pub async fn inject_faults(fake: &Fake) {
         1,
     )
     .await;
+}
+
+/// A synthetic organization for the collection benchmark: answers like GitHub for org `bench`: repository `r{i}` has, by `i % 4`, classic protection;
+/// an org ruleset; a repository ruleset; or weak classic protection plus the org ruleset.
+pub struct SyntheticOrg {
+    /// The server's base URL (for `Link` headers).
+    pub base: String,
+    /// Repositories in the organization.
+    pub repos: usize,
+    /// How long every answer takes.
+    pub latency: Duration,
+}
+
+const ORG_RULESET: u64 = 7000;
+
+impl SyntheticOrg {
+    fn ok(&self, body: Value) -> ResponseTemplate {
+        self.reply(200, body)
+    }
+
+    fn reply(&self, status: u16, body: Value) -> ResponseTemplate {
+        ResponseTemplate::new(status)
+            .insert_header("content-type", "application/json; charset=utf-8")
+            .insert_header("x-ratelimit-limit", "15000")
+            .insert_header("x-ratelimit-remaining", "14000")
+            .insert_header("x-ratelimit-reset", "4102444800")
+            .set_body_json(body)
+            .set_delay(self.latency)
+    }
+
+    fn repo(&self, i: usize) -> Value {
+        json!({
+            "id": i, "name": format!("r{i}"), "full_name": format!("bench/r{i}"),
+            "owner": {"login": "bench", "id": 1, "type": "Organization"},
+            "private": true, "visibility": "private", "fork": false, "archived": false,
+            "disabled": false, "default_branch": "main"
+        })
+    }
+
+    fn rules(&self, i: usize) -> Value {
+        let (source_type, id) = match i % 4 {
+            0 => return json!([]),
+            2 => ("Repository", 10_000 + i as u64),
+            _ => ("Organization", ORG_RULESET),
+        };
+        json!([
+            {"type": "deletion", "ruleset_source_type": source_type, "ruleset_source": "bench", "ruleset_id": id},
+            {"type": "non_fast_forward", "ruleset_source_type": source_type, "ruleset_source": "bench", "ruleset_id": id},
+            {"type": "pull_request", "ruleset_source_type": source_type, "ruleset_source": "bench", "ruleset_id": id,
+             "parameters": {"required_approving_review_count": 1, "dismiss_stale_reviews_on_push": true,
+                            "require_code_owner_review": true, "require_last_push_approval": false,
+                            "required_review_thread_resolution": false}}
+        ])
+    }
+}
+
+impl Respond for SyntheticOrg {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let path = request.url.path();
+        let query = request.url.query().unwrap_or_default();
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match parts.as_slice() {
+            ["user"] => self.ok(json!({"login": "bench-bot", "id": 1})),
+            ["orgs", "bench"] => self.ok(json!({
+                "login": "bench", "id": 1, "two_factor_requirement_enabled": true,
+                "default_repository_permission": "read", "members_can_create_repositories": false,
+                "members_can_create_public_repositories": false
+            })),
+            ["orgs", "bench", "members" | "outside_collaborators"] => {
+                let users: Vec<Value> = (0..50)
+                    .filter(|n| !query.contains("filter=") || n % 10 == 0)
+                    .map(|n| json!({"login": format!("u{n}"), "id": n}))
+                    .collect();
+                self.ok(Value::Array(users))
+            }
+            ["orgs", "bench", "repos"] | ["organizations", "1", "repos"] => {
+                let page: usize = query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("page="))
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(1);
+                let pages = self.repos.div_ceil(100);
+                let items: Vec<Value> = ((page - 1) * 100..(page * 100).min(self.repos))
+                    .map(|i| self.repo(i))
+                    .collect();
+                let mut reply = self.ok(Value::Array(items));
+                if page < pages {
+                    let next = format!(
+                        "{}/organizations/1/repos?type=all&per_page=100&page={}",
+                        self.base,
+                        page + 1
+                    );
+                    let last = format!(
+                        "{}/organizations/1/repos?type=all&per_page=100&page={pages}",
+                        self.base
+                    );
+                    reply = reply.insert_header(
+                        "link",
+                        format!("<{next}>; rel=\"next\", <{last}>; rel=\"last\"").as_str(),
+                    );
+                }
+                reply
+            }
+            ["repos", "bench", name, "branches", "main", "protection"] => {
+                let i: usize = name.trim_start_matches('r').parse().unwrap_or(0);
+                match i % 4 {
+                    0 | 3 => self.ok(json!({
+                        "required_pull_request_reviews": {"dismiss_stale_reviews": i.is_multiple_of(4),
+                            "require_code_owner_reviews": false, "required_approving_review_count": 1},
+                        "required_status_checks": {"strict": true, "contexts": ["ci"], "checks": []},
+                        "enforce_admins": {"enabled": i.is_multiple_of(4)},
+                        "required_signatures": {"enabled": false},
+                        "required_linear_history": {"enabled": false},
+                        "allow_force_pushes": {"enabled": false},
+                        "allow_deletions": {"enabled": false}
+                    })),
+                    _ => self.reply(404, json!({
+                        "message": "Branch not protected",
+                        "documentation_url": "https://docs.github.com/rest/branches/branch-protection#get-branch-protection",
+                        "status": "404"
+                    })),
+                }
+            }
+            ["repos", "bench", name, "rules", "branches", "main"] => {
+                let i: usize = name.trim_start_matches('r').parse().unwrap_or(0);
+                self.ok(self.rules(i))
+            }
+            ["repos", "bench", _, "rulesets", id] => self.ok(json!({
+                "id": id.parse::<u64>().unwrap_or(0), "name": "baseline", "target": "branch",
+                "source_type": if *id == ORG_RULESET.to_string() { "Organization" } else { "Repository" },
+                "source": "bench", "enforcement": "active", "bypass_actors": []
+            })),
+            _ => self.reply(404, json!({"message": "Not Found", "status": "404"})),
+        }
+    }
 }
