@@ -194,9 +194,10 @@ impl Comparison {
             .values()
             .filter(|old| old.status == Status::Fail)
             .filter(|old| {
+                // Accepted is not fixed either: the failure is still there, someone accepted it.
                 !matches!(
                     still_failing.get(old.fingerprint.as_str()),
-                    Some(Status::Fail | Status::Error)
+                    Some(Status::Fail | Status::Error | Status::Accepted)
                 )
             })
             .cloned()
@@ -233,6 +234,7 @@ mod tests {
             soc2: vec!["CC6.1".to_string()].into(),
             severity: Severity::High,
             fingerprint: fingerprint("r", &resource),
+            acceptance: None,
             resource,
             status,
             message: format!("message of {id}"),

@@ -4,6 +4,8 @@
 //! ```toml
 //! policies = ["controls"]                        # custom rule folders, relative to the repository root
 //! schemas = ["facts/mdm.cedarschema"]            # schema fragments of your own facts
+//! exceptions = "risk/trustcheck-exceptions.toml"  # risk acceptances (default: found like this file)
+//! max-exception-days = 180                       # how far ahead an acceptance may expire (365)
 //! fail-on = "high"                               # default of `check --fail-on`
 //! disable = ["github-org-default-permission-read"]
 //!
@@ -39,7 +41,15 @@ use crate::severity::Severity;
 pub const FILE_NAME: &str = "trustcheck.toml";
 
 /// The keys a configuration file may hold.
-pub const KEYS: &[&str] = &["policies", "schemas", "fail-on", "disable", "severity"];
+pub const KEYS: &[&str] = &[
+    "policies",
+    "schemas",
+    "exceptions",
+    "max-exception-days",
+    "fail-on",
+    "disable",
+    "severity",
+];
 
 /// The file as written: parsed strictly, not yet checked against the loaded rules.
 #[derive(Debug, Deserialize)]
@@ -49,6 +59,10 @@ struct RawConfig {
     policies: Vec<String>,
     #[serde(default)]
     schemas: Vec<String>,
+    #[serde(default)]
+    exceptions: Option<String>,
+    #[serde(default)]
+    max_exception_days: Option<Spanned<i64>>,
     #[serde(default)]
     fail_on: Option<Severity>,
     #[serde(default)]
@@ -75,6 +89,10 @@ pub struct Config {
     pub policies: Vec<PathBuf>,
     /// Schema fragments of a team's own facts, resolved against the file's base directory.
     pub schemas: Vec<PathBuf>,
+    /// The exceptions file, resolved against the file's base directory.
+    pub exceptions: Option<PathBuf>,
+    /// How many days ahead an acceptance may expire.
+    pub max_exception_days: Option<i64>,
     /// Default of `check --fail-on`.
     pub fail_on: Option<Severity>,
     /// Rules not to load.
@@ -121,25 +139,27 @@ pub enum ConfigError {
 /// holds `.git`). Outside a repository only `cwd` is searched. The path returned is relative to
 /// `cwd` (`trustcheck.toml`, `../.github/trustcheck.toml`), as a user would type it.
 pub fn discover(cwd: &Path) -> Result<Option<PathBuf>, ConfigError> {
+    discover_named(cwd, FILE_NAME)
+        .map_err(|(first, second)| ConfigError::Ambiguous { first, second })
+}
+
+/// Finds `.github/NAME` or `NAME` in `cwd`, else in its ancestors up to the repository root
+/// (only `cwd` outside a repository); the path is relative to `cwd`. Two in one place are an
+/// error: `(first, second)`.
+pub fn discover_named(cwd: &Path, name: &str) -> Result<Option<PathBuf>, (String, String)> {
     let in_repo = cwd.ancestors().any(|d| d.join(".git").exists());
     let mut relative = PathBuf::new();
     for dir in cwd.ancestors() {
-        let found: Vec<PathBuf> = [
-            Path::new(".github").join(FILE_NAME),
-            PathBuf::from(FILE_NAME),
-        ]
-        .into_iter()
-        .filter(|f| dir.join(f).is_file())
-        .map(|f| relative.join(f))
-        .collect();
+        let found: Vec<PathBuf> = [Path::new(".github").join(name), PathBuf::from(name)]
+            .into_iter()
+            .filter(|f| dir.join(f).is_file())
+            .map(|f| relative.join(f))
+            .collect();
         match found.as_slice() {
             [] => {}
             [one] => return Ok(Some(one.clone())),
             [first, second, ..] => {
-                return Err(ConfigError::Ambiguous {
-                    first: first.display().to_string(),
-                    second: second.display().to_string(),
-                })
+                return Err((first.display().to_string(), second.display().to_string()))
             }
         }
         if !in_repo || dir.join(".git").exists() {
@@ -172,6 +192,25 @@ impl Config {
         Ok(Self {
             policies: raw.policies.iter().map(|p| base.join(p)).collect(),
             schemas: raw.schemas.iter().map(|p| base.join(p)).collect(),
+            exceptions: raw.exceptions.as_ref().map(|p| base.join(p)),
+            max_exception_days: match &raw.max_exception_days {
+                Some(days) if *days.get_ref() < 1 => {
+                    return Err(ConfigError::Invalid(Box::new(InFile::new(
+                        Problem {
+                            message: format!(
+                                "`max-exception-days` is {}, not a number of days",
+                                days.get_ref()
+                            ),
+                            help: Some("give a positive number of days, e.g. `180`".into()),
+                            span: SourceSpan::from(days.span()),
+                            label: "here".into(),
+                        },
+                        &file,
+                    ))))
+                }
+                Some(days) => Some(*days.get_ref()),
+                None => None,
+            },
             fail_on: raw.fail_on,
             disable: raw.disable.iter().map(rule_ref).collect(),
             severity: raw

@@ -308,6 +308,7 @@ mod tests {
             soc2: vec!["CC8.1".to_string()].into(),
             severity: Severity::High,
             fingerprint: fingerprint(rule, &resource),
+            acceptance: None,
             resource,
             status,
             message: String::new(),

@@ -201,6 +201,7 @@ impl Judge<'_> {
             soc2: rule.soc2.clone(),
             severity: rule.severity,
             fingerprint: findings::fingerprint(&rule.id, resource),
+            acceptance: None,
             resource: resource.clone(),
             status,
             message,

@@ -25,8 +25,12 @@ pub enum Status {
     /// The rule applies and its requirement is not met.
     Fail,
     /// The rule could not be judged: a fact it needs was not collected, or evaluation failed.
-    /// Never counted as a pass.
+    /// Never counted as a pass, and never accepted.
     Error,
+    /// The requirement is not met, and a valid risk acceptance covers the finding (see
+    /// [`crate::exceptions`]); [`Finding::acceptance`] says who accepted it, why and until when.
+    /// It does not fail the run.
+    Accepted,
     /// The rule applies and its requirement is met.
     Pass,
     /// The rule does not apply to this resource (its `when` part is false).
@@ -39,6 +43,7 @@ impl Status {
         match self {
             Status::Fail => "fail",
             Status::Error => "error",
+            Status::Accepted => "accepted",
             Status::Pass => "pass",
             Status::NotApplicable => "not_applicable",
         }
@@ -72,6 +77,33 @@ pub struct Finding {
     pub remediation: Arc<str>,
     /// A stable id of (rule, resource): the same on every run, for baselines and code scanning.
     pub fingerprint: String,
+    /// The risk acceptance that covers this failure: in force (status `accepted`) or expired
+    /// (status `fail`). Absent when none does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acceptance: Option<Arc<Acceptance>>,
+}
+
+/// A risk acceptance as echoed on the finding it covers (declared in the exceptions file, see
+/// [`crate::exceptions`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acceptance {
+    /// Why the risk is accepted.
+    pub reason: String,
+    /// Who owns the risk.
+    pub owner: String,
+    /// Who approved accepting it.
+    pub approved_by: String,
+    /// The last day it applies, UTC (`YYYY-MM-DD`); from the next day on it has expired.
+    pub expires: String,
+    /// A ticket or decision record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// Whether it had expired at the time of the snapshot (the finding then stays `fail`).
+    pub expired: bool,
+    /// Whole days from the snapshot's date to `expires` (negative once expired).
+    pub days_left: i64,
+    /// Where it is declared: `file:line`.
+    pub declared_at: String,
 }
 
 /// The stable fingerprint of (rule id, resource): hex of the first 16 bytes of SHA-256.
@@ -102,6 +134,9 @@ pub struct Counts {
     pub error: usize,
     /// Findings with status `not_applicable`.
     pub not_applicable: usize,
+    /// Findings with status `accepted` (failures covered by a valid risk acceptance).
+    #[serde(default)]
+    pub accepted: usize,
 }
 
 impl Counts {
@@ -112,12 +147,13 @@ impl Counts {
             Status::Fail => self.fail += 1,
             Status::Error => self.error += 1,
             Status::NotApplicable => self.not_applicable += 1,
+            Status::Accepted => self.accepted += 1,
         }
     }
 
     /// All findings counted.
     pub fn total(&self) -> usize {
-        self.pass + self.fail + self.error + self.not_applicable
+        self.pass + self.fail + self.error + self.not_applicable + self.accepted
     }
 }
 
@@ -223,6 +259,7 @@ mod tests {
             soc2: vec!["CC8.1".to_string(), "CC6.1".to_string()].into(),
             severity,
             fingerprint: fingerprint(rule, &resource),
+            acceptance: None,
             resource,
             status,
             message: String::new(),

@@ -96,6 +96,7 @@ mod tests {
             soc2: vec!["CC6.1".to_string()].into(),
             severity,
             fingerprint: fingerprint("r", &resource),
+            acceptance: None,
             resource,
             status,
             message: String::new(),

@@ -8,6 +8,7 @@ use trustcheck::baseline::{Baseline, Comparison};
 use trustcheck::drift::{self, StatusChange};
 use trustcheck::engine;
 use trustcheck::entities::{Input, LoadedSource, Store};
+use trustcheck::exceptions::{self, Exceptions};
 use trustcheck::exit::ExitStatus;
 use trustcheck::findings::Finding;
 use trustcheck::gate::Gate;
@@ -17,7 +18,7 @@ use trustcheck::rules::RuleSet;
 use trustcheck::severity::Severity;
 
 use super::collect;
-use super::{Adjust, Output, RuleArgs};
+use super::{Adjust, ExceptionsArgs, Output, RuleArgs};
 
 /// Judge one or more snapshots with the shipped and custom rules.
 ///
@@ -43,6 +44,9 @@ pub struct Args {
     #[command(flatten)]
     rules: RuleArgs,
 
+    #[command(flatten)]
+    exceptions: ExceptionsArgs,
+
     /// Report format on stdout; shorthand for `--report FORMAT` (or `--report FORMAT=FILE` with
     /// --output).
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -64,7 +68,7 @@ pub struct Args {
 #[derive(Debug, clap::Args)]
 struct GateArgs {
     /// Write a report: FORMAT (to stdout) or FORMAT=FILE; repeatable, all from one evaluation.
-    /// Formats: table, json, sarif, junit, markdown, csv. At most one report goes to stdout;
+    /// Formats: table, json, sarif, junit, markdown, csv, ocsf. At most one report goes to stdout;
     /// when none does (and --format/--output are not given), the table does.
     #[arg(long = "report", value_name = "FORMAT[=FILE]")]
     reports: Vec<ReportSpec>,
@@ -92,6 +96,11 @@ struct GateArgs {
     /// and report the findings whose status the rule change alters; repeatable.
     #[arg(long, value_name = "DIR")]
     compare_policies: Vec<PathBuf>,
+
+    /// Exit 2 when an acceptance in the exceptions file covers no failing finding (it is
+    /// otherwise a warning): keeps the file from collecting acceptances nobody needs.
+    #[arg(long)]
+    strict_exceptions: bool,
 
     /// Prefix of the SARIF `automationDetails.id` (default `trustcheck`); each scope gets
     /// `<category>/<provider>/<scope>/`.
@@ -159,12 +168,57 @@ pub fn run(
         inputs.push(Input::in_memory(format!("{name} collection"), snapshot));
     }
     let store = Store::load(inputs, schema).map_err(|e| miette::Report::new(*e))?;
-    let findings = engine::evaluate(rules, &store)?;
+    let mut findings = engine::evaluate(rules, &store)?;
+    // Risk acceptances, checked against the rules and measured from the snapshots' time.
+    let today = store
+        .snapshots
+        .iter()
+        .filter_map(|s| exceptions::date_of(&s.collected_at))
+        .max()
+        .ok_or_else(|| miette::miette!("the snapshots have no collection time"))?;
+    let exceptions = match args
+        .exceptions
+        .path(&loaded.config, args.rules.config.no_config)?
+    {
+        Some(path) => Some(Exceptions::read(
+            &path,
+            rules,
+            today,
+            loaded
+                .config
+                .max_exception_days
+                .unwrap_or(exceptions::DEFAULT_MAX_DAYS),
+        )?),
+        None => None,
+    };
+    let stale = match &exceptions {
+        Some(x) => {
+            let applied = x.apply(&mut findings, today);
+            if args.gate.strict_exceptions {
+                if let Some(e) = x.stale_error(&applied.stale) {
+                    return Err(e.into());
+                }
+            }
+            if !out.quiet {
+                for (line, rule, resource) in &applied.stale {
+                    eprintln!(
+                        "trustcheck: warning: {}:{line}: the acceptance of `{rule}` on `{resource}` covers no failing finding (remove it, or --strict-exceptions to fail on it)",
+                        x.file.name
+                    );
+                }
+            }
+            applied.stale
+        }
+        None => Vec::new(),
+    };
     let policy_impact = match &old_rules {
-        Some(old) => Some(drift::status_changes(
-            &engine::evaluate(old, &store)?,
-            &findings,
-        )),
+        Some(old) => {
+            let mut before = engine::evaluate(old, &store)?;
+            if let Some(x) = &exceptions {
+                x.apply(&mut before, today);
+            }
+            Some(drift::status_changes(&before, &findings))
+        }
         None => None,
     };
     let comparison = baseline.map(|b| Comparison::of(&b, &findings));
@@ -172,6 +226,10 @@ pub fn run(
     if let (Some(c), true) = (&comparison, args.gate.fail_on_new) {
         gate = gate.new_failures_only(c);
     }
+    let applied = Applied {
+        file: exceptions.as_ref().map(|x| x.file.name.as_ref()),
+        stale: &stale,
+    };
     deliver(
         &args,
         &specs,
@@ -182,7 +240,15 @@ pub fn run(
         &store.snapshots,
         comparison.as_ref(),
         policy_impact.as_deref(),
+        applied,
     )
+}
+
+/// The exceptions file applied and its acceptances that cover nothing, for the reports.
+#[derive(Clone, Copy)]
+struct Applied<'a> {
+    file: Option<&'a str>,
+    stale: &'a [(usize, String, String)],
 }
 
 /// The reports requested by `--report` plus the `--format`/`--output` shorthand, checked: at
@@ -230,6 +296,7 @@ fn deliver(
     snapshots: &[LoadedSource],
     comparison: Option<&Comparison>,
     policy_impact: Option<&[StatusChange]>,
+    applied: Applied<'_>,
 ) -> miette::Result<ExitStatus> {
     let verdict = gate.verdict(findings);
     let flags = &args.gate;
@@ -255,6 +322,8 @@ fn deliver(
             min_severity: flags.min_severity,
             hidden: findings.len() - reported.len(),
             policy_impact,
+            exceptions_file: applied.file,
+            stale_acceptances: applied.stale,
             sarif_category: flags.sarif_category.as_deref(),
         },
     };

@@ -1,5 +1,6 @@
 //! Command-line parsing and the edge where errors are rendered. One file per subcommand.
 
+mod accept;
 mod check;
 mod collect;
 mod controls;
@@ -52,6 +53,8 @@ enum ColorChoice {
 enum Command {
     /// Judge one or more snapshots with the shipped and custom rules.
     Check(Box<check::Args>),
+    /// Accept the risk of a failing finding: append a checked entry to the exceptions file.
+    Accept(Box<accept::Args>),
     /// Snapshot a provider's facts into a file.
     Collect(collect::Args),
     /// Check rules against the schema and our conventions, without judging anything.
@@ -149,6 +152,35 @@ impl ConfigArgs {
 
 /// The environment variable that lists custom rule folders, split like `PATH`.
 pub const POLICIES_ENV: &str = "TRUSTCHECK_POLICIES";
+
+/// Which risk acceptances apply; shared by `check` and `accept`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ExceptionsArgs {
+    /// The risk acceptances file [default: `exceptions` in trustcheck.toml, else
+    /// `trustcheck-exceptions.toml` found like trustcheck.toml].
+    #[arg(
+        long = "exceptions",
+        value_name = "FILE",
+        env = "TRUSTCHECK_EXCEPTIONS"
+    )]
+    pub file: Option<PathBuf>,
+}
+
+impl ExceptionsArgs {
+    /// The exceptions file in effect: the flag, else the configuration's, else the one found
+    /// from the current directory (not with `--no-config`).
+    pub fn path(&self, config: &Config, no_config: bool) -> miette::Result<Option<PathBuf>> {
+        if let Some(file) = self.file.clone().or_else(|| config.exceptions.clone()) {
+            return Ok(Some(file));
+        }
+        if no_config {
+            return Ok(None);
+        }
+        let cwd = std::env::current_dir()
+            .map_err(|e| miette::miette!("cannot read the current directory: {e}"))?;
+        Ok(trustcheck::exceptions::discover(&cwd)?)
+    }
+}
 
 /// Whether the configuration's `disable` and `[severity]` apply to the loaded rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,6 +296,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(*args, &sub("check"), registry, out),
         Command::Collect(args) => collect::run(args, &sub("collect"), registry, out),
+        Command::Accept(args) => accept::run(*args, out),
         Command::Validate(args) => validate::run(args, out),
         Command::Controls(args) => controls::run(args, out),
         Command::Test(args) => test::run(args, out),

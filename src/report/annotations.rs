@@ -4,7 +4,9 @@
 //! GitHub renders at most 10 error and 10 warning annotations per step, so the first 10 of each
 //! are annotated (most severe first) and a `::notice::` points to the rest. Failures that decide
 //! the exit code and findings that could not be judged are errors; failures that do not (below
-//! `--fail-on`, or unchanged under `--fail-on-new`) are warnings.
+//! `--fail-on`, or unchanged under `--fail-on-new`) are warnings. Accepted findings (failures a
+//! risk acceptance covers) are neither: they are listed in their scope's group, and one
+//! `::notice::` counts them and those expiring soon, so the annotations stay for what needs action.
 //!
 //! The runner reads workflow commands from both stdout and stderr (actions/runner
 //! `ScriptHandler.cs` feeds both streams through its command manager); `check` writes them to
@@ -16,6 +18,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::{Report, Scope};
+use crate::exceptions::EXPIRING_SOON_DAYS;
 use crate::findings::{Finding, Status};
 
 /// Annotations GitHub shows per step and per level.
@@ -49,11 +52,20 @@ pub fn render(report: &Report<'_>) -> String {
             .iter()
             .filter(|f| matches!(f.status, Status::Fail | Status::Error))
             .collect();
+        let accepted: Vec<&&Finding> = findings
+            .iter()
+            .filter(|f| f.status == Status::Accepted)
+            .collect();
+        let accepted_text = if accepted.is_empty() {
+            String::new()
+        } else {
+            format!(", {} accepted", accepted.len())
+        };
         let _ = writeln!(
             out,
             "::group::{}",
             escape_data(&format!(
-                "trustcheck {scope}: {} findings, {} failed or not judged",
+                "trustcheck {scope}: {} findings, {} failed or not judged{accepted_text}",
                 findings.len(),
                 bad.len()
             ))
@@ -63,6 +75,21 @@ pub fn render(report: &Report<'_>) -> String {
                 out,
                 "{} {} {} {} {}",
                 f.status.as_str().to_uppercase(),
+                f.severity,
+                f.rule,
+                escape_data(&f.resource.to_string()),
+                escape_data(&f.message)
+            );
+        }
+        for f in accepted {
+            let until = f
+                .acceptance
+                .as_deref()
+                .map_or(String::new(), |a| format!(" until {}", a.expires));
+            let _ = writeln!(
+                out,
+                "ACCEPTED{} {} {} {} {}",
+                escape_data(&until),
                 f.severity,
                 f.rule,
                 escape_data(&f.resource.to_string()),
@@ -105,6 +132,26 @@ pub fn render(report: &Report<'_>) -> String {
         }
         more += list.len().saturating_sub(MAX_PER_LEVEL);
     }
+    let accepted = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Accepted)
+        .count();
+    if accepted > 0 {
+        let soon = report
+            .findings
+            .iter()
+            .filter_map(|f| f.acceptance.as_deref())
+            .filter(|a| !a.expired && a.days_left <= EXPIRING_SOON_DAYS)
+            .count();
+        let _ = writeln!(
+            out,
+            "::notice title=trustcheck accepted risks::{}",
+            escape_data(&format!(
+                "accepted risks: {accepted} (failures a risk acceptance covers: they do not fail the run), {soon} expiring within {EXPIRING_SOON_DAYS} days; see the job summary"
+            ))
+        );
+    }
     if more > 0 {
         let _ = writeln!(
             out,
@@ -119,7 +166,68 @@ pub fn render(report: &Report<'_>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::findings::{fingerprint, Acceptance, Uid};
+    use crate::report::Context;
+    use crate::rules::{self, RuleSet};
+    use crate::schema::SchemaSet;
+    use crate::severity::Severity;
+
+    #[test]
+    fn accepted_findings_are_no_error_but_one_notice() {
+        let finding = |id: &str, status: Status, days_left: Option<i64>| {
+            let resource = Uid::new("Aws::IamUser", id);
+            Finding {
+                rule: "aws-iam-user-console-mfa".into(),
+                title: "t".into(),
+                soc2: vec!["CC6.1".to_string()].into(),
+                severity: Severity::High,
+                fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
+                acceptance: days_left.map(|days_left| {
+                    Arc::new(Acceptance {
+                        reason: "r".into(),
+                        owner: "o".into(),
+                        approved_by: "a".into(),
+                        expires: "2026-12-01".into(),
+                        ticket: None,
+                        expired: false,
+                        days_left,
+                        declared_at: "trustcheck-exceptions.toml:1".into(),
+                    })
+                }),
+                resource,
+                status,
+                message: "m".into(),
+                remediation: "r".into(),
+            }
+        };
+        let findings = [
+            finding("a", Status::Accepted, Some(9)),
+            finding("b", Status::Accepted, Some(200)),
+        ];
+        let rules =
+            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
+        let report = Report {
+            findings: &findings,
+            rules: &rules,
+            snapshots: &[],
+            gate: crate::gate::Gate::new(Severity::Low),
+            verdict: crate::gate::Verdict::Clean,
+            context: Context::default(),
+        };
+        let out = render(&report);
+        assert!(!out.contains("::error"), "{out}");
+        assert!(!out.contains("::warning"), "{out}");
+        assert_eq!(out.matches("::notice").count(), 1, "{out}");
+        assert!(
+            out.contains("accepted risks: 2 (failures a risk acceptance covers"),
+            "{out}"
+        );
+        assert!(out.contains("1 expiring within 30 days"), "{out}");
+        assert!(out.contains("\nACCEPTED until 2026-12-01 high "), "{out}");
+    }
 
     #[test]
     fn escaping_neutralises_newlines_and_separators() {

@@ -1,12 +1,13 @@
 //! CSV, one row per reported finding, for spreadsheets and auditors' population lists.
 //!
-//! The columns are fixed (the `baseline` column is empty without `--baseline`), so a spreadsheet
-//! built on one run reads the next.
+//! The columns are fixed (the `baseline` column is empty without `--baseline`, the `acceptance_*`
+//! columns are empty for a finding no risk acceptance covers), so a spreadsheet built on one run
+//! reads the next. New columns are only ever appended.
 
 use super::Report;
 
-/// The header row.
-pub const COLUMNS: [&str; 11] = [
+/// The header row: the single source of the columns (each row is an array of this length).
+pub const COLUMNS: [&str; 16] = [
     "rule",
     "title",
     "soc2",
@@ -18,6 +19,12 @@ pub const COLUMNS: [&str; 11] = [
     "remediation",
     "fingerprint",
     "baseline",
+    // The acceptance covering the finding: in force (status `accepted`) or expired (`fail`).
+    "acceptance_reason",
+    "acceptance_owner",
+    "acceptance_approved_by",
+    "acceptance_expires",
+    "acceptance_ticket",
 ];
 
 /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading
@@ -46,7 +53,18 @@ pub fn render(report: &Report<'_>) -> String {
             .baseline
             .and_then(|b| b.state(f))
             .map_or("", |s| s.as_str());
-        let cells = [
+        let (reason, owner, approved_by, expires, ticket) = match f.acceptance.as_deref() {
+            Some(a) => (
+                a.reason.as_str(),
+                a.owner.as_str(),
+                a.approved_by.as_str(),
+                a.expires.as_str(),
+                a.ticket.as_deref().unwrap_or(""),
+            ),
+            None => ("", "", "", "", ""),
+        };
+        // Typed by `COLUMNS`, so a column added there and not here does not compile.
+        let cells: [&str; COLUMNS.len()] = [
             f.rule.as_ref(),
             f.title.as_ref(),
             soc2.as_str(),
@@ -58,10 +76,101 @@ pub fn render(report: &Report<'_>) -> String {
             f.remediation.as_ref(),
             f.fingerprint.as_str(),
             baseline,
-        ]
-        .map(defuse);
+            reason,
+            owner,
+            approved_by,
+            expires,
+            ticket,
+        ];
+        let cells = cells.map(defuse);
         let _ = w.write_record(cells.iter().map(|c| c.as_bytes()));
     }
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::findings::{fingerprint, Acceptance, Finding, Status, Uid};
+    use crate::report::Context;
+    use crate::rules::{self, RuleSet};
+    use crate::schema::SchemaSet;
+    use crate::severity::Severity;
+
+    fn finding(id: &str, status: Status, acceptance: Option<Acceptance>) -> Finding {
+        let resource = Uid::new("Aws::IamUser", id);
+        Finding {
+            rule: "aws-iam-user-console-mfa".into(),
+            title: "IAM users with console access use MFA".into(),
+            soc2: vec!["CC6.1".to_string()].into(),
+            severity: Severity::High,
+            fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
+            acceptance: acceptance.map(Arc::new),
+            resource,
+            status,
+            message: "consoleAccess = true, mfaActive = false".into(),
+            remediation: "Assign an MFA device.".into(),
+        }
+    }
+
+    #[test]
+    fn acceptance_columns_follow_the_existing_ones_and_are_empty_without_one() {
+        let accepted = Acceptance {
+            reason: "Break-glass user, key in the safe".into(),
+            owner: "security@northwind.example".into(),
+            approved_by: "cto@northwind.example".into(),
+            expires: "2027-03-31".into(),
+            ticket: Some("SEC-12".into()),
+            expired: false,
+            days_left: 129,
+            declared_at: "trustcheck-exceptions.toml:1".into(),
+        };
+        let findings = [
+            finding("break-glass", Status::Accepted, Some(accepted)),
+            finding("jordan", Status::Fail, None),
+        ];
+        let rules =
+            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
+        let report = Report {
+            findings: &findings,
+            rules: &rules,
+            snapshots: &[],
+            gate: crate::gate::Gate::new(Severity::Low),
+            verdict: crate::gate::Verdict::Failed,
+            context: Context::default(),
+        };
+        let text = render(&report);
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(headers, COLUMNS);
+        assert_eq!(
+            &headers[10], "baseline",
+            "existing columns keep their place"
+        );
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let col = |row: &csv::StringRecord, name: &str| {
+            let i = COLUMNS.iter().position(|c| *c == name).unwrap();
+            row[i].to_string()
+        };
+        assert_eq!(col(&rows[0], "status"), "accepted");
+        assert_eq!(
+            col(&rows[0], "acceptance_reason"),
+            "Break-glass user, key in the safe"
+        );
+        assert_eq!(
+            col(&rows[0], "acceptance_owner"),
+            "security@northwind.example"
+        );
+        assert_eq!(
+            col(&rows[0], "acceptance_approved_by"),
+            "cto@northwind.example"
+        );
+        assert_eq!(col(&rows[0], "acceptance_expires"), "2027-03-31");
+        assert_eq!(col(&rows[0], "acceptance_ticket"), "SEC-12");
+        assert_eq!(col(&rows[1], "status"), "fail");
+        assert!(rows[1].iter().skip(11).all(str::is_empty), "{:?}", rows[1]);
+    }
 }

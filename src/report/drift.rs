@@ -3,6 +3,9 @@
 //! Small values are shown inline (`requiredApprovingReviews  1 → 0`); larger ones (objects,
 //! long lists, long strings) as a unified diff of their pretty-printed JSON, computed with
 //! `similar`.
+//!
+//! A finding that became `accepted` is neither a regression nor a fix: the failure is still there,
+//! now covered by a risk acceptance, so it is marked on its own rather than as an improvement.
 
 use std::fmt::Write;
 
@@ -113,6 +116,24 @@ fn status_name(s: Option<Status>) -> &'static str {
     s.map_or("—", Status::as_str)
 }
 
+/// How a status change reads: worse, accepted (a failure still there, now a known risk), or better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Worse,
+    Accepted,
+    Better,
+}
+
+fn direction(c: &StatusChange) -> Direction {
+    if c.is_regression() {
+        Direction::Worse
+    } else if c.new == Some(Status::Accepted) {
+        Direction::Accepted
+    } else {
+        Direction::Better
+    }
+}
+
 fn text(drift: &Drift, sides: Sides<'_>, color: bool) -> String {
     let mut out = String::new();
     let paint = |s: &str, good: bool| -> String {
@@ -204,6 +225,12 @@ fn text(drift: &Drift, sides: Sides<'_>, color: bool) -> String {
         let _ = writeln!(out, "  none");
     }
     for c in &drift.findings {
+        let new = match direction(c) {
+            Direction::Worse => paint(status_name(c.new), false),
+            Direction::Better => paint(status_name(c.new), true),
+            Direction::Accepted if color => status_name(c.new).cyan().to_string(),
+            Direction::Accepted => status_name(c.new).to_string(),
+        };
         let _ = writeln!(
             out,
             "  {} {} {}  {} → {}  {}",
@@ -211,7 +238,7 @@ fn text(drift: &Drift, sides: Sides<'_>, color: bool) -> String {
             c.rule,
             c.resource,
             status_name(c.old),
-            paint(status_name(c.new), !c.is_regression()),
+            new,
             c.message
         );
     }
@@ -340,7 +367,11 @@ fn finding_table(out: &mut String, changes: &[StatusChange]) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
-            if c.is_regression() { "❌" } else { "✅" },
+            match direction(c) {
+                Direction::Worse => "❌",
+                Direction::Accepted => "📝",
+                Direction::Better => "✅",
+            },
             c.severity,
             md_code(&c.rule),
             md_code(&c.resource.to_string()),
@@ -355,6 +386,35 @@ fn finding_table(out: &mut String, changes: &[StatusChange]) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_newly_accepted_failure_is_neither_worse_nor_better() {
+        let change = |old, new| StatusChange {
+            rule: "r".into(),
+            title: "t".into(),
+            severity: crate::severity::Severity::High,
+            soc2: vec!["CC6.1".into()],
+            resource: crate::findings::Uid::new("Aws::IamUser", "u"),
+            old,
+            new,
+            message: String::new(),
+            fingerprint: String::new(),
+        };
+        let accepted = change(Some(Status::Fail), Some(Status::Accepted));
+        assert_eq!(direction(&accepted), Direction::Accepted);
+        assert_eq!(
+            direction(&change(Some(Status::Accepted), Some(Status::Fail))),
+            Direction::Worse
+        );
+        assert_eq!(
+            direction(&change(Some(Status::Accepted), Some(Status::Pass))),
+            Direction::Better
+        );
+        let mut md = String::new();
+        finding_table(&mut md, &[accepted]);
+        assert!(md.contains("| 📝 | high | `r` |"), "{md}");
+        assert!(md.contains("| fail | accepted |"), "{md}");
+    }
 
     #[test]
     fn small_values_inline_large_values_as_unified_diff() {

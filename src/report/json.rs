@@ -2,6 +2,8 @@
 //!
 //! Baseline and policy-impact data are optional, additive fields (see docs/findings-format.md):
 //! a document written without `--baseline` or `--compare-policies` is exactly the plain v1 shape.
+//! So is the `exceptions` section, present only when an exceptions file was applied; the
+//! acceptance echoed on each finding and `summary.accepted` come with the findings themselves.
 
 use std::io::Write;
 
@@ -21,6 +23,22 @@ struct Document<'a> {
     baseline: Option<BaselineSection<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy_impact: Option<&'a [StatusChange]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exceptions: Option<ExceptionsSection<'a>>,
+}
+
+/// The exceptions file applied, and its acceptances that cover no failing finding.
+#[derive(Serialize)]
+struct ExceptionsSection<'a> {
+    file: &'a str,
+    stale: Vec<Stale<'a>>,
+}
+
+#[derive(Serialize)]
+struct Stale<'a> {
+    line: usize,
+    rule: &'a str,
+    resource: &'a str,
 }
 
 #[derive(Serialize)]
@@ -82,5 +100,100 @@ fn document<'a>(report: &'a Report<'a>) -> Document<'a> {
         findings,
         baseline,
         policy_impact: report.context.policy_impact,
+        exceptions: report
+            .context
+            .exceptions_file
+            .map(|file| ExceptionsSection {
+                file,
+                stale: report
+                    .context
+                    .stale_acceptances
+                    .iter()
+                    .map(|(line, rule, resource)| Stale {
+                        line: *line,
+                        rule,
+                        resource,
+                    })
+                    .collect(),
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::findings::{fingerprint, Acceptance, Status, Uid};
+    use crate::report::Context;
+    use crate::rules::{self, RuleSet};
+    use crate::schema::SchemaSet;
+    use crate::severity::Severity;
+
+    #[test]
+    fn accepted_findings_carry_their_acceptance_and_are_counted_apart() {
+        let resource = Uid::new("Aws::IamUser", "break-glass");
+        let accepted = Finding {
+            rule: "aws-iam-user-console-mfa".into(),
+            title: "t".into(),
+            soc2: vec!["CC6.1".to_string()].into(),
+            severity: Severity::High,
+            fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
+            acceptance: Some(Arc::new(Acceptance {
+                reason: "key in the safe".into(),
+                owner: "security@northwind.example".into(),
+                approved_by: "cto@northwind.example".into(),
+                expires: "2027-03-31".into(),
+                ticket: None,
+                expired: false,
+                days_left: 129,
+                declared_at: "trustcheck-exceptions.toml:1".into(),
+            })),
+            resource,
+            status: Status::Accepted,
+            message: String::new(),
+            remediation: "r".into(),
+        };
+        let rules =
+            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
+        let stale = [(
+            7,
+            "github-member-2fa".to_string(),
+            r#"Github::Member::"acme/gone""#.to_string(),
+        )];
+        let report = Report {
+            findings: std::slice::from_ref(&accepted),
+            rules: &rules,
+            snapshots: &[],
+            gate: crate::gate::Gate::new(Severity::Low),
+            verdict: crate::gate::Verdict::Clean,
+            context: Context {
+                exceptions_file: Some("trustcheck-exceptions.toml"),
+                stale_acceptances: &stale,
+                ..Context::default()
+            },
+        };
+        let doc: Value = serde_json::from_str(&render(&report)).unwrap();
+        assert_eq!(doc["summary"]["accepted"], 1);
+        assert_eq!(doc["summary"]["fail"], 0);
+        assert_eq!(doc["summary"]["pass"], 0);
+        let f = &doc["findings"][0];
+        assert_eq!(f["status"], "accepted");
+        assert_eq!(f["acceptance"]["approved_by"], "cto@northwind.example");
+        assert_eq!(f["acceptance"]["expires"], "2027-03-31");
+        assert!(f["acceptance"].get("ticket").is_none());
+        assert_eq!(doc["exceptions"]["file"], "trustcheck-exceptions.toml");
+        assert_eq!(doc["exceptions"]["stale"][0]["line"], 7);
+        assert_eq!(doc["exceptions"]["stale"][0]["rule"], "github-member-2fa");
+
+        // A plain run keeps the plain v1 shape.
+        let plain = Report {
+            context: Context::default(),
+            ..report
+        };
+        let doc: Value = serde_json::from_str(&render(&plain)).unwrap();
+        assert!(doc.get("exceptions").is_none());
     }
 }

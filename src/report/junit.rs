@@ -2,8 +2,10 @@
 //!
 //! A test suite per SOC 2 criterion, a test case per (rule, resource): `classname` is the rule
 //! id, `name` the resource. Failures are `<failure>`, findings that could not be judged are
-//! `<error>` (never a pass), not-applicable ones are `<skipped>`. A rule with two criteria
-//! appears in both suites, as it does in the table.
+//! `<error>` (never a pass), not-applicable ones are `<skipped>`. Accepted findings (failures a
+//! risk acceptance covers) are `<skipped>` too, typed `accepted`, with the reason, owner, approver
+//! and expiry in the message: a test reporter then shows them apart from passes without failing
+//! the build. A rule with two criteria appears in both suites, as it does in the table.
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
@@ -37,6 +39,30 @@ fn case(report: &Report<'_>, f: &Finding) -> TestCase {
             s.set_message(format!("not applicable: {}", f.message));
             s
         }
+        Status::Accepted => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_type("accepted");
+            match f.acceptance.as_deref() {
+                Some(a) => {
+                    let ticket = a
+                        .ticket
+                        .as_deref()
+                        .map_or(String::new(), |t| format!("; ticket {t}"));
+                    s.set_message(format!(
+                        "accepted risk until {}: {} (owner {}, approved by {}{ticket})",
+                        a.expires, a.reason, a.owner, a.approved_by
+                    ))
+                    .set_description(format!(
+                        "{}\n{}: {}\naccepted in {}; remediation: {}",
+                        f.title, f.resource, f.message, a.declared_at, f.remediation
+                    ));
+                }
+                None => {
+                    s.set_message(format!("accepted risk: {}", f.message));
+                }
+            }
+            s
+        }
         Status::Fail => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_message(f.message.as_str())
@@ -66,4 +92,68 @@ fn case(report: &Report<'_>, f: &Finding) -> TestCase {
         case.add_property(Property::new("baseline", state.as_str()));
     }
     case
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::findings::{fingerprint, Acceptance, Uid};
+    use crate::report::Context;
+    use crate::rules::{self, RuleSet};
+    use crate::schema::SchemaSet;
+    use crate::severity::Severity;
+
+    #[test]
+    fn an_accepted_finding_is_skipped_with_who_why_and_until_when() {
+        let resource = Uid::new("Aws::IamUser", "arn:aws:iam::210987654321:user/break-glass");
+        let f = Finding {
+            rule: "aws-iam-user-console-mfa".into(),
+            title: "IAM users with console access use MFA".into(),
+            soc2: vec!["CC6.1".to_string()].into(),
+            severity: Severity::High,
+            fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
+            acceptance: Some(Arc::new(Acceptance {
+                reason: "Break-glass user: its hardware key is in the safe".into(),
+                owner: "security@northwind.example".into(),
+                approved_by: "cto@northwind.example".into(),
+                expires: "2027-03-31".into(),
+                ticket: None,
+                expired: false,
+                days_left: 129,
+                declared_at: "trustcheck-exceptions.toml:1".into(),
+            })),
+            resource,
+            status: Status::Accepted,
+            message: "consoleAccess = true, mfaActive = false".into(),
+            remediation: "Assign an MFA device.".into(),
+        };
+        let rules =
+            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
+        let report = Report {
+            findings: std::slice::from_ref(&f),
+            rules: &rules,
+            snapshots: &[],
+            gate: crate::gate::Gate::new(Severity::Low),
+            verdict: crate::gate::Verdict::Clean,
+            context: Context::default(),
+        };
+        let TestCaseStatus::Skipped { message, ty, .. } = case(&report, &f).status else {
+            panic!("an accepted finding is skipped")
+        };
+        assert_eq!(ty.as_deref(), Some("accepted"));
+        let message = message.unwrap().as_str().to_string();
+        for part in [
+            "2027-03-31",
+            "Break-glass user",
+            "security@northwind.example",
+            "cto@northwind.example",
+        ] {
+            assert!(message.contains(part), "{part} missing from {message}");
+        }
+        let xml = render(&report);
+        assert!(xml.contains("<skipped"), "{xml}");
+        assert!(!xml.contains("<failure"), "{xml}");
+    }
 }

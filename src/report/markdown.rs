@@ -6,15 +6,22 @@
 //! byte budget: when a row does not fit it is left out, counted, and a visible note at the end
 //! says how many rows are missing. It is never cut silently.
 //!
+//! Risk acceptances are listed in their own section (owner, approver, time left; those expiring
+//! within [`EXPIRING_SOON_DAYS`] marked, expired ones shown as expired), and with `--baseline` the
+//! head calls out the findings the change newly accepts, so a reviewer sees risk being accepted
+//! in the pull request that accepts it.
+//!
 //! Data from the audited systems (resource ids, messages) is only ever put in code spans, so it
-//! cannot inject markup, links or @-mentions into a pull request comment.
+//! cannot inject markup, links or @-mentions into a pull request comment. So is the text of
+//! acceptances: the exceptions file is reviewed, but a pull request can change it.
 
 use std::fmt::Write;
 
 use super::Report;
 use crate::baseline::BaselineState;
 use crate::criteria;
-use crate::findings::{Finding, Status, Summary};
+use crate::exceptions::EXPIRING_SOON_DAYS;
+use crate::findings::{Acceptance, Finding, Status, Summary};
 use crate::gate::Verdict;
 
 /// GitHub's limit for one step's summary.
@@ -44,12 +51,15 @@ pub fn render_within(report: &Report<'_>, budget: usize) -> String {
         full: false,
     };
     head(&mut md, report);
+    newly_accepted(&mut md, report);
 
     let by_criterion = super::by_criterion(report.findings);
     for ((_, id), mut findings) in by_criterion {
         findings.sort_by_key(|f| (rank(f.status), std::cmp::Reverse(f.severity)));
         criterion_section(&mut md, report, id, &findings);
     }
+    acceptances(&mut md, report);
+    stale(&mut md, report);
     if let Some(cmp) = report.context.baseline {
         let fixed: Vec<&Finding> = cmp
             .fixed
@@ -130,6 +140,25 @@ impl Budget {
         ok
     }
 
+    /// A table of the first [`SHOWN`] items, the rest folded in `<details>` ("N more `what`");
+    /// rows left out are counted.
+    fn folded<T>(&mut self, header: &str, items: &[T], row: impl Fn(&T) -> String, what: &str) {
+        self.rows(header, items.iter().take(SHOWN).map(&row));
+        let rest = items.get(SHOWN..).unwrap_or(&[]);
+        if rest.is_empty() {
+            return;
+        }
+        if self.section(&format!(
+            "\n<details><summary>{} more {what}</summary>\n\n",
+            rest.len()
+        )) {
+            self.rows(header, rest.iter().map(&row));
+            self.out.push_str("\n</details>\n");
+        } else {
+            self.omitted += rest.len();
+        }
+    }
+
     /// A table: the header, then each row that fits; rows left out are counted.
     fn rows(&mut self, header: &str, rows: impl IntoIterator<Item = String>) {
         let mut rows = rows.into_iter();
@@ -159,9 +188,40 @@ impl Budget {
     }
 }
 
+/// Whether the run involves risk acceptances: then the counts show `accepted` too (a run without
+/// an exceptions file keeps its familiar shape).
+fn shows_acceptances(report: &Report<'_>) -> bool {
+    report.context.exceptions_file.is_some()
+        || report.findings.iter().any(|f| f.acceptance.is_some())
+}
+
+/// With a baseline, the accepted findings whose status is new: failures the change accepts (or
+/// resources it accepts before they were ever judged).
+fn newly_accepted_findings<'a>(report: &Report<'a>) -> Vec<&'a Finding> {
+    let Some(cmp) = report.context.baseline else {
+        return Vec::new();
+    };
+    report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Accepted && cmp.is_new(f))
+        .collect()
+}
+
+/// "1 finding", "2 findings".
+fn findings_count(n: usize) -> String {
+    if n == 1 {
+        "1 finding".to_string()
+    } else {
+        format!("{n} findings")
+    }
+}
+
 fn head(md: &mut Budget, report: &Report<'_>) {
     let summary = Summary::of(report.findings);
     let c = summary.counts;
+    let accepting = shows_acceptances(report);
+    let newly = newly_accepted_findings(report).len();
     let (icon, word) = match report.verdict {
         Verdict::Clean => ("✅", "passed"),
         Verdict::Failed => ("❌", "failed"),
@@ -184,9 +244,14 @@ fn head(md: &mut Budget, report: &Report<'_>) {
         .iter()
         .map(|s| s.collected_at.as_str())
         .collect();
+    let accepted = if accepting {
+        format!(" · {} accepted", c.accepted)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "**{} failed** · {} errors · {} passed · {} not applicable — {} findings of {} rules on {}, collected {}\n",
+        "**{} failed**{accepted} · {} errors · {} passed · {} not applicable — {} findings of {} rules on {}, collected {}\n",
         c.fail,
         c.error,
         c.pass,
@@ -209,25 +274,182 @@ fn head(md: &mut Budget, report: &Report<'_>) {
             cmp.fixed.len()
         );
     }
-    let _ = writeln!(
-        out,
-        "| | criterion | passed | failed | errors | n/a |\n|---|---|---:|---:|---:|---:|"
-    );
+    if newly > 0 {
+        let _ = writeln!(
+            out,
+            "> [!IMPORTANT]\n> **This change accepts {}** as risks: they are listed below with who owns and approved each, why, and until when.\n",
+            findings_count(newly)
+        );
+    }
+    if accepting {
+        let _ = writeln!(
+            out,
+            "| | criterion | passed | failed | accepted | errors | n/a |\n|---|---|---:|---:|---:|---:|---:|"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "| | criterion | passed | failed | errors | n/a |\n|---|---|---:|---:|---:|---:|"
+        );
+    }
     for k in &summary.criteria {
         let mark = if k.counts.error > 0 {
             "⚠️"
         } else if k.counts.fail > 0 {
             "❌"
+        } else if k.counts.accepted > 0 {
+            "📝"
         } else {
             "✅"
         };
         let title = criteria::find(&k.id).map_or("", |c| c.title);
+        let accepted = if accepting {
+            format!(" {} |", k.counts.accepted)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "| {mark} | **{}** {} | {} | {} | {} | {} |",
+            "| {mark} | **{}** {} | {} | {} |{accepted} {} | {} |",
             k.id, title, k.counts.pass, k.counts.fail, k.counts.error, k.counts.not_applicable
         );
     }
+}
+
+/// The findings this change accepts, right after the head: the call-out there says how many.
+fn newly_accepted(md: &mut Budget, report: &Report<'_>) {
+    let newly = newly_accepted_findings(report);
+    if newly.is_empty() {
+        return;
+    }
+    if !md.section(&format!(
+        "\n### 📝 Newly accepted ({})\n\n",
+        findings_count(newly.len())
+    )) {
+        md.omitted += newly.len();
+        return;
+    }
+    md.folded(
+        "| severity | rule | resource | owner | approved by | expires | reason |\n|---|---|---|---|---|---|---|\n",
+        &newly,
+        |f| {
+            let a = f.acceptance.as_deref();
+            format!(
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                f.severity,
+                code(&f.rule),
+                code(&f.resource.to_string()),
+                a.map_or("—".to_string(), |a| code(&a.owner)),
+                a.map_or("—".to_string(), |a| code(&a.approved_by)),
+                a.map_or("—".to_string(), expiry),
+                a.map_or("—".to_string(), reason),
+            )
+        },
+        "newly accepted",
+    );
+}
+
+/// Every acceptance echoed on a finding, in force or expired, soonest expiry first (expired ones
+/// lead: they no longer cover anything and need a decision now).
+fn acceptances(md: &mut Budget, report: &Report<'_>) {
+    let mut listed: Vec<(&Finding, &Acceptance)> = report
+        .findings
+        .iter()
+        .filter_map(|f| f.acceptance.as_deref().map(|a| (f, a)))
+        .collect();
+    if listed.is_empty() {
+        return;
+    }
+    // Stable: equal expiries keep the (rule, resource) order.
+    listed.sort_by_key(|(_, a)| a.days_left);
+    let expired = listed.iter().filter(|(_, a)| a.expired).count();
+    let soon = listed.iter().filter(|(_, a)| expiring_soon(a)).count();
+    if !md.section(&format!(
+        "\n### 📝 Risk acceptances: {} in force ({soon} expiring within {EXPIRING_SOON_DAYS} days), {expired} expired\n\n",
+        listed.len() - expired
+    )) {
+        md.omitted += listed.len();
+        return;
+    }
+    md.folded(
+        "| expires | severity | rule | resource | owner | approved by | reason |\n|---|---|---|---|---|---|---|\n",
+        &listed,
+        |(f, a)| {
+            format!(
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                expiry(a),
+                f.severity,
+                code(&f.rule),
+                code(&f.resource.to_string()),
+                code(&a.owner),
+                code(&a.approved_by),
+                reason(a)
+            )
+        },
+        "acceptances",
+    );
+}
+
+/// Acceptances that cover no failing finding: a warning, since each would silently accept a
+/// future failure of what it names.
+fn stale(md: &mut Budget, report: &Report<'_>) {
+    let stale = report.context.stale_acceptances;
+    if stale.is_empty() {
+        return;
+    }
+    let file = report
+        .context
+        .exceptions_file
+        .map_or("the exceptions file".to_string(), code);
+    if !md.section(&format!(
+        "\n### ⚠️ Stale acceptances ({})\n\nThese acceptances in {file} cover no failing finding (the failure was fixed, or the resource is gone): remove them, or they would silently accept a future failure.\n\n",
+        stale.len()
+    )) {
+        md.omitted += stale.len();
+        return;
+    }
+    md.folded(
+        "| line | rule | resource |\n|---:|---|---|\n",
+        stale,
+        |(line, rule, resource)| format!("| {line} | {} | {} |\n", code(rule), code(resource)),
+        "stale acceptances",
+    );
+}
+
+/// Whether an acceptance in force runs out within [`EXPIRING_SOON_DAYS`].
+fn expiring_soon(a: &Acceptance) -> bool {
+    !a.expired && a.days_left <= EXPIRING_SOON_DAYS
+}
+
+/// The expiry cell: expired ones say so, those expiring soon are marked and bold.
+fn expiry(a: &Acceptance) -> String {
+    let date = plain(&a.expires);
+    if a.expired {
+        format!("⛔ **expired** {date}")
+    } else if expiring_soon(a) {
+        format!("⏳ **{date}** ({})", days_left(a.days_left))
+    } else {
+        format!("{date} ({})", days_left(a.days_left))
+    }
+}
+
+/// `expires` is the last day an acceptance applies, so 0 days left is its last day.
+fn days_left(days: i64) -> String {
+    match days {
+        0 => "last day".to_string(),
+        1 => "1 day left".to_string(),
+        n => format!("{n} days left"),
+    }
+}
+
+/// The reason, the ticket and where the acceptance is declared, each in a code span.
+fn reason(a: &Acceptance) -> String {
+    let mut cell = code(&a.reason);
+    if let Some(ticket) = &a.ticket {
+        cell.push_str(&format!(" · {}", code(ticket)));
+    }
+    cell.push_str(&format!(" · {}", code(&a.declared_at)));
+    cell
 }
 
 fn criterion_section(md: &mut Budget, report: &Report<'_>, id: &str, findings: &[&Finding]) {
@@ -244,10 +466,12 @@ fn criterion_section(md: &mut Budget, report: &Report<'_>, id: &str, findings: &
     let title = criteria::find(id).map_or("", |c| c.title);
     let mark = if bad.iter().any(|f| f.status == Status::Error) {
         "⚠️"
-    } else if bad.is_empty() {
-        "✅"
-    } else {
+    } else if !bad.is_empty() {
         "❌"
+    } else if good.iter().any(|f| f.status == Status::Accepted) {
+        "📝"
+    } else {
+        "✅"
     };
     if !md.section(&format!("\n### {mark} {id} — {title}\n\n")) {
         md.omitted += findings.len();
@@ -263,6 +487,7 @@ fn criterion_section(md: &mut Budget, report: &Report<'_>, id: &str, findings: &
         let status = match f.status {
             Status::Fail => "❌ fail",
             Status::Error => "⚠️ error",
+            Status::Accepted => "📝 accepted",
             Status::Pass => "✅ pass",
             Status::NotApplicable => "n/a",
         };
@@ -288,19 +513,7 @@ fn criterion_section(md: &mut Budget, report: &Report<'_>, id: &str, findings: &
         )
     };
     if !bad.is_empty() {
-        md.rows(header, bad.iter().take(SHOWN).map(row));
-        if bad.len() > SHOWN {
-            let rest = bad.get(SHOWN..).unwrap_or(&[]);
-            if md.section(&format!(
-                "\n<details><summary>{} more failures and errors</summary>\n\n",
-                rest.len()
-            )) {
-                md.rows(header, rest.iter().map(row));
-                md.out.push_str("\n</details>\n");
-            } else {
-                md.omitted += rest.len();
-            }
-        }
+        md.folded(header, &bad, row, "failures and errors");
         // Remediation once per rule, in the order the rules first appear above.
         let mut seen = Vec::new();
         for f in &bad {
@@ -318,10 +531,15 @@ fn criterion_section(md: &mut Budget, report: &Report<'_>, id: &str, findings: &
     }
     if !good.is_empty() {
         let passed = good.iter().filter(|f| f.status == Status::Pass).count();
+        let accepted = good.iter().filter(|f| f.status == Status::Accepted).count();
+        let accepted_text = if accepted > 0 {
+            format!("{accepted} accepted, ")
+        } else {
+            String::new()
+        };
         if md.section(&format!(
-            "\n<details><summary>{} passed, {} not applicable</summary>\n\n",
-            passed,
-            good.len() - passed
+            "\n<details><summary>{passed} passed, {accepted_text}{} not applicable</summary>\n\n",
+            good.len() - passed - accepted
         )) {
             md.rows(header, good.iter().map(row));
             md.out.push_str("\n</details>\n");
@@ -335,8 +553,9 @@ fn rank(s: Status) -> u8 {
     match s {
         Status::Fail => 0,
         Status::Error => 1,
-        Status::Pass => 2,
-        Status::NotApplicable => 3,
+        Status::Accepted => 2,
+        Status::Pass => 3,
+        Status::NotApplicable => 4,
     }
 }
 
@@ -368,7 +587,10 @@ fn plain(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::baseline::{Baseline, Comparison};
     use crate::findings::{fingerprint, Uid};
     use crate::report::Context;
     use crate::rules::{self, RuleSet};
@@ -388,6 +610,7 @@ mod tests {
                     soc2: vec!["CC6.1".to_string()].into(),
                     severity: Severity::High,
                     fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
+                    acceptance: None,
                     resource,
                     status: if i % 3 == 0 {
                         Status::Pass
@@ -452,6 +675,141 @@ mod tests {
         assert!(balanced(&cut));
         assert!(cut.contains("> [!WARNING]\n> Truncated to stay under GitHub's 1 MiB"));
         assert!(cut.starts_with("## ❌ trustcheck: failed"));
+    }
+
+    fn accepted(id: &str, status: Status, expires: &str, days_left: i64) -> Finding {
+        let resource = Uid::new(
+            "Aws::IamUser",
+            format!("arn:aws:iam::210987654321:user/{id}"),
+        );
+        Finding {
+            rule: "aws-iam-user-console-mfa".into(),
+            title: "IAM users with console access use MFA".into(),
+            soc2: vec!["CC6.1".to_string()].into(),
+            severity: Severity::High,
+            fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
+            acceptance: Some(Arc::new(Acceptance {
+                reason: format!("{id}: ping @security-team <b>now</b>"),
+                owner: "security@northwind.example".into(),
+                approved_by: "cto@northwind.example".into(),
+                expires: expires.into(),
+                ticket: Some("SEC-12".into()),
+                expired: days_left < 0,
+                days_left,
+                declared_at: "trustcheck-exceptions.toml:3".into(),
+            })),
+            resource,
+            status,
+            message: "consoleAccess = true, mfaActive = false".into(),
+            remediation: "Assign an MFA device.".into(),
+        }
+    }
+
+    fn render_in(findings: &[Finding], context: Context<'_>) -> String {
+        let rules =
+            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
+        render(&Report {
+            findings,
+            rules: &rules,
+            snapshots: &[],
+            gate: crate::gate::Gate::new(Severity::Low),
+            verdict: Verdict::Clean,
+            context,
+        })
+    }
+
+    /// The text from `heading` to the next heading.
+    fn section<'a>(md: &'a str, heading: &str) -> &'a str {
+        let (_, rest) = md.split_once(heading).unwrap();
+        rest.split("\n### ").next().unwrap()
+    }
+
+    #[test]
+    fn a_change_that_accepts_findings_says_so_in_the_head_and_lists_them() {
+        let mut was_failing = accepted("break-glass", Status::Fail, "2027-03-31", 129);
+        was_failing.acceptance = None;
+        let already = accepted("legacy", Status::Accepted, "2027-01-31", 70);
+        let baseline = Baseline::from_findings([was_failing, already.clone()]);
+        let current = [
+            accepted("break-glass", Status::Accepted, "2027-03-31", 129),
+            already,
+        ];
+        let cmp = Comparison::of(&baseline, &current);
+        let md = render_in(
+            &current,
+            Context {
+                baseline: Some(&cmp),
+                exceptions_file: Some("trustcheck-exceptions.toml"),
+                ..Context::default()
+            },
+        );
+        let head = md.split("\n### ").next().unwrap();
+        assert!(
+            head.contains("> [!IMPORTANT]\n> **This change accepts 1 finding** as risks"),
+            "{head}"
+        );
+        assert!(head.contains(" · 2 accepted · "), "{head}");
+        assert!(
+            head.contains("| passed | failed | accepted | errors | n/a |"),
+            "{head}"
+        );
+        assert!(head.contains("| 📝 | **CC6.1**"), "{head}");
+        let newly = section(&md, "### 📝 Newly accepted (1 finding)");
+        assert!(newly.contains("user/break-glass"), "{newly}");
+        assert!(
+            !newly.contains("user/legacy"),
+            "unchanged acceptances are not new: {newly}"
+        );
+        assert!(newly.contains("| `security@northwind.example` | `cto@northwind.example` |"));
+        // Text from the exceptions file only ever in code spans: no mention, no markup.
+        assert!(
+            newly.contains("`break-glass: ping @security-team <b>now</b>` · `SEC-12` · `trustcheck-exceptions.toml:3`"),
+            "{newly}"
+        );
+        // Without a baseline nothing is "newly" accepted.
+        let md = render_in(&current, Context::default());
+        assert!(!md.contains("This change accepts"), "{md}");
+        assert!(!md.contains("Newly accepted"), "{md}");
+    }
+
+    #[test]
+    fn acceptances_expiring_soon_are_highlighted_and_expired_ones_shown_as_expired() {
+        let findings = [
+            accepted("far", Status::Accepted, "2027-06-10", 200),
+            accepted("lapsed", Status::Fail, "2026-11-19", -3),
+            accepted("near", Status::Accepted, "2026-12-01", 9),
+        ];
+        let stale = [(
+            12,
+            "github-member-2fa".to_string(),
+            "Github::Member::\"acme/gone\"".to_string(),
+        )];
+        let md = render_in(
+            &findings,
+            Context {
+                exceptions_file: Some("trustcheck-exceptions.toml"),
+                stale_acceptances: &stale,
+                ..Context::default()
+            },
+        );
+        let list = section(
+            &md,
+            "### 📝 Risk acceptances: 2 in force (1 expiring within 30 days), 1 expired",
+        );
+        let lapsed = list.find("| ⛔ **expired** 2026-11-19 | high |").unwrap();
+        let near = list
+            .find("| ⏳ **2026-12-01** (9 days left) | high |")
+            .unwrap();
+        let far = list.find("| 2027-06-10 (200 days left) | high |").unwrap();
+        assert!(lapsed < near && near < far, "soonest first: {list}");
+        let stale = section(&md, "### ⚠️ Stale acceptances (1)");
+        assert!(stale.contains("in `trustcheck-exceptions.toml` cover no failing finding"));
+        assert!(stale.contains("| 12 | `github-member-2fa` | `Github::Member::\"acme/gone\"` |"));
+        // The accepted findings are folded with the passes, the expired one is a failure.
+        let criterion = section(&md, "### ❌ CC6.1");
+        assert!(criterion.contains("| ❌ fail | high |"), "{criterion}");
+        assert!(criterion.contains("<summary>0 passed, 2 accepted, 0 not applicable</summary>"));
+        assert!(criterion.contains("| 📝 accepted | high |"), "{criterion}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod drift;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod ocsf;
 pub mod sarif;
 pub mod table;
 
@@ -29,7 +30,7 @@ pub enum Format {
     Table,
     /// `trustcheck.findings/v1` JSON: the machine contract.
     Json,
-    /// SARIF 2.1.0 for GitHub code scanning: failures and errors only.
+    /// SARIF 2.1.0 for GitHub code scanning: failures, errors, and accepted ones as suppressed.
     Sarif,
     /// JUnit XML for CI test reporters: a suite per SOC 2 criterion.
     Junit,
@@ -37,6 +38,8 @@ pub enum Format {
     Markdown,
     /// CSV, one row per finding, for spreadsheets and auditors.
     Csv,
+    /// OCSF Compliance Finding events (class 2003), for Security Hub, Prowler and data lakes.
+    Ocsf,
 }
 
 impl Format {
@@ -49,6 +52,7 @@ impl Format {
             Format::Junit => "junit",
             Format::Markdown => "markdown",
             Format::Csv => "csv",
+            Format::Ocsf => "ocsf",
         }
     }
 }
@@ -75,7 +79,7 @@ impl std::str::FromStr for ReportSpec {
             None => (s, None),
         };
         let format = <Format as clap::ValueEnum>::from_str(name, true).map_err(|_| {
-            format!("unknown report format `{name}`; expected table, json, sarif, junit, markdown or csv")
+            format!("unknown report format `{name}`; expected table, json, sarif, junit, markdown, csv or ocsf")
         })?;
         Ok(ReportSpec { format, path })
     }
@@ -108,6 +112,10 @@ pub struct Context<'a> {
     pub hidden: usize,
     /// `--compare-policies`: findings whose status the rule change alters.
     pub policy_impact: Option<&'a [StatusChange]>,
+    /// The exceptions file applied, if any (its acceptances are echoed on the findings).
+    pub exceptions_file: Option<&'a str>,
+    /// Acceptances of that file that cover no failing finding: (line, rule, resource).
+    pub stale_acceptances: &'a [(usize, String, String)],
     /// `--sarif-category`: the prefix of SARIF `automationDetails.id` (default `trustcheck`).
     pub sarif_category: Option<&'a str>,
 }
@@ -233,6 +241,10 @@ pub fn verdict_sentence(report: &Report<'_>) -> String {
     } else {
         ""
     };
+    let accepted = match c.accepted {
+        0 => String::new(),
+        n => format!("{n} accepted, "),
+    };
     let mut s = match report.verdict {
         Verdict::Clean if c.fail > 0 && !new.is_empty() => format!(
             "PASSED: no new failure at or above `{}` ({} failed, each unchanged from the baseline or below `{}`; {} passed)",
@@ -242,9 +254,13 @@ pub fn verdict_sentence(report: &Report<'_>) -> String {
             "PASSED: no failure at or above `{}` ({} lower-severity failures, {} passed)",
             report.gate.fail_on, c.fail, c.pass
         ),
+        Verdict::Clean if c.accepted > 0 => format!(
+            "PASSED: {} passed, {} accepted (covered by risk acceptances), nothing else failed",
+            c.pass, c.accepted
+        ),
         Verdict::Clean => format!("PASSED: {} passed, nothing failed", c.pass),
         Verdict::Failed => format!(
-            "FAILED: {gating}{new} failures at or above `{}` ({} failed, {} passed, {} not applicable)",
+            "FAILED: {gating}{new} failures at or above `{}` ({} failed, {accepted}{} passed, {} not applicable)",
             report.gate.fail_on, c.fail, c.pass, c.not_applicable
         ),
         Verdict::Untrustworthy => format!(
@@ -280,6 +296,7 @@ pub fn render(format: Format, report: &Report<'_>, style: Style) -> String {
         Format::Junit => junit::render(report),
         Format::Markdown => markdown::render(report),
         Format::Csv => csv::render(report),
+        Format::Ocsf => ocsf::render(report),
     }
 }
 

@@ -11,7 +11,12 @@
 //! `<category>/<provider>/<scope>/`, so uploads for different accounts never replace each other;
 //! a scope with nothing failing still gets an empty run, which is what closes its fixed alerts.
 //!
-//! Only failures and errors become results; passes are the absence of an alert.
+//! Only failures, errors and accepted findings become results; passes are the absence of an
+//! alert. An accepted finding (a failure a risk acceptance covers) is a result with an `external`
+//! suppression of status `accepted` whose justification is the reason, owner, approver and
+//! expiry: code scanning shows its alert as dismissed, with why, instead of closing it as fixed.
+//! When the acceptance expires the finding is a plain failure again, with the same fingerprint,
+//! so the same alert reopens.
 
 use std::collections::BTreeMap;
 
@@ -20,7 +25,7 @@ use serde_sarif::sarif;
 
 use super::{Report, Scope};
 use crate::criteria;
-use crate::findings::{Finding, Status};
+use crate::findings::{Acceptance, Finding, Status};
 use crate::rules::{Origin, Rule};
 use crate::severity::Severity;
 
@@ -76,7 +81,7 @@ pub fn log(report: &Report<'_>) -> sarif::Sarif {
     for f in report
         .findings
         .iter()
-        .filter(|f| matches!(f.status, Status::Fail | Status::Error))
+        .filter(|f| matches!(f.status, Status::Fail | Status::Error | Status::Accepted))
     {
         let scope = super::scope_of(&f.resource, &scopes);
         let rule = index
@@ -230,6 +235,19 @@ fn result(
                 f.title, f.resource, f.message
             ),
         ),
+        Status::Accepted => (
+            fail_level(f.severity),
+            match f.acceptance.as_deref() {
+                Some(a) => format!(
+                    "{} is not met by {}: {}. Risk accepted until {}: {}",
+                    f.title, f.resource, f.message, a.expires, a.reason
+                ),
+                None => format!(
+                    "{} is not met by {}: {}. Risk accepted.",
+                    f.title, f.resource, f.message
+                ),
+            },
+        ),
         _ => (
             fail_level(f.severity),
             format!("{} is not met by {}: {}.", f.title, f.resource, f.message),
@@ -258,6 +276,10 @@ fn result(
     props.insert("scope".into(), json!(scope.scope));
     props.insert("soc2".into(), json!(f.soc2.as_ref()));
     props.insert("remediation".into(), json!(f.remediation.as_ref()));
+    if let Some(a) = f.acceptance.as_deref() {
+        // In force or expired: the record an auditor follows either way.
+        props.insert("acceptance".into(), json!(a));
+    }
     let mut builder_result = sarif::Result::builder()
         .rule_id(f.rule.to_string())
         .level(level)
@@ -276,7 +298,33 @@ fn result(
     if let Some(state) = report.context.baseline.and_then(|b| b.state(f)) {
         builder_result.baseline_state = Some(json!(state.as_str()));
     }
+    if f.status == Status::Accepted {
+        builder_result.suppressions = Some(vec![suppression(f.acceptance.as_deref())]);
+    }
     builder_result
+}
+
+/// The suppression of an accepted finding: `external` (declared outside the analysed file, in the
+/// exceptions file) and `accepted`, justified by who accepted what, why and until when.
+fn suppression(acceptance: Option<&Acceptance>) -> sarif::Suppression {
+    let justification = match acceptance {
+        Some(a) => {
+            let ticket = a
+                .ticket
+                .as_deref()
+                .map_or(String::new(), |t| format!("; ticket: {t}"));
+            format!(
+                "{} (owner: {}; approved by: {}; expires: {}{ticket}; declared in {})",
+                a.reason, a.owner, a.approved_by, a.expires, a.declared_at
+            )
+        }
+        None => "accepted risk".to_string(),
+    };
+    sarif::Suppression::builder()
+        .kind(json!("external"))
+        .status(json!("accepted"))
+        .justification(justification)
+        .build()
 }
 
 fn level_name(l: sarif::ResultLevel) -> &'static str {
@@ -337,7 +385,94 @@ fn truncate(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::findings::{fingerprint, Uid};
+    use crate::report::Context;
+    use crate::rules::{self, RuleSet};
+    use crate::schema::SchemaSet;
+
+    fn finding(id: &str, status: Status, acceptance: Option<Acceptance>) -> Finding {
+        let resource = Uid::new(
+            "Aws::IamUser",
+            format!("arn:aws:iam::210987654321:user/{id}"),
+        );
+        Finding {
+            rule: "aws-iam-user-console-mfa".into(),
+            title: "IAM users with console access use MFA".into(),
+            soc2: vec!["CC6.1".to_string()].into(),
+            severity: Severity::High,
+            fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
+            acceptance: acceptance.map(Arc::new),
+            resource,
+            status,
+            message: "consoleAccess = true, mfaActive = false".into(),
+            remediation: "Assign an MFA device.".into(),
+        }
+    }
+
+    #[test]
+    fn an_accepted_finding_is_an_externally_suppressed_result_and_a_failure_is_not() {
+        let acceptance = Acceptance {
+            reason: "Break-glass user: its hardware key is in the safe".into(),
+            owner: "security@northwind.example".into(),
+            approved_by: "cto@northwind.example".into(),
+            expires: "2027-03-31".into(),
+            ticket: Some("SEC-12".into()),
+            expired: false,
+            days_left: 129,
+            declared_at: "trustcheck-exceptions.toml:1".into(),
+        };
+        let findings = [
+            finding("break-glass", Status::Accepted, Some(acceptance)),
+            finding("jordan.kim", Status::Fail, None),
+            finding("ok", Status::Pass, None),
+        ];
+        let rules =
+            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
+        let report = Report {
+            findings: &findings,
+            rules: &rules,
+            snapshots: &[],
+            gate: crate::gate::Gate::new(Severity::Low),
+            verdict: crate::gate::Verdict::Failed,
+            context: Context::default(),
+        };
+        let value = serde_json::to_value(log(&report)).unwrap();
+        let results = value["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 2, "the pass is not a result");
+        let accepted = results
+            .iter()
+            .find(|r| r["properties"]["status"] == "accepted")
+            .unwrap();
+        let suppression = &accepted["suppressions"][0];
+        assert_eq!(suppression["kind"], "external");
+        assert_eq!(suppression["status"], "accepted");
+        let justification = suppression["justification"].as_str().unwrap();
+        for part in [
+            "Break-glass user",
+            "owner: security@northwind.example",
+            "approved by: cto@northwind.example",
+            "expires: 2027-03-31",
+            "SEC-12",
+        ] {
+            assert!(
+                justification.contains(part),
+                "{part} missing: {justification}"
+            );
+        }
+        assert_eq!(
+            accepted["properties"]["acceptance"]["owner"],
+            "security@northwind.example"
+        );
+        let failure = results
+            .iter()
+            .find(|r| r["properties"]["status"] == "fail")
+            .unwrap();
+        assert!(failure.get("suppressions").is_none(), "{failure}");
+        assert_eq!(failure["level"], "error");
+    }
 
     #[test]
     fn uris_are_encoded_and_names_pascal_cased() {

@@ -1,4 +1,8 @@
 //! The human-readable report: grouped by SOC 2 criterion, failures first, a summary at the end.
+//!
+//! Accepted findings (failures a risk acceptance covers) are listed with the failures, then the
+//! acceptances themselves are listed once, with owner, approver and time left, so a reader sees
+//! what is being lived with and what is about to need a decision.
 
 use std::fmt::Write;
 
@@ -8,13 +12,15 @@ use owo_colors::OwoColorize;
 use super::{Report, Style};
 use crate::baseline::BaselineState;
 use crate::criteria;
-use crate::findings::{Counts, Finding, Status, Summary};
+use crate::exceptions::EXPIRING_SOON_DAYS;
+use crate::findings::{Acceptance, Counts, Finding, Status, Summary};
 use crate::gate::Verdict;
 
 /// Renders the report.
 pub fn render(report: &Report<'_>, style: Style) -> String {
     let mut out = String::new();
     let summary = Summary::of(report.findings);
+    let accepting = shows_acceptances(report);
     let scopes: Vec<String> = report
         .snapshots
         .iter()
@@ -62,7 +68,10 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
         findings.sort_by_key(|f| (rank(f.status), std::cmp::Reverse(f.severity)));
         let listed: Vec<&&Finding> = findings
             .iter()
-            .filter(|f| style.show_passed || matches!(f.status, Status::Fail | Status::Error))
+            .filter(|f| {
+                style.show_passed
+                    || matches!(f.status, Status::Fail | Status::Error | Status::Accepted)
+            })
             .collect();
         if !listed.is_empty() {
             let mut table = Table::new();
@@ -76,7 +85,7 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
             }
             for f in listed {
                 let new = report.context.baseline.is_some_and(|b| b.is_new(f))
-                    && matches!(f.status, Status::Fail | Status::Error);
+                    && matches!(f.status, Status::Fail | Status::Error | Status::Accepted);
                 table.add_row(vec![
                     status_cell(f.status, new, style.color),
                     Cell::new(f.severity.as_str()),
@@ -87,30 +96,31 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
             }
             let _ = writeln!(out, "{table}");
         }
-        let _ = writeln!(out, "  {}", counts_line(&counts));
+        let _ = writeln!(out, "  {}", counts_line(&counts, accepting));
     }
 
     let _ = writeln!(out);
     let _ = writeln!(out, "Summary by criterion:");
     let mut table = Table::new();
-    table.load_preset(presets::NOTHING).set_header(vec![
-        "criterion",
-        "passed",
-        "failed",
-        "errors",
-        "n/a",
-    ]);
+    let mut header = vec!["criterion", "passed", "failed"];
+    if accepting {
+        header.push("accepted");
+    }
+    header.extend(["errors", "n/a"]);
+    table.load_preset(presets::NOTHING).set_header(header);
     for c in &summary.criteria {
-        table.add_row(vec![
-            Cell::new(&c.id),
-            Cell::new(c.counts.pass).set_alignment(CellAlignment::Right),
-            Cell::new(c.counts.fail).set_alignment(CellAlignment::Right),
-            Cell::new(c.counts.error).set_alignment(CellAlignment::Right),
-            Cell::new(c.counts.not_applicable).set_alignment(CellAlignment::Right),
-        ]);
+        let right = |n: usize| Cell::new(n).set_alignment(CellAlignment::Right);
+        let mut row = vec![Cell::new(&c.id), right(c.counts.pass), right(c.counts.fail)];
+        if accepting {
+            row.push(right(c.counts.accepted));
+        }
+        row.extend([right(c.counts.error), right(c.counts.not_applicable)]);
+        table.add_row(row);
     }
     table.force_no_tty();
     let _ = writeln!(out, "{table}");
+    acceptances(&mut out, report, style);
+    stale(&mut out, report, style);
     extras(&mut out, report);
     let _ = writeln!(out);
     let verdict = super::verdict_sentence(report);
@@ -125,6 +135,125 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
         let _ = writeln!(out, "{verdict}");
     }
     out
+}
+
+/// Whether the run involves risk acceptances: then the counts show `accepted` too (a run without
+/// an exceptions file keeps its familiar shape).
+fn shows_acceptances(report: &Report<'_>) -> bool {
+    report.context.exceptions_file.is_some()
+        || report.findings.iter().any(|f| f.acceptance.is_some())
+}
+
+/// Every acceptance echoed on a finding, in force or expired, soonest expiry first (expired ones
+/// lead: they no longer cover anything and need a decision now).
+fn acceptances(out: &mut String, report: &Report<'_>, style: Style) {
+    let mut accepted: Vec<(&Finding, &Acceptance)> = report
+        .findings
+        .iter()
+        .filter_map(|f| f.acceptance.as_deref().map(|a| (f, a)))
+        .collect();
+    if accepted.is_empty() {
+        return;
+    }
+    // Stable: equal expiries keep the (rule, resource) order.
+    accepted.sort_by_key(|(_, a)| a.days_left);
+    let expired = accepted.iter().filter(|(_, a)| a.expired).count();
+    let soon = accepted
+        .iter()
+        .filter(|(_, a)| !a.expired && a.days_left <= EXPIRING_SOON_DAYS)
+        .count();
+    let _ = writeln!(
+        out,
+        "\nRisk acceptances: {} in force ({soon} expiring within {EXPIRING_SOON_DAYS} days), {expired} expired",
+        accepted.len() - expired
+    );
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(style.width)
+        .set_header(vec![
+            "expires",
+            "rule",
+            "resource",
+            "owner",
+            "approved by",
+            "reason",
+        ]);
+    if !style.color {
+        table.force_no_tty();
+    }
+    for (f, a) in accepted {
+        let mut reason = a.reason.clone();
+        if let Some(ticket) = &a.ticket {
+            reason.push_str(&format!(" ({ticket})"));
+        }
+        reason.push_str(&format!(" [{}]", a.declared_at));
+        table.add_row(vec![
+            expiry_cell(a, style.color),
+            Cell::new(f.rule.as_ref()),
+            Cell::new(f.resource.to_string()),
+            Cell::new(&a.owner),
+            Cell::new(&a.approved_by),
+            Cell::new(reason),
+        ]);
+    }
+    let _ = writeln!(out, "{table}");
+}
+
+/// The expiry date and the time left: expired ones say so (in red), those expiring within
+/// [`EXPIRING_SOON_DAYS`] are marked `soon` (in yellow), so the marking survives `NO_COLOR`.
+fn expiry_cell(a: &Acceptance, color: bool) -> Cell {
+    let (text, c) = if a.expired {
+        (format!("EXPIRED\n{}", a.expires), Some(Color::Red))
+    } else if a.days_left <= EXPIRING_SOON_DAYS {
+        (
+            format!("{}\n{}, soon", a.expires, days_left(a.days_left)),
+            Some(Color::Yellow),
+        )
+    } else {
+        (format!("{}\n{}", a.expires, days_left(a.days_left)), None)
+    };
+    match (c, color) {
+        (Some(c), true) => Cell::new(text).fg(c),
+        _ => Cell::new(text),
+    }
+}
+
+/// `expires` is the last day an acceptance applies, so 0 days left is its last day.
+fn days_left(days: i64) -> String {
+    match days {
+        0 => "last day".to_string(),
+        1 => "1 day left".to_string(),
+        n => format!("{n} days left"),
+    }
+}
+
+/// Acceptances that cover no failing finding: a warning, since they would silently accept a
+/// future failure of the same resource.
+fn stale(out: &mut String, report: &Report<'_>, style: Style) {
+    let stale = report.context.stale_acceptances;
+    if stale.is_empty() {
+        return;
+    }
+    let file = report.context.exceptions_file.unwrap_or("exceptions file");
+    let warning = format!(
+        "\nWarning: {} no failing finding (fixed, or the resource is gone); remove {}:",
+        if stale.len() == 1 {
+            "1 acceptance covers".to_string()
+        } else {
+            format!("{} acceptances cover", stale.len())
+        },
+        if stale.len() == 1 { "it" } else { "them" }
+    );
+    if style.color {
+        let _ = writeln!(out, "{}", warning.yellow());
+    } else {
+        let _ = writeln!(out, "{warning}");
+    }
+    for (line, rule, resource) in stale {
+        let _ = writeln!(out, "  {file}:{line}  {rule}  {resource}");
+    }
 }
 
 /// The baseline and policy-impact sections, when asked for.
@@ -166,8 +295,9 @@ fn rank(s: Status) -> u8 {
     match s {
         Status::Fail => 0,
         Status::Error => 1,
-        Status::Pass => 2,
-        Status::NotApplicable => 3,
+        Status::Accepted => 2,
+        Status::Pass => 3,
+        Status::NotApplicable => 4,
     }
 }
 
@@ -175,6 +305,7 @@ fn status_cell(status: Status, new: bool, color: bool) -> Cell {
     let (text, c) = match status {
         Status::Fail => ("FAIL", Color::Red),
         Status::Error => ("ERROR", Color::Yellow),
+        Status::Accepted => ("ACCEPTED", Color::Cyan),
         Status::Pass => ("pass", Color::Green),
         Status::NotApplicable => ("n/a", Color::Grey),
     };
@@ -191,9 +322,115 @@ fn status_cell(status: Status, new: bool, color: bool) -> Cell {
     }
 }
 
-fn counts_line(c: &Counts) -> String {
+fn counts_line(c: &Counts, accepting: bool) -> String {
+    let accepted = if accepting {
+        format!("{} accepted, ", c.accepted)
+    } else {
+        String::new()
+    };
     format!(
-        "{} passed, {} failed, {} errors, {} not applicable",
+        "{} passed, {} failed, {accepted}{} errors, {} not applicable",
         c.pass, c.fail, c.error, c.not_applicable
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::findings::{fingerprint, Acceptance, Uid};
+    use crate::report::Context;
+    use crate::rules::{self, RuleSet};
+    use crate::schema::SchemaSet;
+    use crate::severity::Severity;
+
+    fn finding(id: &str, status: Status, acceptance: Option<(&str, i64)>) -> Finding {
+        let resource = Uid::new("Aws::IamUser", id);
+        Finding {
+            rule: "aws-iam-user-console-mfa".into(),
+            title: "IAM users with console access use MFA".into(),
+            soc2: vec!["CC6.1".to_string()].into(),
+            severity: Severity::High,
+            fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
+            acceptance: acceptance.map(|(expires, days_left)| {
+                Arc::new(Acceptance {
+                    reason: "break-glass".into(),
+                    owner: "security".into(),
+                    approved_by: "cto".into(),
+                    expires: expires.into(),
+                    ticket: None,
+                    expired: days_left < 0,
+                    days_left,
+                    declared_at: "x.toml:1".into(),
+                })
+            }),
+            resource,
+            status,
+            message: "mfaActive = false".into(),
+            remediation: "Assign an MFA device.".into(),
+        }
+    }
+
+    #[test]
+    fn acceptances_are_listed_with_expiry_and_counted_apart() {
+        let findings = [
+            finding("far", Status::Accepted, Some(("2027-06-10", 200))),
+            finding("lapsed", Status::Fail, Some(("2026-11-19", -3))),
+            finding("near", Status::Accepted, Some(("2026-12-01", 9))),
+            finding("ok", Status::Pass, None),
+        ];
+        let stale = [(
+            4,
+            "aws-root-mfa".to_string(),
+            "Aws::Account::\"x\"".to_string(),
+        )];
+        let rules =
+            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
+        let report = Report {
+            findings: &findings,
+            rules: &rules,
+            snapshots: &[],
+            gate: crate::gate::Gate::new(Severity::Low),
+            verdict: crate::gate::Verdict::Failed,
+            context: Context {
+                exceptions_file: Some("x.toml"),
+                stale_acceptances: &stale,
+                ..Context::default()
+            },
+        };
+        let style = Style {
+            color: false,
+            width: 250,
+            show_passed: false,
+        };
+        let out = render(&report, style);
+        // Accepted findings are listed after the failure, the pass is not.
+        let fail = out.find("FAIL").unwrap();
+        let accepted = out.find("ACCEPTED").unwrap();
+        assert!(fail < accepted, "{out}");
+        assert!(!out.contains("│ pass"), "{out}");
+        assert!(
+            out.contains("1 passed, 1 failed, 2 accepted, 0 errors, 0 not applicable"),
+            "{out}"
+        );
+        assert!(
+            out.contains("Risk acceptances: 2 in force (1 expiring within 30 days), 1 expired"),
+            "{out}"
+        );
+        // Expired first, then the one expiring soon, marked so without colour too.
+        let section = out.split("Risk acceptances:").nth(1).unwrap();
+        let lapsed = section.find("EXPIRED").unwrap();
+        let near = section.find("9 days left, soon").unwrap();
+        let far = section.find("200 days left").unwrap();
+        assert!(lapsed < near && near < far, "{section}");
+        assert!(!section.contains("200 days left, soon"), "{section}");
+        assert!(
+            out.contains("Warning: 1 acceptance covers no failing finding"),
+            "{out}"
+        );
+        assert!(out.contains("x.toml:4  aws-root-mfa"), "{out}");
+        let summary = out.split("Summary by criterion:").nth(1).unwrap();
+        assert!(summary.contains("accepted"), "{summary}");
+    }
 }

@@ -40,6 +40,8 @@ fn fixture_check() -> Command {
     let mut cmd = trustcheck();
     cmd.args(["check", "--no-builtin", "--no-config", "--policies"])
         .arg(fixtures.join("rules"))
+        .arg("--exceptions")
+        .arg(fixtures.join("exceptions.toml"))
         .arg("--snapshot")
         .arg(fixtures.join("snapshot.json"));
     cmd

@@ -11,6 +11,7 @@ use serde_json::Value;
 /// the demo, so that changing those does not rewrite the pinned reports).
 const DEMO: &str = "tests/fixtures/reports/snapshot.json";
 const RULES: &str = "tests/fixtures/reports/rules";
+const EXCEPTIONS: &str = "tests/fixtures/reports/exceptions.toml";
 
 fn trustcheck() -> assert_cmd::Command {
     let mut cmd = cargo_bin_cmd!("trustcheck");
@@ -36,6 +37,8 @@ fn report(format: &str) -> String {
         "--no-config",
         "--policies",
         RULES,
+        "--exceptions",
+        EXCEPTIONS,
         "--snapshot",
         DEMO,
         "--report",
@@ -86,6 +89,8 @@ fn format_and_output_are_shorthand_for_report() {
             "--no-config",
             "--policies",
             RULES,
+            "--exceptions",
+            EXCEPTIONS,
             "--snapshot",
             DEMO,
             "--report",
@@ -101,6 +106,8 @@ fn format_and_output_are_shorthand_for_report() {
             "--no-config",
             "--policies",
             RULES,
+            "--exceptions",
+            EXCEPTIONS,
             "--snapshot",
             DEMO,
             "--format",
@@ -127,6 +134,8 @@ fn several_reports_come_from_one_run_and_only_one_may_use_stdout() {
         "--no-config",
         "--policies",
         RULES,
+        "--exceptions",
+        EXCEPTIONS,
         "--snapshot",
         DEMO,
         "--report",
@@ -151,6 +160,8 @@ fn several_reports_come_from_one_run_and_only_one_may_use_stdout() {
             "--no-config",
             "--policies",
             RULES,
+            "--exceptions",
+            EXCEPTIONS,
             "--snapshot",
             DEMO,
             "--report",
@@ -168,6 +179,8 @@ fn several_reports_come_from_one_run_and_only_one_may_use_stdout() {
             "--no-config",
             "--policies",
             RULES,
+            "--exceptions",
+            EXCEPTIONS,
             "--snapshot",
             DEMO,
             "--report",
@@ -209,7 +222,7 @@ fn sarif_is_valid_and_fit_for_code_scanning() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["status"] == "fail" || f["status"] == "error")
+        .filter(|f| f["status"] == "fail" || f["status"] == "error" || f["status"] == "accepted")
         .count();
     let runs = sarif["runs"].as_array().unwrap();
     let ids: Vec<&str> = runs
@@ -275,6 +288,8 @@ fn sarif_category_overrides_the_prefix() {
         "--no-config",
         "--policies",
         RULES,
+        "--exceptions",
+        EXCEPTIONS,
         "--snapshot",
         DEMO,
         "--report",
@@ -301,7 +316,7 @@ fn junit_parses_with_a_suite_per_criterion_and_matching_counts() {
             (
                 c["id"].as_str().unwrap().to_string(),
                 (
-                    n("pass") + n("fail") + n("error") + n("not_applicable"),
+                    n("pass") + n("fail") + n("error") + n("not_applicable") + n("accepted"),
                     n("fail"),
                     n("error"),
                 ),
@@ -359,6 +374,8 @@ fn min_severity_filters_what_is_reported_but_not_the_exit_code() {
         "--no-config",
         "--policies",
         RULES,
+        "--exceptions",
+        EXCEPTIONS,
         "--snapshot",
         DEMO,
         "--report",
@@ -381,6 +398,8 @@ fn min_severity_filters_what_is_reported_but_not_the_exit_code() {
         "--no-config",
         "--policies",
         RULES,
+        "--exceptions",
+        EXCEPTIONS,
         "--snapshot",
         DEMO,
         "--fail-on",
@@ -399,6 +418,8 @@ fn github_actions_get_groups_and_at_most_ten_annotations_per_level() {
             "--no-config",
             "--policies",
             RULES,
+            "--exceptions",
+            EXCEPTIONS,
             "--snapshot",
             DEMO,
             "--report",
@@ -419,7 +440,7 @@ fn github_actions_get_groups_and_at_most_ten_annotations_per_level() {
     let errors = stderr.lines().filter(|l| l.starts_with("::error ")).count();
     assert_eq!(errors, 10, "{stderr}");
     assert!(
-        stderr.contains("::notice title=trustcheck::10 more failures"),
+        stderr.contains("::notice title=trustcheck::8 more failures"),
         "{stderr}"
     );
     assert!(stderr.contains("title=trustcheck%3A aws-role-no-public-trust (critical)"));
@@ -431,6 +452,8 @@ fn github_actions_get_groups_and_at_most_ten_annotations_per_level() {
             "--no-config",
             "--policies",
             RULES,
+            "--exceptions",
+            EXCEPTIONS,
             "--snapshot",
             DEMO,
             "--report",
