@@ -166,58 +166,18 @@ pub fn render(report: &Report<'_>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::findings::{fingerprint, Acceptance, Uid};
+    use crate::gate::Verdict;
+    use crate::report::fixtures::{acceptance, finding, with_report};
     use crate::report::Context;
-    use crate::rules::{self, RuleSet};
-    use crate::schema::SchemaSet;
-    use crate::severity::Severity;
 
     #[test]
     fn accepted_findings_are_no_error_but_one_notice() {
-        let finding = |id: &str, status: Status, days_left: Option<i64>| {
-            let resource = Uid::new("Aws::IamUser", id);
-            Finding {
-                rule: "aws-iam-user-console-mfa".into(),
-                title: "t".into(),
-                soc2: vec!["CC6.1".to_string()].into(),
-                severity: Severity::High,
-                fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
-                acceptance: days_left.map(|days_left| {
-                    Arc::new(Acceptance {
-                        reason: "r".into(),
-                        owner: "o".into(),
-                        approved_by: "a".into(),
-                        expires: "2026-12-01".into(),
-                        ticket: None,
-                        expired: false,
-                        days_left,
-                        declared_at: "trustcheck-exceptions.toml:1".into(),
-                    })
-                }),
-                resource,
-                status,
-                message: "m".into(),
-                remediation: "r".into(),
-            }
-        };
         let findings = [
-            finding("a", Status::Accepted, Some(9)),
-            finding("b", Status::Accepted, Some(200)),
+            finding("a", Status::Accepted, Some(acceptance("2026-12-01", 9))),
+            finding("b", Status::Accepted, Some(acceptance("2026-12-01", 200))),
         ];
-        let rules =
-            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
-        let report = Report {
-            findings: &findings,
-            rules: &rules,
-            snapshots: &[],
-            gate: crate::gate::Gate::new(Severity::Low),
-            verdict: crate::gate::Verdict::Clean,
-            context: Context::default(),
-        };
-        let out = render(&report);
+        let out = with_report(&findings, Verdict::Clean, Context::default(), render);
         assert!(!out.contains("::error"), "{out}");
         assert!(!out.contains("::warning"), "{out}");
         assert_eq!(out.matches("::notice").count(), 1, "{out}");

@@ -91,58 +91,24 @@ pub fn render(report: &Report<'_>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::findings::{fingerprint, Acceptance, Finding, Status, Uid};
+    use crate::findings::Status;
+    use crate::gate::Verdict;
+    use crate::report::fixtures::{acceptance, finding, with_report};
     use crate::report::Context;
-    use crate::rules::{self, RuleSet};
-    use crate::schema::SchemaSet;
-    use crate::severity::Severity;
-
-    fn finding(id: &str, status: Status, acceptance: Option<Acceptance>) -> Finding {
-        let resource = Uid::new("Aws::IamUser", id);
-        Finding {
-            rule: "aws-iam-user-console-mfa".into(),
-            title: "IAM users with console access use MFA".into(),
-            soc2: vec!["CC6.1".to_string()].into(),
-            severity: Severity::High,
-            fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
-            acceptance: acceptance.map(Arc::new),
-            resource,
-            status,
-            message: "consoleAccess = true, mfaActive = false".into(),
-            remediation: "Assign an MFA device.".into(),
-        }
-    }
 
     #[test]
     fn acceptance_columns_follow_the_existing_ones_and_are_empty_without_one() {
-        let accepted = Acceptance {
-            reason: "Break-glass user, key in the safe".into(),
-            owner: "security@northwind.example".into(),
-            approved_by: "cto@northwind.example".into(),
-            expires: "2027-03-31".into(),
-            ticket: Some("SEC-12".into()),
-            expired: false,
-            days_left: 129,
-            declared_at: "trustcheck-exceptions.toml:1".into(),
-        };
+        // The fixture's acceptance: a reason with a comma, a ticket.
         let findings = [
-            finding("break-glass", Status::Accepted, Some(accepted)),
+            finding(
+                "break-glass",
+                Status::Accepted,
+                Some(acceptance("2027-03-31", 129)),
+            ),
             finding("jordan", Status::Fail, None),
         ];
-        let rules =
-            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
-        let report = Report {
-            findings: &findings,
-            rules: &rules,
-            snapshots: &[],
-            gate: crate::gate::Gate::new(Severity::Low),
-            verdict: crate::gate::Verdict::Failed,
-            context: Context::default(),
-        };
-        let text = render(&report);
+        let text = with_report(&findings, Verdict::Failed, Context::default(), render);
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
         assert_eq!(headers, COLUMNS);

@@ -121,79 +121,55 @@ fn document<'a>(report: &'a Report<'a>) -> Document<'a> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use serde_json::Value;
 
     use super::*;
-    use crate::findings::{fingerprint, Acceptance, Status, Uid};
+    use crate::findings::Status;
+    use crate::gate::Verdict;
+    use crate::report::fixtures::{acceptance, finding, with_report};
     use crate::report::Context;
-    use crate::rules::{self, RuleSet};
-    use crate::schema::SchemaSet;
-    use crate::severity::Severity;
 
     #[test]
     fn accepted_findings_carry_their_acceptance_and_are_counted_apart() {
-        let resource = Uid::new("Aws::IamUser", "break-glass");
-        let accepted = Finding {
-            rule: "aws-iam-user-console-mfa".into(),
-            title: "t".into(),
-            soc2: vec!["CC6.1".to_string()].into(),
-            severity: Severity::High,
-            fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
-            acceptance: Some(Arc::new(Acceptance {
-                reason: "key in the safe".into(),
-                owner: "security@northwind.example".into(),
-                approved_by: "cto@northwind.example".into(),
-                expires: "2027-03-31".into(),
-                ticket: None,
-                expired: false,
-                days_left: 129,
-                declared_at: "trustcheck-exceptions.toml:1".into(),
-            })),
-            resource,
-            status: Status::Accepted,
-            message: String::new(),
-            remediation: "r".into(),
-        };
-        let rules =
-            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
+        let mut without_ticket = acceptance("2027-03-31", 129);
+        without_ticket.ticket = None;
+        let accepted = finding("break-glass", Status::Accepted, Some(without_ticket));
         let stale = [(
             7,
             "github-member-2fa".to_string(),
             r#"Github::Member::"acme/gone""#.to_string(),
         )];
-        let report = Report {
-            findings: std::slice::from_ref(&accepted),
-            rules: &rules,
-            snapshots: &[],
-            gate: crate::gate::Gate::new(Severity::Low),
-            verdict: crate::gate::Verdict::Clean,
-            context: Context {
-                exceptions_file: Some("trustcheck-exceptions.toml"),
-                stale_acceptances: &stale,
-                ..Context::default()
-            },
+        let context = Context {
+            exceptions_file: Some("trustcheck-exceptions.toml"),
+            stale_acceptances: &stale,
+            ..Context::default()
         };
-        let doc: Value = serde_json::from_str(&render(&report)).unwrap();
-        assert_eq!(doc["summary"]["accepted"], 1);
-        assert_eq!(doc["summary"]["fail"], 0);
-        assert_eq!(doc["summary"]["pass"], 0);
-        let f = &doc["findings"][0];
-        assert_eq!(f["status"], "accepted");
-        assert_eq!(f["acceptance"]["approved_by"], "cto@northwind.example");
-        assert_eq!(f["acceptance"]["expires"], "2027-03-31");
-        assert!(f["acceptance"].get("ticket").is_none());
-        assert_eq!(doc["exceptions"]["file"], "trustcheck-exceptions.toml");
-        assert_eq!(doc["exceptions"]["stale"][0]["line"], 7);
-        assert_eq!(doc["exceptions"]["stale"][0]["rule"], "github-member-2fa");
+        with_report(
+            std::slice::from_ref(&accepted),
+            Verdict::Clean,
+            context,
+            |report| {
+                let doc: Value = serde_json::from_str(&render(report)).unwrap();
+                assert_eq!(doc["summary"]["accepted"], 1);
+                assert_eq!(doc["summary"]["fail"], 0);
+                assert_eq!(doc["summary"]["pass"], 0);
+                let f = &doc["findings"][0];
+                assert_eq!(f["status"], "accepted");
+                assert_eq!(f["acceptance"]["approved_by"], "cto@northwind.example");
+                assert_eq!(f["acceptance"]["expires"], "2027-03-31");
+                assert!(f["acceptance"].get("ticket").is_none());
+                assert_eq!(doc["exceptions"]["file"], "trustcheck-exceptions.toml");
+                assert_eq!(doc["exceptions"]["stale"][0]["line"], 7);
+                assert_eq!(doc["exceptions"]["stale"][0]["rule"], "github-member-2fa");
 
-        // A plain run keeps the plain v1 shape.
-        let plain = Report {
-            context: Context::default(),
-            ..report
-        };
-        let doc: Value = serde_json::from_str(&render(&plain)).unwrap();
-        assert!(doc.get("exceptions").is_none());
+                // A plain run keeps the plain v1 shape.
+                let plain = Report {
+                    context: Context::default(),
+                    ..*report
+                };
+                let doc: Value = serde_json::from_str(&render(&plain)).unwrap();
+                assert!(doc.get("exceptions").is_none());
+            },
+        );
     }
 }

@@ -96,64 +96,40 @@ fn case(report: &Report<'_>, f: &Finding) -> TestCase {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::findings::{fingerprint, Acceptance, Uid};
+    use crate::gate::Verdict;
+    use crate::report::fixtures::{acceptance, finding, with_report};
     use crate::report::Context;
-    use crate::rules::{self, RuleSet};
-    use crate::schema::SchemaSet;
-    use crate::severity::Severity;
 
     #[test]
     fn an_accepted_finding_is_skipped_with_who_why_and_until_when() {
-        let resource = Uid::new("Aws::IamUser", "arn:aws:iam::210987654321:user/break-glass");
-        let f = Finding {
-            rule: "aws-iam-user-console-mfa".into(),
-            title: "IAM users with console access use MFA".into(),
-            soc2: vec!["CC6.1".to_string()].into(),
-            severity: Severity::High,
-            fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
-            acceptance: Some(Arc::new(Acceptance {
-                reason: "Break-glass user: its hardware key is in the safe".into(),
-                owner: "security@northwind.example".into(),
-                approved_by: "cto@northwind.example".into(),
-                expires: "2027-03-31".into(),
-                ticket: None,
-                expired: false,
-                days_left: 129,
-                declared_at: "trustcheck-exceptions.toml:1".into(),
-            })),
-            resource,
-            status: Status::Accepted,
-            message: "consoleAccess = true, mfaActive = false".into(),
-            remediation: "Assign an MFA device.".into(),
-        };
-        let rules =
-            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
-        let report = Report {
-            findings: std::slice::from_ref(&f),
-            rules: &rules,
-            snapshots: &[],
-            gate: crate::gate::Gate::new(Severity::Low),
-            verdict: crate::gate::Verdict::Clean,
-            context: Context::default(),
-        };
-        let TestCaseStatus::Skipped { message, ty, .. } = case(&report, &f).status else {
-            panic!("an accepted finding is skipped")
-        };
-        assert_eq!(ty.as_deref(), Some("accepted"));
-        let message = message.unwrap().as_str().to_string();
-        for part in [
-            "2027-03-31",
-            "Break-glass user",
-            "security@northwind.example",
-            "cto@northwind.example",
-        ] {
-            assert!(message.contains(part), "{part} missing from {message}");
-        }
-        let xml = render(&report);
-        assert!(xml.contains("<skipped"), "{xml}");
-        assert!(!xml.contains("<failure"), "{xml}");
+        let f = finding(
+            "break-glass",
+            Status::Accepted,
+            Some(acceptance("2027-03-31", 129)),
+        );
+        with_report(
+            std::slice::from_ref(&f),
+            Verdict::Clean,
+            Context::default(),
+            |report| {
+                let TestCaseStatus::Skipped { message, ty, .. } = case(report, &f).status else {
+                    panic!("an accepted finding is skipped")
+                };
+                assert_eq!(ty.as_deref(), Some("accepted"));
+                let message = message.unwrap().as_str().to_string();
+                for part in [
+                    "2027-03-31",
+                    "Break-glass user",
+                    "security@northwind.example",
+                    "cto@northwind.example",
+                ] {
+                    assert!(message.contains(part), "{part} missing from {message}");
+                }
+                let xml = render(report);
+                assert!(xml.contains("<skipped"), "{xml}");
+                assert!(!xml.contains("<failure"), "{xml}");
+            },
+        );
     }
 }

@@ -587,55 +587,22 @@ fn plain(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::baseline::{Baseline, Comparison};
-    use crate::findings::{fingerprint, Uid};
+    use crate::report::fixtures::{acceptance, finding, with_report};
     use crate::report::Context;
-    use crate::rules::{self, RuleSet};
-    use crate::schema::SchemaSet;
-    use crate::severity::Severity;
 
     fn failures(n: usize) -> Vec<Finding> {
         (0..n)
             .map(|i| {
-                let resource = Uid {
-                    type_name: "Aws::IamUser".into(),
-                    id: format!("arn:aws:iam::210987654321:user/user-{i:06}"),
+                let status = if i % 3 == 0 {
+                    Status::Pass
+                } else {
+                    Status::Fail
                 };
-                Finding {
-                    rule: "aws-iam-user-console-mfa".into(),
-                    title: "IAM users with console access use MFA".into(),
-                    soc2: vec!["CC6.1".to_string()].into(),
-                    severity: Severity::High,
-                    fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
-                    acceptance: None,
-                    resource,
-                    status: if i % 3 == 0 {
-                        Status::Pass
-                    } else {
-                        Status::Fail
-                    },
-                    message: "consoleAccess = true, mfaActive = false".into(),
-                    remediation: "Assign an MFA device.".into(),
-                }
+                finding(&format!("user-{i:06}"), status, None)
             })
             .collect()
-    }
-
-    fn with_report<T>(findings: &[Finding], f: impl FnOnce(&Report<'_>) -> T) -> T {
-        let rules =
-            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
-        let report = Report {
-            findings,
-            rules: &rules,
-            snapshots: &[],
-            gate: crate::gate::Gate::new(Severity::Low),
-            verdict: Verdict::Failed,
-            context: Context::default(),
-        };
-        f(&report)
     }
 
     fn balanced(md: &str) -> bool {
@@ -645,7 +612,7 @@ mod tests {
     #[test]
     fn a_huge_report_stays_under_githubs_limit_and_says_it_was_cut() {
         let findings = failures(100_000);
-        let md = with_report(&findings, render);
+        let md = with_report(&findings, Verdict::Failed, Context::default(), render);
         assert!(md.len() <= GITHUB_SUMMARY_LIMIT, "{} bytes", md.len());
         assert!(
             md.len() > DEFAULT_BUDGET / 2,
@@ -667,55 +634,29 @@ mod tests {
     #[test]
     fn a_small_budget_truncates_visibly_and_a_large_one_not_at_all() {
         let findings = failures(40);
-        let full = with_report(&findings, render);
+        let full = with_report(&findings, Verdict::Failed, Context::default(), render);
         assert!(!full.contains("Truncated"));
         assert!(full.contains("<details><summary>16 more failures and errors</summary>"));
-        let cut = with_report(&findings, |r| render_within(r, 4096));
+        let cut = with_report(&findings, Verdict::Failed, Context::default(), |r| {
+            render_within(r, 4096)
+        });
         assert!(cut.len() <= 4096, "{} bytes", cut.len());
         assert!(balanced(&cut));
         assert!(cut.contains("> [!WARNING]\n> Truncated to stay under GitHub's 1 MiB"));
         assert!(cut.starts_with("## ❌ trustcheck: failed"));
     }
 
+    /// A finding covered by the fixture's acceptance, whose reason names the user and carries a
+    /// mention and markup, declared on line 3.
     fn accepted(id: &str, status: Status, expires: &str, days_left: i64) -> Finding {
-        let resource = Uid::new(
-            "Aws::IamUser",
-            format!("arn:aws:iam::210987654321:user/{id}"),
-        );
-        Finding {
-            rule: "aws-iam-user-console-mfa".into(),
-            title: "IAM users with console access use MFA".into(),
-            soc2: vec!["CC6.1".to_string()].into(),
-            severity: Severity::High,
-            fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
-            acceptance: Some(Arc::new(Acceptance {
-                reason: format!("{id}: ping @security-team <b>now</b>"),
-                owner: "security@northwind.example".into(),
-                approved_by: "cto@northwind.example".into(),
-                expires: expires.into(),
-                ticket: Some("SEC-12".into()),
-                expired: days_left < 0,
-                days_left,
-                declared_at: "trustcheck-exceptions.toml:3".into(),
-            })),
-            resource,
-            status,
-            message: "consoleAccess = true, mfaActive = false".into(),
-            remediation: "Assign an MFA device.".into(),
-        }
+        let mut covering = acceptance(expires, days_left);
+        covering.reason = format!("{id}: ping @security-team <b>now</b>");
+        covering.declared_at = "trustcheck-exceptions.toml:3".into();
+        finding(id, status, Some(covering))
     }
 
     fn render_in(findings: &[Finding], context: Context<'_>) -> String {
-        let rules =
-            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
-        render(&Report {
-            findings,
-            rules: &rules,
-            snapshots: &[],
-            gate: crate::gate::Gate::new(Severity::Low),
-            verdict: Verdict::Clean,
-            context,
-        })
+        with_report(findings, Verdict::Clean, context, render)
     }
 
     /// The text from `heading` to the next heading.

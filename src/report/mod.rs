@@ -6,6 +6,8 @@
 pub mod annotations;
 pub mod csv;
 pub mod drift;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod json;
 pub mod junit;
 pub mod markdown;

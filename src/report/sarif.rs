@@ -385,61 +385,25 @@ fn truncate(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::findings::{fingerprint, Uid};
+    use crate::gate::Verdict;
+    use crate::report::fixtures::{acceptance, finding, with_report};
     use crate::report::Context;
-    use crate::rules::{self, RuleSet};
-    use crate::schema::SchemaSet;
-
-    fn finding(id: &str, status: Status, acceptance: Option<Acceptance>) -> Finding {
-        let resource = Uid::new(
-            "Aws::IamUser",
-            format!("arn:aws:iam::210987654321:user/{id}"),
-        );
-        Finding {
-            rule: "aws-iam-user-console-mfa".into(),
-            title: "IAM users with console access use MFA".into(),
-            soc2: vec!["CC6.1".to_string()].into(),
-            severity: Severity::High,
-            fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
-            acceptance: acceptance.map(Arc::new),
-            resource,
-            status,
-            message: "consoleAccess = true, mfaActive = false".into(),
-            remediation: "Assign an MFA device.".into(),
-        }
-    }
 
     #[test]
     fn an_accepted_finding_is_an_externally_suppressed_result_and_a_failure_is_not() {
-        let acceptance = Acceptance {
-            reason: "Break-glass user: its hardware key is in the safe".into(),
-            owner: "security@northwind.example".into(),
-            approved_by: "cto@northwind.example".into(),
-            expires: "2027-03-31".into(),
-            ticket: Some("SEC-12".into()),
-            expired: false,
-            days_left: 129,
-            declared_at: "trustcheck-exceptions.toml:1".into(),
-        };
         let findings = [
-            finding("break-glass", Status::Accepted, Some(acceptance)),
+            finding(
+                "break-glass",
+                Status::Accepted,
+                Some(acceptance("2027-03-31", 129)),
+            ),
             finding("jordan.kim", Status::Fail, None),
             finding("ok", Status::Pass, None),
         ];
-        let rules =
-            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
-        let report = Report {
-            findings: &findings,
-            rules: &rules,
-            snapshots: &[],
-            gate: crate::gate::Gate::new(Severity::Low),
-            verdict: crate::gate::Verdict::Failed,
-            context: Context::default(),
-        };
-        let value = serde_json::to_value(log(&report)).unwrap();
+        let value = with_report(&findings, Verdict::Failed, Context::default(), |report| {
+            serde_json::to_value(log(report)).unwrap()
+        });
         let results = value["runs"][0]["results"].as_array().unwrap();
         assert_eq!(results.len(), 2, "the pass is not a result");
         let accepted = results

@@ -336,48 +336,16 @@ fn counts_line(c: &Counts, accepting: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::findings::{fingerprint, Acceptance, Uid};
+    use crate::report::fixtures::{acceptance, finding, with_report};
     use crate::report::Context;
-    use crate::rules::{self, RuleSet};
-    use crate::schema::SchemaSet;
-    use crate::severity::Severity;
-
-    fn finding(id: &str, status: Status, acceptance: Option<(&str, i64)>) -> Finding {
-        let resource = Uid::new("Aws::IamUser", id);
-        Finding {
-            rule: "aws-iam-user-console-mfa".into(),
-            title: "IAM users with console access use MFA".into(),
-            soc2: vec!["CC6.1".to_string()].into(),
-            severity: Severity::High,
-            fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
-            acceptance: acceptance.map(|(expires, days_left)| {
-                Arc::new(Acceptance {
-                    reason: "break-glass".into(),
-                    owner: "security".into(),
-                    approved_by: "cto".into(),
-                    expires: expires.into(),
-                    ticket: None,
-                    expired: days_left < 0,
-                    days_left,
-                    declared_at: "x.toml:1".into(),
-                })
-            }),
-            resource,
-            status,
-            message: "mfaActive = false".into(),
-            remediation: "Assign an MFA device.".into(),
-        }
-    }
 
     #[test]
     fn acceptances_are_listed_with_expiry_and_counted_apart() {
         let findings = [
-            finding("far", Status::Accepted, Some(("2027-06-10", 200))),
-            finding("lapsed", Status::Fail, Some(("2026-11-19", -3))),
-            finding("near", Status::Accepted, Some(("2026-12-01", 9))),
+            finding("far", Status::Accepted, Some(acceptance("2027-06-10", 200))),
+            finding("lapsed", Status::Fail, Some(acceptance("2026-11-19", -3))),
+            finding("near", Status::Accepted, Some(acceptance("2026-12-01", 9))),
             finding("ok", Status::Pass, None),
         ];
         let stale = [(
@@ -385,26 +353,19 @@ mod tests {
             "aws-root-mfa".to_string(),
             "Aws::Account::\"x\"".to_string(),
         )];
-        let rules =
-            RuleSet::load(rules::builtin_sources(), &SchemaSet::builtin().unwrap()).unwrap();
-        let report = Report {
-            findings: &findings,
-            rules: &rules,
-            snapshots: &[],
-            gate: crate::gate::Gate::new(Severity::Low),
-            verdict: crate::gate::Verdict::Failed,
-            context: Context {
-                exceptions_file: Some("x.toml"),
-                stale_acceptances: &stale,
-                ..Context::default()
-            },
+        let context = Context {
+            exceptions_file: Some("x.toml"),
+            stale_acceptances: &stale,
+            ..Context::default()
         };
         let style = Style {
             color: false,
             width: 250,
             show_passed: false,
         };
-        let out = render(&report, style);
+        let out = with_report(&findings, Verdict::Failed, context, |report| {
+            render(report, style)
+        });
         // Accepted findings are listed after the failure, the pass is not.
         let fail = out.find("FAIL").unwrap();
         let accepted = out.find("ACCEPTED").unwrap();
