@@ -6,22 +6,14 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+
+use crate::trustcheck;
 use serde_json::Value;
 
 fn example(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples/mdm")
         .join(file)
-}
-
-fn trustcheck() -> Command {
-    let mut cmd = Command::cargo_bin("trustcheck").unwrap();
-    cmd.env("NO_COLOR", "1")
-        .env("COLUMNS", "120")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("TRUSTCHECK_POLICIES")
-        .env_remove("TRUSTCHECK_CONFIG");
-    cmd
 }
 
 /// `--schema` and `--policies` of the example, and no configuration file.

@@ -5,23 +5,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::trustcheck;
 use serde_json::Value;
 
 fn demo(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples/demo")
         .join(file)
-}
-
-fn trustcheck() -> Command {
-    let mut cmd = Command::cargo_bin("trustcheck").unwrap();
-    cmd.env("NO_COLOR", "1")
-        .env("COLUMNS", "120")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("TRUSTCHECK_EXCEPTIONS")
-        .env_remove("TRUSTCHECK_CONFIG");
-    cmd
 }
 
 /// A scratch repository holding the demo snapshot and `exceptions` as its exceptions file.

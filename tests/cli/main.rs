@@ -28,3 +28,16 @@ mod github_judged;
 mod ocsf;
 mod reports;
 mod rule_catalogue;
+
+/// The binary with colour off, a fixed width, and none of the environment that would pick up
+/// this repository's own settings or a CI runner's annotations.
+fn trustcheck() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("trustcheck").unwrap();
+    cmd.env("NO_COLOR", "1")
+        .env("COLUMNS", "120")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("TRUSTCHECK_POLICIES")
+        .env_remove("TRUSTCHECK_CONFIG")
+        .env_remove("TRUSTCHECK_EXCEPTIONS");
+    cmd
+}
