@@ -36,14 +36,19 @@ fn demo_text() -> String {
 
 /// The fixture rules and snapshot the pinned reports are rendered from (tests/fixtures/reports).
 fn fixture_check() -> Command {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports");
+    // Relative paths, so the pinned output names files the same way in every checkout.
     let mut cmd = trustcheck();
-    cmd.args(["check", "--no-builtin", "--no-config", "--policies"])
-        .arg(fixtures.join("rules"))
-        .arg("--exceptions")
-        .arg(fixtures.join("exceptions.toml"))
-        .arg("--snapshot")
-        .arg(fixtures.join("snapshot.json"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
+        "check",
+        "--no-builtin",
+        "--no-config",
+        "--policies",
+        "tests/fixtures/reports/rules",
+        "--exceptions",
+        "tests/fixtures/reports/exceptions.toml",
+        "--snapshot",
+        "tests/fixtures/reports/snapshot.json",
+    ]);
     cmd
 }
 
