@@ -66,16 +66,35 @@ fn allows(statement: &Value) -> bool {
     statement.get("Effect").and_then(Value::as_str) == Some("Allow")
 }
 
-/// Whether some statement allows every action (`*`) on every resource (`*`). Conditions do not
-/// change the answer: a conditional `*` on `*` is still full administrator access when it holds.
+/// Whether some statement grants administration in substance: it allows every action, or every
+/// action but a list that leaves IAM allowed (`NotAction`), on every resource, or on every
+/// resource but a list (`NotResource`). `Allow NotAction s3:* Resource *` grants `iam:*` and so
+/// everything else; `Allow Action * NotResource <one ARN>` grants administration of the rest of
+/// the account. Conditions do not change the answer: a conditional grant is still full
+/// administrator access when it holds.
 pub fn allows_full_admin(document: &Value) -> Result<bool, String> {
     Ok(statements(document)?.into_iter().any(|s| {
-        allows(s)
-            && strings(s.get("Action"))
-                .iter()
-                .any(|a| *a == "*" || *a == "*:*")
-            && strings(s.get("Resource")).contains(&"*")
+        let every_action = strings(s.get("Action"))
+            .iter()
+            .any(|a| *a == "*" || *a == "*:*")
+            || (s.get("NotAction").is_some()
+                && !strings(s.get("NotAction"))
+                    .iter()
+                    .any(|a| covers_all_of_iam(a)));
+        let every_resource =
+            strings(s.get("Resource")).contains(&"*") || s.get("NotResource").is_some();
+        allows(s) && every_action && every_resource
     }))
+}
+
+/// Whether an action pattern matches every IAM action (`*`, `*:*`, `iam:*`, `iam*`, `i*`):
+/// excluding it from a `NotAction` keeps a statement from granting IAM. Actions are
+/// case-insensitive.
+fn covers_all_of_iam(pattern: &str) -> bool {
+    let p = pattern.to_ascii_lowercase();
+    p == "*:*"
+        || p.strip_suffix('*')
+            .is_some_and(|prefix| "iam:".starts_with(prefix))
 }
 
 /// Whether a trust policy lets any principal (`"*"`, or `"*"` under `AWS` or another key) assume
@@ -127,7 +146,7 @@ mod tests {
     }
 
     #[test]
-    fn full_admin_needs_allow_star_action_and_star_resource() {
+    fn full_admin_is_every_action_on_every_resource_in_substance() {
         let cases = [
             (
                 json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}),
@@ -159,6 +178,37 @@ mod tests {
             ),
             (
                 json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]}),
+                false,
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "NotAction": ["IAM:*", "s3:*"], "Resource": "*"}]}),
+                false,
+            ),
+            // Everything but S3, IAM included: administration in substance.
+            (
+                json!({"Statement": [{"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"}]}),
+                true,
+            ),
+            // Everything but an action that does not exist.
+            (
+                json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:NoSuchAction", "Resource": "*"}]}),
+                true,
+            ),
+            // Everything on everything but one ARN.
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::audit-logs"}]}),
+                true,
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "NotAction": "s3:*", "NotResource": "arn:aws:s3:::audit-logs"}]}),
+                true,
+            ),
+            (
+                json!({"Statement": [{"Effect": "Deny", "NotAction": "s3:*", "Resource": "*"}]}),
+                false,
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "NotAction": "s3:*", "Resource": "arn:aws:s3:::bucket"}]}),
                 false,
             ),
         ];
