@@ -106,6 +106,14 @@ pub struct Acceptance {
     pub declared_at: String,
 }
 
+impl Acceptance {
+    /// Whether it is in force and runs out within
+    /// [`crate::exceptions::EXPIRING_SOON_DAYS`] days: reports call it out.
+    pub fn expiring_soon(&self) -> bool {
+        !self.expired && self.days_left <= crate::exceptions::EXPIRING_SOON_DAYS
+    }
+}
+
 /// The stable fingerprint of (rule id, resource): hex of the first 16 bytes of SHA-256.
 pub fn fingerprint(rule: &str, resource: &Uid) -> String {
     let mut h = Sha256::new();

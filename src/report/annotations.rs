@@ -142,7 +142,7 @@ pub fn render(report: &Report<'_>) -> String {
             .findings
             .iter()
             .filter_map(|f| f.acceptance.as_deref())
-            .filter(|a| !a.expired && a.days_left <= EXPIRING_SOON_DAYS)
+            .filter(|a| a.expiring_soon())
             .count();
         let _ = writeln!(
             out,

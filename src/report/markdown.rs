@@ -188,13 +188,6 @@ impl Budget {
     }
 }
 
-/// Whether the run involves risk acceptances: then the counts show `accepted` too (a run without
-/// an exceptions file keeps its familiar shape).
-fn shows_acceptances(report: &Report<'_>) -> bool {
-    report.context.exceptions_file.is_some()
-        || report.findings.iter().any(|f| f.acceptance.is_some())
-}
-
 /// With a baseline, the accepted findings whose status is new: failures the change accepts (or
 /// resources it accepts before they were ever judged).
 fn newly_accepted_findings<'a>(report: &Report<'a>) -> Vec<&'a Finding> {
@@ -220,7 +213,7 @@ fn findings_count(n: usize) -> String {
 fn head(md: &mut Budget, report: &Report<'_>) {
     let summary = Summary::of(report.findings);
     let c = summary.counts;
-    let accepting = shows_acceptances(report);
+    let accepting = report.shows_acceptances();
     let newly = newly_accepted_findings(report).len();
     let (icon, word) = match report.verdict {
         Verdict::Clean => ("✅", "passed"),
@@ -352,18 +345,14 @@ fn newly_accepted(md: &mut Budget, report: &Report<'_>) {
 /// Every acceptance echoed on a finding, in force or expired, soonest expiry first (expired ones
 /// lead: they no longer cover anything and need a decision now).
 fn acceptances(md: &mut Budget, report: &Report<'_>) {
-    let mut listed: Vec<(&Finding, &Acceptance)> = report
-        .findings
-        .iter()
-        .filter_map(|f| f.acceptance.as_deref().map(|a| (f, a)))
-        .collect();
+    let super::Acceptances {
+        listed,
+        expired,
+        soon,
+    } = report.acceptances();
     if listed.is_empty() {
         return;
     }
-    // Stable: equal expiries keep the (rule, resource) order.
-    listed.sort_by_key(|(_, a)| a.days_left);
-    let expired = listed.iter().filter(|(_, a)| a.expired).count();
-    let soon = listed.iter().filter(|(_, a)| expiring_soon(a)).count();
     if !md.section(&format!(
         "\n### 📝 Risk acceptances: {} in force ({soon} expiring within {EXPIRING_SOON_DAYS} days), {expired} expired\n\n",
         listed.len() - expired
@@ -416,17 +405,12 @@ fn stale(md: &mut Budget, report: &Report<'_>) {
     );
 }
 
-/// Whether an acceptance in force runs out within [`EXPIRING_SOON_DAYS`].
-fn expiring_soon(a: &Acceptance) -> bool {
-    !a.expired && a.days_left <= EXPIRING_SOON_DAYS
-}
-
 /// The expiry cell: expired ones say so, those expiring soon are marked and bold.
 fn expiry(a: &Acceptance) -> String {
     let date = plain(&a.expires);
     if a.expired {
         format!("⛔ **expired** {date}")
-    } else if expiring_soon(a) {
+    } else if a.expiring_soon() {
         format!("⏳ **{date}** ({})", days_left(a.days_left))
     } else {
         format!("{date} ({})", days_left(a.days_left))

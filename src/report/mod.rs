@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use crate::baseline::Comparison;
 use crate::drift::StatusChange;
 use crate::entities::LoadedSource;
-use crate::findings::{Finding, Status, Uid};
+use crate::findings::{Acceptance, Finding, Status, Uid};
 use crate::gate::{Gate, Verdict};
 use crate::rules::RuleSet;
 use crate::severity::Severity;
@@ -139,7 +139,7 @@ pub fn by_criterion(
     groups
 }
 
-impl Report<'_> {
+impl<'a> Report<'a> {
     /// With a baseline: the failures in `state` (new or unchanged).
     pub fn baseline_failures(&self, state: crate::baseline::BaselineState) -> usize {
         self.context.baseline.map_or(0, |cmp| {
@@ -148,6 +148,32 @@ impl Report<'_> {
                 .filter(|f| f.status == Status::Fail && cmp.state(f) == Some(state))
                 .count()
         })
+    }
+
+    /// Whether the run involves risk acceptances: then the counts show `accepted` too (a run
+    /// without an exceptions file keeps its familiar shape).
+    pub fn shows_acceptances(&self) -> bool {
+        self.context.exceptions_file.is_some()
+            || self.findings.iter().any(|f| f.acceptance.is_some())
+    }
+
+    /// Every acceptance echoed on a reported finding, in force or expired, soonest expiry first
+    /// (expired ones lead: they no longer cover anything and need a decision now).
+    pub fn acceptances(&self) -> Acceptances<'a> {
+        let mut listed: Vec<(&'a Finding, &'a Acceptance)> = self
+            .findings
+            .iter()
+            .filter_map(|f| f.acceptance.as_deref().map(|a| (f, a)))
+            .collect();
+        // Stable: equal expiries keep the (rule, resource) order.
+        listed.sort_by_key(|(_, a)| a.days_left);
+        let expired = listed.iter().filter(|(_, a)| a.expired).count();
+        let soon = listed.iter().filter(|(_, a)| a.expiring_soon()).count();
+        Acceptances {
+            listed,
+            expired,
+            soon,
+        }
     }
 
     /// Whether a finding counts toward the verdict's failures: a failure at or above `--fail-on`
@@ -176,6 +202,16 @@ impl Report<'_> {
     pub fn scope_of(&self, resource: &Uid) -> Scope {
         scope_of(resource, &self.scopes())
     }
+}
+
+/// The acceptances of a report, as [`Report::acceptances`] lists them.
+pub struct Acceptances<'a> {
+    /// Each with its finding, soonest expiry first.
+    pub listed: Vec<(&'a Finding, &'a Acceptance)>,
+    /// How many had expired.
+    pub expired: usize,
+    /// How many are in force and expire within 30 days.
+    pub soon: usize,
 }
 
 /// A provider and what it read: an AWS account, a GitHub org.

@@ -20,7 +20,7 @@ use crate::gate::Verdict;
 pub fn render(report: &Report<'_>, style: Style) -> String {
     let mut out = String::new();
     let summary = Summary::of(report.findings);
-    let accepting = shows_acceptances(report);
+    let accepting = report.shows_acceptances();
     let scopes: Vec<String> = report
         .snapshots
         .iter()
@@ -137,31 +137,17 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
     out
 }
 
-/// Whether the run involves risk acceptances: then the counts show `accepted` too (a run without
-/// an exceptions file keeps its familiar shape).
-fn shows_acceptances(report: &Report<'_>) -> bool {
-    report.context.exceptions_file.is_some()
-        || report.findings.iter().any(|f| f.acceptance.is_some())
-}
-
 /// Every acceptance echoed on a finding, in force or expired, soonest expiry first (expired ones
 /// lead: they no longer cover anything and need a decision now).
 fn acceptances(out: &mut String, report: &Report<'_>, style: Style) {
-    let mut accepted: Vec<(&Finding, &Acceptance)> = report
-        .findings
-        .iter()
-        .filter_map(|f| f.acceptance.as_deref().map(|a| (f, a)))
-        .collect();
+    let super::Acceptances {
+        listed: accepted,
+        expired,
+        soon,
+    } = report.acceptances();
     if accepted.is_empty() {
         return;
     }
-    // Stable: equal expiries keep the (rule, resource) order.
-    accepted.sort_by_key(|(_, a)| a.days_left);
-    let expired = accepted.iter().filter(|(_, a)| a.expired).count();
-    let soon = accepted
-        .iter()
-        .filter(|(_, a)| !a.expired && a.days_left <= EXPIRING_SOON_DAYS)
-        .count();
     let _ = writeln!(
         out,
         "\nRisk acceptances: {} in force ({soon} expiring within {EXPIRING_SOON_DAYS} days), {expired} expired",
@@ -206,7 +192,7 @@ fn acceptances(out: &mut String, report: &Report<'_>, style: Style) {
 fn expiry_cell(a: &Acceptance, color: bool) -> Cell {
     let (text, c) = if a.expired {
         (format!("EXPIRED\n{}", a.expires), Some(Color::Red))
-    } else if a.days_left <= EXPIRING_SOON_DAYS {
+    } else if a.expiring_soon() {
         (
             format!("{}\n{}, soon", a.expires, days_left(a.days_left)),
             Some(Color::Yellow),
