@@ -33,3 +33,4 @@ pub mod severity;
 pub mod snapshot;
 pub mod suggest;
 pub mod text;
+pub mod untrusted;

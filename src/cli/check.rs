@@ -341,7 +341,12 @@ fn deliver(
         rendered.push((spec, text));
     }
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        eprint!("{}", annotations::render(&report));
+        // The runner reads these from the log; a closed stderr loses them, which is no reason to
+        // panic.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            annotations::render(&report).as_bytes(),
+        );
     }
     for (spec, text) in &rendered {
         match &spec.path {
@@ -361,9 +366,8 @@ fn deliver(
                 }
             }
             None => match text {
-                Some(text) => print!("{text}"),
-                None => report::json::write(&mut std::io::stdout().lock(), &report)
-                    .map_err(|e| miette::miette!("cannot write the report to stdout: {e}"))?,
+                Some(text) => out!("{text}"),
+                None => super::stdout::with(|mut w| report::json::write(&mut w, &report)),
             },
         }
     }

@@ -64,7 +64,7 @@ pub fn run(args: Args, _out: Output) -> miette::Result<ExitStatus> {
         ControlsFormat::Table => table(&entries(&rules)),
         ControlsFormat::Markdown => trustcheck::docs::controls_markdown(&rules),
     };
-    print!("{text}");
+    out!("{text}");
     Ok(ExitStatus::Success)
 }
 

@@ -78,7 +78,7 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
                 eprintln!("trustcheck: wrote the drift report to {}", path.display());
             }
         }
-        None => print!("{}", render(&report, args.format, sides, out.color)),
+        None => out!("{}", render(&report, args.format, sides, out.color)),
     }
     Ok(ExitStatus::Success)
 }

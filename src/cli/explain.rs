@@ -157,7 +157,7 @@ pub fn run(args: Args, _out: Output) -> miette::Result<ExitStatus> {
             }
         }
     }
-    print!("{out}");
+    out!("{out}");
     Ok(ExitStatus::Success)
 }
 

@@ -1,5 +1,8 @@
 //! Command-line parsing and the edge where errors are rendered. One file per subcommand.
 
+#[macro_use]
+mod stdout;
+
 mod accept;
 mod check;
 mod collect;
@@ -304,6 +307,11 @@ pub fn run() -> ExitCode {
         Command::Explain(args) => explain::run(args, out),
         Command::Schema(args) => schema::run(args, out),
         Command::Diff(args) => diff::run(args, out),
+    };
+    // A report that could not be written to stdout (a full disk, not a closed pipe) is an error.
+    let result = match (result, stdout::failure()) {
+        (Ok(_), Some(e)) => Err(e.into()),
+        (result, _) => result,
     };
     match result {
         Ok(status) => status.into(),

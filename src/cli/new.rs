@@ -218,11 +218,11 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
         let _ = std::fs::remove_file(&rule_path);
         return Err(e.into());
     }
-    println!("created {rule_name}");
-    println!("created {}", test_path.display());
+    outln!("created {rule_name}");
+    outln!("created {}", test_path.display());
     if !out.quiet {
         let d = shell_word(&dir);
-        println!(
+        outln!(
             "\nThe rule judges {} resources. Edit the rule and its cases, then:\n  \
              trustcheck validate --policies {d}\n  \
              trustcheck test --policies {d}\n  \

@@ -47,11 +47,11 @@ pub fn run(args: Args, _out: Output) -> miette::Result<ExitStatus> {
         ));
     }
     match args.format {
-        SchemaFormat::Markdown => print!("{}", docs::schema_markdown(&types)),
+        SchemaFormat::Markdown => out!("{}", docs::schema_markdown(&types)),
         SchemaFormat::Json => {
             // A tree of strings and booleans: serialising cannot fail.
             let text = serde_json::to_string_pretty(&docs::schema_json(&types)).unwrap_or_default();
-            println!("{text}");
+            outln!("{text}");
         }
     }
     Ok(ExitStatus::Success)

@@ -50,7 +50,7 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
         paint,
     );
     let passed = results.len() - failed.len();
-    println!("\n{passed} passed, {} failed", failed.len());
+    outln!("\n{passed} passed, {} failed", failed.len());
     Ok(exit_status(&failed))
 }
 
@@ -102,14 +102,14 @@ impl Paint {
 fn print_statuses(results: &[CaseResult], paint: Paint, quiet: bool) {
     for r in results {
         if !r.passed() {
-            println!(
+            outln!(
                 "{} {}: {}",
                 paint.paint("FAILED", ChangeTag::Delete),
                 r.rule,
                 r.name
             );
         } else if !quiet {
-            println!(
+            outln!(
                 "{} {}: {}",
                 paint.paint("ok    ", ChangeTag::Insert),
                 r.rule,
@@ -122,21 +122,21 @@ fn print_statuses(results: &[CaseResult], paint: Paint, quiet: bool) {
 /// A failed case in full: where it is, then why it could not run, or each resource whose status
 /// differs and the expected-vs-actual diff.
 fn print_failure(r: &CaseResult, paint: Paint) {
-    println!(
+    outln!(
         "\n{} {}: {}",
         paint.paint("FAILED", ChangeTag::Delete),
         r.rule,
         r.name
     );
-    println!("  in {}", r.file);
+    outln!("  in {}", r.file);
     if let Some(e) = &r.setup_error {
-        println!("  error: {e}");
+        outln!("  error: {e}");
         return;
     }
     for m in r.mismatches() {
-        println!("  {m}");
+        outln!("  {m}");
     }
-    println!(
+    outln!(
         "  expected ({}) vs actual ({}):",
         paint.paint("-", ChangeTag::Delete),
         paint.paint("+", ChangeTag::Insert)
@@ -147,7 +147,7 @@ fn print_failure(r: &CaseResult, paint: Paint) {
             ChangeTag::Insert => "+",
             ChangeTag::Equal => " ",
         };
-        println!(
+        outln!(
             "    {}",
             paint.paint(&format!("{sign} {}", line.text), line.tag)
         );
@@ -190,9 +190,9 @@ fn print_warnings(warnings: &[String], paint: Paint) {
     if warnings.is_empty() {
         return;
     }
-    println!();
+    outln!();
     for w in warnings {
-        println!("{}: {w}", paint.paint("warning", ChangeTag::Delete));
+        outln!("{}: {w}", paint.paint("warning", ChangeTag::Delete));
     }
 }
 

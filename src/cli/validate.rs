@@ -68,7 +68,7 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
         };
         // Serialising plain strings and numbers cannot fail.
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-        println!("{text}");
+        outln!("{text}");
         return Ok(if doc.valid {
             ExitStatus::Success
         } else {
@@ -84,7 +84,7 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
         } else {
             String::new()
         };
-        println!(
+        outln!(
             "{total} rule{} valid ({} built-in, {} custom{disabled})",
             if total == 1 { "" } else { "s" },
             c.builtin,

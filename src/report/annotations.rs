@@ -24,9 +24,11 @@ use crate::findings::{Finding, Status};
 /// Annotations GitHub shows per step and per level.
 pub const MAX_PER_LEVEL: usize = 10;
 
-/// Escapes a command's message (`%`, CR, LF).
+/// Escapes a command's message: unsafe characters shown escaped (one line, see
+/// [`crate::untrusted::terminal`]), then `%`, CR, LF as the runner expects.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    crate::untrusted::terminal(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -191,7 +193,8 @@ mod tests {
 
     #[test]
     fn escaping_neutralises_newlines_and_separators() {
-        assert_eq!(escape_data("50%\r\n::x"), "50%25%0D%0A::x");
+        assert_eq!(escape_data("50%\r\n::x"), "50%25\\r\\n::x");
+        assert_eq!(escape_data("\u{1b}[2J"), "\\x1b[2J");
         assert_eq!(escape_property("a: b, c"), "a%3A b%2C c");
     }
 }

@@ -30,11 +30,14 @@ pub const COLUMNS: [&str; 16] = [
 /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading
 /// `'`, as OWASP advises for CSV injection: resource ids come from the audited systems, and an
 /// IAM user may well be called `=HYPERLINK(…)`.
+/// Control and direction characters are shown escaped ([`crate::untrusted::terminal`]), so a
+/// file shown with `cat` cannot drive the terminal.
 fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    let cell = crate::untrusted::terminal(cell);
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}").into()
     } else {
-        cell.into()
+        cell
     }
 }
 

@@ -44,12 +44,7 @@ pub fn render(drift: &Drift, format: DiffFormat, sides: Sides<'_>, color: bool) 
     match format {
         DiffFormat::Table => text(drift, sides, color),
         DiffFormat::Markdown => markdown(drift, sides),
-        DiffFormat::Json => {
-            // Serialising plain data with string keys cannot fail.
-            let mut s = serde_json::to_string_pretty(drift).unwrap_or_default();
-            s.push('\n');
-            s
-        }
+        DiffFormat::Json => crate::untrusted::json_string(drift),
     }
 }
 
@@ -148,32 +143,35 @@ fn text(drift: &Drift, sides: Sides<'_>, color: bool) -> String {
     let _ = writeln!(
         out,
         "trustcheck diff: {} ({}) → {} ({})",
-        sides.old, drift.old_collected_at, sides.new, drift.new_collected_at
+        t(sides.old),
+        drift.old_collected_at,
+        t(sides.new),
+        drift.new_collected_at
     );
     let _ = writeln!(out, "{}", headline(drift));
     let f = &drift.facts;
     if !f.changed.is_empty() {
         let _ = writeln!(out, "\nchanged");
         for e in &f.changed {
-            let _ = writeln!(out, "  ~ {}", e.entity);
+            let _ = writeln!(out, "  ~ {}", t(&e.entity.to_string()));
             for a in &e.attrs {
                 match show(a) {
                     Shown::Inline(old, new) => {
                         let _ = writeln!(
                             out,
                             "      {}  {} → {}",
-                            a.attr,
-                            paint(&old, false),
-                            paint(&new, true)
+                            t(&a.attr),
+                            paint(&t(&old), false),
+                            paint(&t(&new), true)
                         );
                     }
                     Shown::Diff(d) => {
-                        let _ = writeln!(out, "      {}:", a.attr);
-                        for line in d.lines() {
+                        let _ = writeln!(out, "      {}:", t(&a.attr));
+                        for line in d.lines().map(t) {
                             let line = if line.starts_with('+') {
-                                paint(line, true)
+                                paint(&line, true)
                             } else if line.starts_with('-') {
-                                paint(line, false)
+                                paint(&line, false)
                             } else {
                                 line.to_string()
                             };
@@ -183,23 +181,39 @@ fn text(drift: &Drift, sides: Sides<'_>, color: bool) -> String {
                 }
             }
             for p in &e.parents_added {
-                let _ = writeln!(out, "      parent {}", paint(&format!("+ {p}"), true));
+                let _ = writeln!(
+                    out,
+                    "      parent {}",
+                    paint(&format!("+ {}", t(&p.to_string())), true)
+                );
             }
             for p in &e.parents_removed {
-                let _ = writeln!(out, "      parent {}", paint(&format!("- {p}"), false));
+                let _ = writeln!(
+                    out,
+                    "      parent {}",
+                    paint(&format!("- {}", t(&p.to_string())), false)
+                );
             }
         }
     }
     if !f.added.is_empty() {
         let _ = writeln!(out, "\nadded");
         for r in &f.added {
-            let _ = writeln!(out, "  {}", paint(&format!("+ {r}"), true));
+            let _ = writeln!(
+                out,
+                "  {}",
+                paint(&format!("+ {}", t(&r.to_string())), true)
+            );
         }
     }
     if !f.removed.is_empty() {
         let _ = writeln!(out, "\nremoved");
         for r in &f.removed {
-            let _ = writeln!(out, "  {}", paint(&format!("- {r}"), false));
+            let _ = writeln!(
+                out,
+                "  {}",
+                paint(&format!("- {}", t(&r.to_string())), false)
+            );
         }
     }
     if !f.errors_added.is_empty() {
@@ -208,13 +222,19 @@ fn text(drift: &Drift, sides: Sides<'_>, color: bool) -> String {
             "\nno longer collected (rules reading these report error)"
         );
         for e in &f.errors_added {
-            let _ = writeln!(out, "  ! {} {}: {}", e.entity, e.fact, e.reason);
+            let _ = writeln!(
+                out,
+                "  ! {} {}: {}",
+                t(&e.entity.to_string()),
+                t(&e.fact),
+                t(&e.reason)
+            );
         }
     }
     if !f.errors_removed.is_empty() {
         let _ = writeln!(out, "\ncollected again");
         for e in &f.errors_removed {
-            let _ = writeln!(out, "  {} {}", e.entity, e.fact);
+            let _ = writeln!(out, "  {} {}", t(&e.entity.to_string()), t(&e.fact));
         }
     }
     let _ = writeln!(
@@ -235,23 +255,23 @@ fn text(drift: &Drift, sides: Sides<'_>, color: bool) -> String {
             out,
             "  {} {} {}  {} → {}  {}",
             c.severity,
-            c.rule,
-            c.resource,
+            t(&c.rule),
+            t(&c.resource.to_string()),
             status_name(c.old),
             new,
-            c.message
+            t(&c.message)
         );
     }
     out
 }
 
 fn md_code(s: &str) -> String {
-    let s = s.replace(['\r', '\n'], " ").replace('|', "\\|");
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
-        format!("`{s}`")
-    }
+    crate::untrusted::markdown_code(s)
+}
+
+/// An untrusted value for the terminal (see [`crate::untrusted::terminal`]).
+fn t(s: &str) -> String {
+    crate::untrusted::terminal(s).into_owned()
 }
 
 fn markdown(drift: &Drift, sides: Sides<'_>) -> String {
@@ -318,12 +338,16 @@ fn markdown(drift: &Drift, sides: Sides<'_>) -> String {
         }
         for (entity, attr, d) in diffs {
             // A fence longer than any backtick run in the diff keeps it a code block.
+            // The summary is raw HTML (Markdown is not parsed there): HTML-escaped. The diff
+            // is a fenced block whose fence is longer than any backtick run inside, so
+            // nothing in a value can close it.
+            let d = d.lines().map(t).collect::<Vec<_>>().join("\n");
+            let fence = crate::untrusted::markdown_fence(&d);
             let _ = writeln!(
                 out,
-                "\n<details><summary>{} {}</summary>\n\n````diff\n{}````\n\n</details>",
-                md_code(&entity),
-                md_code(&attr),
-                d.replace("````", "` ` ` `")
+                "\n<details><summary><code>{}</code> <code>{}</code></summary>\n\n{fence}diff\n{d}\n{fence}\n\n</details>",
+                crate::untrusted::html(&entity),
+                crate::untrusted::html(&attr),
             );
         }
     }

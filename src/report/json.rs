@@ -67,7 +67,7 @@ pub fn render(report: &Report<'_>) -> String {
 /// Streams the document to a writer: large runs are never held in memory twice.
 pub fn write(out: &mut impl Write, report: &Report<'_>) -> std::io::Result<()> {
     let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut buffered, &document(report))?;
+    crate::untrusted::write_json(&mut buffered, &document(report))?;
     buffered.write_all(b"\n")?;
     buffered.flush()
 }

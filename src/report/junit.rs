@@ -7,6 +7,7 @@
 //! and expiry in the message: a test reporter then shows them apart from passes without failing
 //! the build. A rule with two criteria appears in both suites, as it does in the table.
 
+use crate::untrusted::terminal;
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 use super::Report;
@@ -28,15 +29,20 @@ pub fn render(report: &Report<'_>) -> String {
         junit.add_test_suite(suite);
     }
     // Writing XML into a String only fails on I/O, which a String does not do.
-    junit.to_string().unwrap_or_default()
+    // Collected strings may hold characters XML forbids (ESC, other controls): escaped, so the
+    // document stays well-formed for every CI system that parses it.
+    crate::untrusted::xml(&junit.to_string().unwrap_or_default()).into_owned()
 }
 
 fn case(report: &Report<'_>, f: &Finding) -> TestCase {
+    // Values from the audited systems: one visible line each (crate::untrusted).
+    let resource = terminal(&f.resource.to_string()).into_owned();
+    let message = terminal(&f.message);
     let status = match f.status {
         Status::Pass => TestCaseStatus::success(),
         Status::NotApplicable => {
             let mut s = TestCaseStatus::skipped();
-            s.set_message(format!("not applicable: {}", f.message));
+            s.set_message(format!("not applicable: {}", message));
             s
         }
         Status::Accepted => {
@@ -47,44 +53,47 @@ fn case(report: &Report<'_>, f: &Finding) -> TestCase {
                     let ticket = a
                         .ticket
                         .as_deref()
-                        .map_or(String::new(), |t| format!("; ticket {t}"));
+                        .map_or(String::new(), |t| format!("; ticket {}", terminal(t)));
                     s.set_message(format!(
                         "accepted risk until {}: {} (owner {}, approved by {}{ticket})",
-                        a.expires, a.reason, a.owner, a.approved_by
+                        a.expires,
+                        terminal(&a.reason),
+                        terminal(&a.owner),
+                        terminal(&a.approved_by)
                     ))
                     .set_description(format!(
                         "{}\n{}: {}\naccepted in {}; remediation: {}",
-                        f.title, f.resource, f.message, a.declared_at, f.remediation
+                        f.title, resource, message, a.declared_at, f.remediation
                     ));
                 }
                 None => {
-                    s.set_message(format!("accepted risk: {}", f.message));
+                    s.set_message(format!("accepted risk: {}", message));
                 }
             }
             s
         }
         Status::Fail => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_message(f.message.as_str())
+            s.set_message(message.as_ref())
                 .set_type(f.severity.as_str())
                 .set_description(format!(
                     "{}\n{}: {}\nremediation: {}",
-                    f.title, f.resource, f.message, f.remediation
+                    f.title, resource, message, f.remediation
                 ));
             s
         }
         Status::Error => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-            s.set_message(format!("could not be judged: {}", f.message))
+            s.set_message(format!("could not be judged: {}", message))
                 .set_type("error")
                 .set_description(format!(
                     "{}\n{}: {}\nunknown is never a pass: collect the missing fact and re-run",
-                    f.title, f.resource, f.message
+                    f.title, resource, message
                 ));
             s
         }
     };
-    let mut case = TestCase::new(f.resource.to_string(), status);
+    let mut case = TestCase::new(resource, status);
     case.set_classname(f.rule.as_ref());
     case.add_property(Property::new("severity", f.severity.as_str()));
     case.add_property(Property::new("fingerprint", f.fingerprint.as_str()));

@@ -543,26 +543,14 @@ fn rank(s: Status) -> u8 {
     }
 }
 
-/// A code span safe inside a table cell: on one line, `|` escaped, delimited by more backticks
-/// than the text holds in a row.
+/// A code span safe inside a table cell (see [`crate::untrusted::markdown_code`]).
 fn code(s: &str) -> String {
-    let s = s.replace(['\r', '\n'], " ").replace('|', "\\|");
-    let longest = s
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or_default();
-    let fence = "`".repeat(longest + 1);
-    if longest == 0 {
-        format!("{fence}{s}{fence}")
-    } else {
-        format!("{fence} {s} {fence}")
-    }
+    crate::untrusted::markdown_code(s)
 }
 
 /// Plain text from rule annotations (written by the rule author): one line, HTML neutralised.
 fn plain(s: &str) -> String {
-    s.replace(['\r', '\n'], " ")
+    crate::untrusted::terminal(s)
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -740,8 +728,8 @@ mod tests {
     #[test]
     fn code_spans_survive_backticks_pipes_and_newlines() {
         assert_eq!(code("a|b"), "`a\\|b`");
-        assert_eq!(code("x`y"), "`` x`y ``");
-        assert_eq!(code("l1\nl2"), "`l1 l2`");
+        assert_eq!(code("x`y"), "``x`y``");
+        assert_eq!(code("l1\nl2"), "`l1\\nl2`");
         assert_eq!(plain("<b>"), "&lt;b&gt;");
     }
 }

@@ -56,10 +56,7 @@ const TYPE_UID: u32 = 200_301;
 /// trailing newline.
 pub fn render(report: &Report<'_>) -> String {
     let events = events(report);
-    // Serialising plain data with string keys cannot fail.
-    let mut out = serde_json::to_string_pretty(&events).unwrap_or_default();
-    out.push('\n');
-    out
+    crate::untrusted::json_string(&events)
 }
 
 /// One event per reported finding, in the report's order.

@@ -58,10 +58,7 @@ fn fail_level(s: Severity) -> sarif::ResultLevel {
 /// Renders the SARIF log, pretty-printed, with a trailing newline.
 pub fn render(report: &Report<'_>) -> String {
     let log = log(report);
-    // Serialising plain data with string keys cannot fail.
-    let mut out = serde_json::to_string_pretty(&log).unwrap_or_default();
-    out.push('\n');
-    out
+    crate::untrusted::json_string(&log)
 }
 
 /// The SARIF log as data.

@@ -15,6 +15,7 @@ use crate::criteria;
 use crate::exceptions::EXPIRING_SOON_DAYS;
 use crate::findings::{Acceptance, Counts, Finding, Status, Summary};
 use crate::gate::Verdict;
+use crate::untrusted::terminal;
 
 /// Renders the report.
 pub fn render(report: &Report<'_>, style: Style) -> String {
@@ -27,7 +28,7 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
         .flat_map(|s| {
             s.sources
                 .iter()
-                .map(|src| format!("{} {}", src.provider, src.scope))
+                .map(|src| terminal(&format!("{} {}", src.provider, src.scope)).into_owned())
         })
         .collect();
     let _ = writeln!(
@@ -89,9 +90,9 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
                 table.add_row(vec![
                     status_cell(f.status, new, style.color),
                     Cell::new(f.severity.as_str()),
-                    Cell::new(f.rule.as_ref()),
-                    Cell::new(f.resource.to_string()),
-                    Cell::new(&f.message),
+                    Cell::new(terminal(&f.rule)),
+                    Cell::new(terminal(&f.resource.to_string())),
+                    Cell::new(terminal(&f.message)),
                 ]);
             }
             let _ = writeln!(out, "{table}");
@@ -177,11 +178,11 @@ fn acceptances(out: &mut String, report: &Report<'_>, style: Style) {
         reason.push_str(&format!(" [{}]", a.declared_at));
         table.add_row(vec![
             expiry_cell(a, style.color),
-            Cell::new(f.rule.as_ref()),
-            Cell::new(f.resource.to_string()),
-            Cell::new(&a.owner),
-            Cell::new(&a.approved_by),
-            Cell::new(reason),
+            Cell::new(terminal(&f.rule)),
+            Cell::new(terminal(&f.resource.to_string())),
+            Cell::new(terminal(&a.owner)),
+            Cell::new(terminal(&a.approved_by)),
+            Cell::new(terminal(&reason)),
         ]);
     }
     let _ = writeln!(out, "{table}");
@@ -238,7 +239,13 @@ fn stale(out: &mut String, report: &Report<'_>, style: Style) {
         let _ = writeln!(out, "{warning}");
     }
     for (line, rule, resource) in stale {
-        let _ = writeln!(out, "  {file}:{line}  {rule}  {resource}");
+        let _ = writeln!(
+            out,
+            "  {}:{line}  {}  {}",
+            terminal(file),
+            terminal(rule),
+            terminal(resource)
+        );
     }
 }
 
@@ -253,7 +260,13 @@ fn extras(out: &mut String, report: &Report<'_>) {
             cmp.fixed.len()
         );
         for f in &cmp.fixed {
-            let _ = writeln!(out, "  fixed  {} {} {}", f.severity, f.rule, f.resource);
+            let _ = writeln!(
+                out,
+                "  fixed  {} {} {}",
+                f.severity,
+                terminal(&f.rule),
+                terminal(&f.resource.to_string())
+            );
         }
     }
     if let Some(impact) = report.context.policy_impact {

@@ -25,6 +25,7 @@ mod engine_agreement;
 mod exceptions;
 mod github;
 mod github_judged;
+mod hostile;
 mod ocsf;
 mod reports;
 mod rule_catalogue;

@@ -1,0 +1,232 @@
+//! Hostile values from the audited systems through every human-facing format of `check` and
+//! `diff`: nothing may reach a terminal as a control sequence, start a GitHub Actions workflow
+//! command, or become Markdown markup (HTML, links, mentions) in a job summary.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::trustcheck;
+
+const FIXTURE: &str = "tests/fixtures/reports/snapshot.json";
+const RULES: &str = "tests/fixtures/reports/rules";
+
+/// Strings a repository, member, ruleset or server could send.
+const HOSTILE: &[&str] = &[
+    "::add-mask::secret",
+    "  ::stop-commands::token",
+    "a\n::error::injected",
+    "x\r\n::warning file=a::b",
+    "\u{1b}[2J\u{1b}[Hcleared",
+    "\u{1b}]8;;https://evil.example\u{7}link\u{1b}]8;;\u{7}",
+    "csi\u{9b}31m",
+    "rtl\u{202e}gnp.exe",
+    "zero\u{200b}width",
+    "`` ` code ` ``",
+    "a | b | c",
+    "<img src=x onerror=alert(1)>",
+    "@octocat please review",
+    "[link](https://evil.example)",
+    "</details><script>x</script>",
+    "````\n```",
+    "`",
+];
+
+fn unsafe_char(c: char) -> bool {
+    c.is_control() && c != '\n'
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}')
+}
+
+/// The fixture with one member per hostile login (2FA off, so they fail and are listed), one
+/// uncollected fact per hostile reason, a hostile org login and a long hostile set value.
+fn hostile_snapshot() -> Value {
+    let mut snap: Value = serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap();
+    let entities = snap["entities"].as_array_mut().unwrap();
+    for (i, h) in HOSTILE.iter().enumerate() {
+        entities.push(json!({
+            "uid": {"type": "Github::Member", "id": format!("northwind-labs/m{i}{h}")},
+            "attrs": {"login": h, "role": "member", "twoFactorDisabled": true, "twoFactorInsecure": false},
+            "parents": [{"type": "Github::Org", "id": "northwind-labs"}]
+        }));
+    }
+    for e in entities.iter_mut() {
+        if e["uid"]["type"] == "Github::Org" && e["uid"]["id"] == "northwind-labs" {
+            e["attrs"]["login"] = json!(HOSTILE[2]);
+        }
+        if e["uid"]["type"] == "Aws::IamRole" {
+            e["attrs"]["attachedPolicyArns"] = json!(HOSTILE);
+        }
+    }
+    entities.sort_by_key(|e| (e["uid"]["type"].to_string(), e["uid"]["id"].to_string()));
+    let github = snap["sources"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["provider"] == "github")
+        .unwrap();
+    github["errors"] = HOSTILE
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            json!({"entity": {"type": "Github::Member", "id": format!("northwind-labs/e{i}*")},
+                   "fact": "*", "reason": h})
+        })
+        .collect();
+    snap
+}
+
+fn write(dir: &Path, name: &str, v: &Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(v).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+fn run(args: &[&str], actions: bool) -> (String, String) {
+    let mut cmd = trustcheck();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(args);
+    if actions {
+        cmd.env("GITHUB_ACTIONS", "true");
+    }
+    let out = cmd.output().unwrap();
+    let code = out.status.code();
+    assert!(matches!(code, Some(0..=2)), "{args:?} ended with {code:?}");
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// No raw control or direction character, and no line that a runner would take as a command
+/// other than the annotations trustcheck itself writes.
+fn assert_inert_text(what: &str, text: &str) {
+    if let Some(c) = text.chars().find(|&c| unsafe_char(c)) {
+        panic!("{what}: raw {c:?} in output:\n{text}");
+    }
+    for line in text.lines() {
+        let line = line.trim_start();
+        if line.starts_with("::") {
+            let ours = [
+                "::group::",
+                "::endgroup::",
+                "::error title=",
+                "::warning title=",
+                "::notice title=",
+            ];
+            assert!(
+                ours.iter().any(|p| line.starts_with(p)),
+                "{what}: workflow command from a value: {line}"
+            );
+        }
+    }
+}
+
+/// Markdown whose only markup is ours: no HTML from values (the drift report's own
+/// `<details>`, `<summary>` and `<code>` tags aside), no links, no mentions outside code.
+fn assert_inert_markdown(what: &str, md: &str) {
+    assert_inert_text(what, md);
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    let ours = [
+        "<details>",
+        "</details>",
+        "<summary>",
+        "</summary>",
+        "<code>",
+        "</code>",
+    ];
+    let mut in_code_block = false;
+    for event in Parser::new_ext(md, Options::ENABLE_TABLES) {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => in_code_block = true,
+            Event::End(pulldown_cmark::TagEnd::CodeBlock) => in_code_block = false,
+            Event::Html(h) | Event::InlineHtml(h) => {
+                let mut rest = h.trim().to_string();
+                for tag in ours {
+                    rest = rest.replace(tag, "");
+                }
+                assert!(!rest.contains('<'), "{what}: HTML from a value: {h}\n{md}");
+            }
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                panic!("{what}: a link from a value: {dest_url}\n{md}")
+            }
+            Event::Text(t) if !in_code_block => {
+                assert!(!t.contains("<img"), "{what}: raw markup as text: {t}");
+                assert!(
+                    !t.contains("@octocat"),
+                    "{what}: a mention outside code: {t}"
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn hostile_values_stay_inert_in_every_check_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = write(dir.path(), "hostile.json", &hostile_snapshot());
+    let base = [
+        "check",
+        "--no-builtin",
+        "--no-config",
+        "--policies",
+        RULES,
+        "--snapshot",
+        &snap,
+    ];
+    for format in ["table", "markdown", "csv", "junit", "json", "sarif", "ocsf"] {
+        let mut args = base.to_vec();
+        args.extend(["--format", format]);
+        let (stdout, stderr) = run(&args, true);
+        assert_inert_text(&format!("check --format {format} (stderr)"), &stderr);
+        match format {
+            "markdown" => assert_inert_markdown("check --format markdown", &stdout),
+            "junit" => {
+                roxmltree::Document::parse(&stdout)
+                    .unwrap_or_else(|e| panic!("JUnit is not XML: {e}"));
+                assert_inert_text("check --format junit", &stdout);
+            }
+            // Machine formats keep values exact, escaped by JSON: still one line per value.
+            "json" | "sarif" | "ocsf" => {
+                serde_json::from_str::<Value>(&stdout).unwrap();
+                assert_inert_text(&format!("check --format {format}"), &stdout);
+            }
+            _ => assert_inert_text(&format!("check --format {format}"), &stdout),
+        }
+        if format == "table" {
+            // Every hostile member is still listed, escaped rather than dropped.
+            assert!(stdout.contains("\\x1b[2J\\x1b[Hcleared"), "{stdout}");
+            assert!(stdout.contains("rtl\\u{202e}gnp.exe"), "{stdout}");
+        }
+    }
+}
+
+#[test]
+fn hostile_values_stay_inert_in_every_drift_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap();
+    let old = write(dir.path(), "old.json", &fixture);
+    let new = write(dir.path(), "new.json", &hostile_snapshot());
+    for format in ["table", "markdown", "json"] {
+        let (stdout, stderr) = run(
+            &[
+                "diff",
+                "--no-builtin",
+                "--no-config",
+                "--policies",
+                RULES,
+                &old,
+                &new,
+                "--format",
+                format,
+            ],
+            false,
+        );
+        assert_inert_text(&format!("diff --format {format} (stderr)"), &stderr);
+        if format == "markdown" {
+            assert_inert_markdown("diff --format markdown", &stdout);
+            assert!(stdout.contains("<summary><code>"), "{stdout}");
+        } else {
+            assert_inert_text(&format!("diff --format {format}"), &stdout);
+        }
+    }
+}
