@@ -90,7 +90,7 @@ impl Baseline {
     /// Reads a baseline file.
     pub fn read(path: &Path) -> Result<Self, BaselineError> {
         let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+        let text = crate::input::read_to_string(path).map_err(|source| BaselineError::Read {
             path: display.clone(),
             source,
         })?;

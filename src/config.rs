@@ -173,7 +173,7 @@ pub fn discover_named(cwd: &Path, name: &str) -> Result<Option<PathBuf>, (String
 impl Config {
     /// Reads and parses a configuration file.
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = crate::input::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.display().to_string(),
             source,
         })?;

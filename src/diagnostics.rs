@@ -35,10 +35,18 @@ pub const SNIPPET_WINDOW: usize = 160;
 
 impl SourceFile {
     /// A source file from a display name and its text.
+    ///
+    /// Control and direction characters in the text are shown as `?` (as many as their bytes,
+    /// so spans stay right): a snippet of a hostile file cannot drive the terminal.
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
+        let text: Arc<str> = text.into();
+        let text = match crate::untrusted::same_length(&text) {
+            std::borrow::Cow::Borrowed(_) => text,
+            std::borrow::Cow::Owned(clean) => clean.into(),
+        };
         Self {
             name: name.into(),
-            text: text.into(),
+            text,
             language: "cedar",
         }
     }
@@ -312,14 +320,78 @@ pub fn render(diagnostic: &dyn Diagnostic, color: bool) -> String {
     // Rendering into a String cannot fail: fmt::Write for String is infallible.
     if is_group(diagnostic) {
         for item in diagnostic.related().into_iter().flatten() {
-            let _ = handler.render_report(&mut out, item);
+            let _ = handler.render_report(&mut out, &Inert(item));
             out.push('\n');
         }
-        let _ = handler.render_report(&mut out, &Summary(diagnostic.to_string()));
+        let summary = Summary(diagnostic.to_string());
+        let _ = handler.render_report(&mut out, &Inert(&summary));
     } else {
-        let _ = handler.render_report(&mut out, diagnostic);
+        let _ = handler.render_report(&mut out, &Inert(diagnostic));
     }
     out
+}
+
+/// A diagnostic whose every text (message, help, labels, related problems) is shown inert
+/// ([`crate::untrusted::terminal_lines`]): errors quote entity ids, attribute values and server
+/// messages, which may hold escape sequences or workflow commands.
+struct Inert<'a>(&'a dyn Diagnostic);
+
+impl std::fmt::Debug for Inert<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl std::fmt::Display for Inert<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::untrusted::terminal_lines(&self.0.to_string()))
+    }
+}
+
+impl std::error::Error for Inert<'_> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+fn inert(d: Box<dyn std::fmt::Display + '_>) -> Box<dyn std::fmt::Display + '_> {
+    Box::new(crate::untrusted::terminal_lines(&d.to_string()).into_owned())
+}
+
+impl Diagnostic for Inert<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.0.code().map(inert)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.0.severity()
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.0.help().map(inert)
+    }
+    fn url<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.0.url().map(inert)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.0.source_code()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let labels = self.0.labels()?;
+        Some(Box::new(labels.map(|mut l| {
+            let text = l
+                .label()
+                .map(|t| crate::untrusted::terminal_lines(t).into_owned());
+            l.set_label(text);
+            l
+        })))
+    }
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
+        // Related problems are rendered through the handler, which cannot take owned wrappers;
+        // groups are split before this (see `render`), and each item's own text is wrapped.
+        self.0.related()
+    }
+    fn diagnostic_source(&self) -> Option<&dyn Diagnostic> {
+        self.0.diagnostic_source()
+    }
 }
 
 /// A group's summary line, rendered like any other error but without location or related items.

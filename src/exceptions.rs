@@ -186,7 +186,7 @@ impl Exceptions {
         today: Date,
         max_days: i64,
     ) -> Result<Self, ExceptionsError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ExceptionsError::Read {
+        let text = crate::input::read_to_string(path).map_err(|source| ExceptionsError::Read {
             path: path.display().to_string(),
             source,
         })?;

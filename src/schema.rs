@@ -163,7 +163,7 @@ impl SchemaSet {
             .map(|(name, text)| SourceFile::new(*name, *text))
             .collect();
         for path in paths {
-            let text = std::fs::read_to_string(path).map_err(|source| SchemaError::Read {
+            let text = crate::input::read_to_string(path).map_err(|source| SchemaError::Read {
                 path: path.display().to_string(),
                 source,
             })?;

@@ -75,7 +75,7 @@ pub enum SnapshotError {
 /// Reads and parses a snapshot file (the envelope only; entities are typed later).
 pub fn read(path: &Path) -> Result<(Snapshot, String), SnapshotError> {
     let display = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Read {
+    let text = crate::input::read_to_string(path).map_err(|source| SnapshotError::Read {
         path: display.clone(),
         source,
     })?;

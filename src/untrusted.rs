@@ -61,6 +61,35 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Several lines of text for a terminal: each line as [`terminal`] makes it, line breaks kept.
+/// For messages that are multi-line by design (diagnostics) but may quote untrusted values.
+pub fn terminal_lines(s: &str) -> Cow<'_, str> {
+    if !s.split('\n').any(|l| matches!(terminal(l), Cow::Owned(_))) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.split('\n').map(terminal).collect::<Vec<_>>().join("\n"))
+}
+
+/// `s` with every unsafe character but line breaks and tabs replaced by as many `?` as it has
+/// bytes: for source text shown in snippets, where byte offsets must stay where they were.
+pub fn same_length(s: &str) -> Cow<'_, str> {
+    let bad = |c: char| is_unsafe(c) && !matches!(c, '\n' | '\t');
+    if !s.chars().any(bad) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if bad(c) {
+                    "?".repeat(c.len_utf8())
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 /// `s` as a Markdown code span that is safe inside a table cell: one line ([`terminal`]), `|`
 /// escaped, delimited by more backticks than it holds in a row, padded when it starts or ends
 /// with a backtick. Links, mentions, emphasis and HTML inside stay literal text.

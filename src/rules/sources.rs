@@ -63,7 +63,7 @@ pub fn sources_from_path(dir: &Path) -> Result<Vec<RuleSource>, ReadRulesError> 
     files
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path).map_err(err)?;
+            let text = crate::input::read_to_string(&path).map_err(err)?;
             Ok(RuleSource {
                 file: SourceFile::new(path.display().to_string(), text),
                 origin: Origin::Custom,

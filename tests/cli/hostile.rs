@@ -230,3 +230,66 @@ fn hostile_values_stay_inert_in_every_drift_report() {
         }
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn endless_or_oversized_input_is_refused_at_the_bound() {
+    let out = trustcheck()
+        .env("TRUSTCHECK_MAX_INPUT_BYTES", "1048576")
+        .args(["check", "--no-config", "--snapshot", "/dev/zero"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("larger than the input limit of 1048576 bytes"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_repeated_key_in_a_snapshot_is_refused_where_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dup.json");
+    std::fs::write(
+        &path,
+        r#"{"format": "trustcheck.snapshot/v1", "collected_at": "2026-11-22T03:00:00Z",
+"entities": [{"uid": {"type": "Github::Org", "id": "acme"},
+  "attrs": {"login": "acme", "twoFactorRequirementEnabled": false,
+            "twoFactorRequirementEnabled": true}}]}"#,
+    )
+    .unwrap();
+    let out = trustcheck()
+        .args(["check", "--no-config", "--snapshot"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("duplicate key") && stderr.contains("(line 4, column 41)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn errors_that_quote_hostile_values_stay_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.json");
+    // An unknown entity type whose name carries escape sequences and a workflow command.
+    std::fs::write(
+        &path,
+        "{\"format\": \"trustcheck.snapshot/v1\", \"collected_at\": \"2026-11-22T03:00:00Z\",\n\
+         \"entities\": [{\"uid\": {\"type\": \"Github::Org\", \"id\": \"\\u001b[2J\\n::add-mask::x\"},\n\
+         \"attrs\": {\"login\": 5}}]}\u{1b}[2J\n",
+    )
+    .unwrap();
+    let out = trustcheck()
+        .args(["check", "--no-config", "--snapshot"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_inert_text("a located error", &String::from_utf8(out.stderr).unwrap());
+}

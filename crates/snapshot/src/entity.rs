@@ -13,7 +13,8 @@ pub struct Entity {
     pub uid: Uid,
     /// Attribute values; datetimes as UTC strings (`2026-11-22T03:00:00Z`). A fact that could
     /// not be read is absent, and an [`crate::UncollectedFact`] says why.
-    #[serde(default)]
+    /// Read strictly: a key repeated in any object is an error ([`crate::strict`]).
+    #[serde(default, deserialize_with = "crate::strict::attrs")]
     pub attrs: Map<String, Value>,
     /// Parent uids (a user's account, a branch's repository).
     #[serde(default)]
