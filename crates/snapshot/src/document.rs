@@ -281,9 +281,12 @@ mod tests {
                 Just(Value::Null),
                 any::<bool>().prop_map(Value::from),
                 any::<i64>().prop_map(Value::from),
-                any::<f64>().prop_map(
-                    |f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
-                ),
+                // Short decimals (Cedar has no floats): serde_json without its
+                // `float_roundtrip` feature may read a 17-digit float back one ulp off.
+                (-1_000_000i64..1_000_000, 0u32..4).prop_map(|(n, k)| {
+                    serde_json::Number::from_f64(n as f64 / f64::from(1u32 << k))
+                        .map_or(Value::Null, Value::Number)
+                }),
                 ".{0,40}".prop_map(Value::from),
                 Just(Value::from("2026-11-22T03:00:00Z")),
             ]
