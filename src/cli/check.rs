@@ -127,6 +127,20 @@ pub fn run(
     // Everything that can be wrong with the request is checked before any (slow) collection.
     let specs = report_specs(&args)?;
     let loaded = args.rules.load(Adjust::Configured)?;
+    let exceptions_file = args
+        .exceptions
+        .path(&loaded.config, args.rules.config.no_config)?;
+    {
+        let mut outputs: Vec<&std::path::Path> =
+            specs.iter().filter_map(|s| s.path.as_deref()).collect();
+        outputs.extend(args.save_snapshot.as_deref());
+        let mut inputs: Vec<&std::path::Path> =
+            args.snapshots.iter().map(PathBuf::as_path).collect();
+        inputs.extend(args.gate.baseline.as_deref());
+        inputs.extend(exceptions_file.as_deref());
+        inputs.extend(args.rules.config.config.as_deref());
+        atomic_write::check_outputs(&outputs, &inputs)?;
+    }
     let (schema, rules) = (&loaded.schema, &loaded.rules);
     // Configuration (src/config.rs): flag > TRUSTCHECK_FAIL_ON > trustcheck.toml > low.
     let fail_on = args.rules.fail_on(args.gate.fail_on, &loaded.config);
@@ -176,10 +190,7 @@ pub fn run(
         .filter_map(|s| exceptions::date_of(&s.collected_at))
         .max()
         .ok_or_else(|| miette::miette!("the snapshots have no collection time"))?;
-    let exceptions = match args
-        .exceptions
-        .path(&loaded.config, args.rules.config.no_config)?
-    {
+    let exceptions = match exceptions_file {
         Some(path) => Some(Exceptions::read(
             &path,
             rules,

@@ -40,6 +40,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
+    if let Some(output) = &args.output {
+        atomic_write::check_outputs(&[output], &[&args.old, &args.new])?;
+    }
     let Loaded { schema, rules, .. } = args.rules.load(Adjust::Configured)?;
     let old = Input::read(&args.old)?;
     let new = Input::read(&args.new)?;

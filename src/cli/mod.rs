@@ -290,6 +290,12 @@ pub fn run() -> ExitCode {
         color,
         quiet: cli.quiet,
     };
+    // Ctrl-C (or SIGTERM) while a large report is being written: leave no temporary file
+    // behind, then end as interrupted processes do (128 + SIGINT).
+    let _ = ctrlc::set_handler(|| {
+        trustcheck::atomic_write::remove_pending();
+        std::process::exit(130);
+    });
     let sub = |name: &str| {
         matches
             .subcommand_matches(name)

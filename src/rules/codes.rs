@@ -4,6 +4,11 @@
 
 /// The file is not valid Cedar.
 pub const SYNTAX: &str = "rule::syntax";
+/// Brackets nested deeper than [`crate::rules::MAX_NESTING`]: refused before Cedar parses the
+/// file (deep nesting overflows the parser's stack).
+pub const TOO_DEEP: &str = "rule::too-deep";
+/// A `.cedar` file that is not Cedar at all (no `permit` or `forbid`): its content is not shown.
+pub const NOT_A_RULE: &str = "rule::not-a-rule";
 /// The file does not hold exactly one policy.
 pub const ONE_POLICY_PER_FILE: &str = "rule::one-policy-per-file";
 /// The policy is a `permit`.

@@ -15,6 +15,7 @@ mod annotations;
 pub mod codes;
 mod compile;
 mod parse;
+pub use parse::MAX_NESTING;
 mod sources;
 mod validation;
 

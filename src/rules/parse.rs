@@ -41,8 +41,34 @@ pub(super) fn parse_rule(file: &SourceFile) -> Result<ParsedRule, Vec<InFile>> {
 /// The file's one policy, or why there is not exactly one: not Cedar, several policies or none,
 /// or a template.
 fn single_policy(file: &SourceFile) -> Result<Policy, Vec<InFile>> {
-    let set = PolicySet::from_str(&file.text)
-        .map_err(|e| vec![InFile::new(e, file).with_code(codes::SYNTAX)])?;
+    if let Some(at) = too_deep(&file.text) {
+        return Err(vec![problem(
+            file,
+            codes::TOO_DEEP,
+            format!("brackets nested deeper than {MAX_NESTING} levels"),
+            Some(
+                "a rule this deep is not reviewable; split the condition into simpler parts".into(),
+            ),
+            SourceSpan::from((at, 1)),
+            "too deep",
+        )]);
+    }
+    let set = PolicySet::from_str(&file.text).map_err(|e| {
+        if looks_like_cedar(&file.text) {
+            vec![InFile::new(e, file).with_code(codes::SYNTAX)]
+        } else {
+            // Perhaps a link or a misnamed file: never echo a file that is not a rule.
+            let hidden = SourceFile::new(file.name.clone(), "");
+            vec![problem(
+                &hidden,
+                codes::NOT_A_RULE,
+                "this `.cedar` file is not a Cedar rule (no `permit` or `forbid`); its content is not shown".into(),
+                Some("remove the file from the rules folder, or write one `forbid` rule in it".into()),
+                SourceSpan::from((0, 0)),
+                "",
+            )]
+        }
+    })?;
     let has_template = set.templates().next().is_some();
     let mut policies = set.policies();
     match (policies.next(), policies.next()) {
@@ -53,6 +79,53 @@ fn single_policy(file: &SourceFile) -> Result<Policy, Vec<InFile>> {
             has_template,
         )]),
     }
+}
+
+/// How deep brackets may nest in a rule. Cedar's parser recurses per level and overflows the
+/// stack somewhere above 150 (debug builds) to 600 (release); real rules stay under 10.
+pub const MAX_NESTING: usize = 32;
+
+/// Offset of the first bracket nested deeper than [`MAX_NESTING`], outside strings and comments.
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '"' => {
+                // A string literal: skip to its closing quote, honouring escapes.
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '/' if chars.peek().is_some_and(|&(_, n)| n == '/') => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(at);
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether the text could be meant as Cedar at all.
+fn looks_like_cedar(text: &str) -> bool {
+    text.contains("forbid") || text.contains("permit")
 }
 
 fn not_one_policy(file: &SourceFile, policies: usize, has_template: bool) -> InFile {

@@ -73,13 +73,33 @@ pub fn sources_from_path(dir: &Path) -> Result<Vec<RuleSource>, ReadRulesError> 
 }
 
 /// Files below `dir` whose name ends with `.{ext}`.
+///
+/// Links are not followed out of the folder: a linked folder is not entered (so link loops
+/// cannot make the walk endless), and a linked file is taken only when it resolves inside `dir`;
+/// a link that leaves it is an error, never a silent skip and never read.
 pub fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let root = dir.canonicalize()?;
+    walk_in(&root, dir, ext, out)
+}
+
+fn walk_in(root: &Path, dir: &Path, ext: &str, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let suffix = format!(".{ext}");
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk(&path, ext, out)?;
+        let entry = entry?;
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            walk_in(root, &path, ext, out)?;
         } else if path.to_string_lossy().ends_with(&suffix) {
+            if kind.is_symlink() {
+                let target = path.canonicalize()?;
+                if !target.starts_with(root) || !target.is_file() {
+                    return Err(std::io::Error::other(format!(
+                        "`{}` is a link to something outside the folder or not a file; links are not followed out of a rules folder",
+                        path.display()
+                    )));
+                }
+            }
             out.push(path);
         }
     }

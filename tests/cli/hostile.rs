@@ -293,3 +293,145 @@ fn errors_that_quote_hostile_values_stay_inert() {
     assert_eq!(out.status.code(), Some(2));
     assert_inert_text("a located error", &String::from_utf8(out.stderr).unwrap());
 }
+
+fn validate(dir: &Path) -> (Option<i32>, String) {
+    let out = trustcheck()
+        .args(["validate", "--no-config", "--no-builtin", "--policies"])
+        .arg(dir)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn deeply_nested_rules_are_refused_before_cedar_parses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let depth = 600;
+    std::fs::write(
+        dir.path().join("deep.cedar"),
+        format!(
+            "forbid (principal, action, resource) when {{ {}true{} }};\n",
+            "(".repeat(depth),
+            ")".repeat(depth)
+        ),
+    )
+    .unwrap();
+    let (code, stderr) = validate(dir.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("rule::too-deep") && stderr.contains("deeper than 32"),
+        "{stderr}"
+    );
+    // Sets and records nest the same way.
+    std::fs::write(
+        dir.path().join("deep.cedar"),
+        format!(
+            "forbid (principal, action, resource) when {{ {}{} }};\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        ),
+    )
+    .unwrap();
+    assert_eq!(validate(dir.path()).0, Some(2));
+}
+
+#[cfg(unix)]
+#[test]
+fn links_out_of_a_rules_folder_and_loops_are_not_followed() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.env");
+    std::fs::write(&secret, "API_KEY=hunter2-do-not-print\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    symlink(&secret, dir.path().join("leak.cedar")).unwrap();
+    let (code, stderr) = validate(dir.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        !stderr.contains("hunter2"),
+        "the linked file's content was shown: {stderr}"
+    );
+    assert!(stderr.contains("links are not followed"), "{stderr}");
+
+    // Two folders linking to each other: the walk ends.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("a")).unwrap();
+    std::fs::create_dir(dir.path().join("b")).unwrap();
+    symlink(dir.path().join("b"), dir.path().join("a/to-b")).unwrap();
+    symlink(dir.path().join("a"), dir.path().join("b/to-a")).unwrap();
+    let (code, stderr) = validate(dir.path());
+    assert!(matches!(code, Some(0 | 2)), "{stderr}");
+}
+
+#[test]
+fn a_cedar_file_that_is_not_a_rule_is_not_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("notes.cedar"),
+        "password = hunter2-do-not-print\n",
+    )
+    .unwrap();
+    let (code, stderr) = validate(dir.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(stderr.contains("rule::not-a-rule"), "{stderr}");
+}
+
+#[test]
+fn outputs_never_replace_inputs_or_each_other_or_non_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snap.json");
+    std::fs::copy(FIXTURE, &snap).unwrap();
+    let before = std::fs::read(&snap).unwrap();
+    let check = |extra: &[&str]| {
+        let out = trustcheck()
+            .args(["check", "--no-builtin", "--no-config", "--policies"])
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/reports/rules"
+            ))
+            .arg("--snapshot")
+            .arg(&snap)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let same = snap.display().to_string();
+    let (code, stderr) = check(&["--format", "json", "--output", &same]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("also an input"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&snap).unwrap(),
+        before,
+        "the snapshot is evidence: untouched"
+    );
+
+    let twice = dir.path().join("r.md").display().to_string();
+    let (code, stderr) = check(&[
+        "--report",
+        &format!("markdown={twice}"),
+        "--report",
+        &format!("csv={twice}"),
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("written twice"), "{stderr}");
+
+    #[cfg(unix)]
+    {
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let (code, stderr) = check(&["--format", "json", "--output", fifo.to_str().unwrap()]);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains("not a regular file (a FIFO)"), "{stderr}");
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    }
+}

@@ -15,6 +15,7 @@ mod github_fake;
 #[path = "../../providers/aws/tests/support/moto.rs"]
 mod moto;
 
+mod action;
 mod authoring;
 mod aws;
 mod baseline;
