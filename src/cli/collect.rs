@@ -51,10 +51,12 @@ pub fn run(
             "unknown provider `{name}`"
         )
     })?;
-    let snapshot = collect(provider, sub, out)?;
     let path = sub
         .get_one::<PathBuf>("out")
         .ok_or_else(|| miette::miette!("`--out FILE` is required"))?;
+    // Before a possibly long collection: a FIFO or device at the path is refused now.
+    atomic_write::check_outputs(&[path], &[])?;
+    let snapshot = collect(provider, sub, out)?;
     write(&snapshot, path, out)?;
     // A snapshot with uncollected facts is still evidence, but the run is not complete.
     Ok(if snapshot.uncollected().next().is_some() {
@@ -65,11 +67,26 @@ pub fn run(
 }
 
 /// Runs a provider's collector with the options parsed from `matches`.
+///
+/// Text that came back from servers (the reasons of uncollected facts, error messages) is
+/// redacted of every secret the process holds and cut to a few hundred bytes here, whatever the
+/// provider did: a server that echoes the request must not put the token in the snapshot.
 pub fn collect(provider: &Provider, matches: &ArgMatches, out: Output) -> miette::Result<Snapshot> {
-    (provider.collect)(matches, Ui { quiet: out.quiet }).map_err(|e| match e.help {
-        Some(help) => miette::miette!(help = help, "{}", e.message),
-        None => miette::miette!("{}", e.message),
-    })
+    use trustcheck_snapshot::secrets::{quote, redact};
+    let mut snapshot = (provider.collect)(matches, Ui { quiet: out.quiet }).map_err(|e| {
+        let message = quote(&e.message);
+        match e.help {
+            Some(help) => miette::miette!(help = redact(&help), "{message}"),
+            None => miette::miette!("{message}"),
+        }
+    })?;
+    for source in &mut snapshot.sources {
+        source.identity = source.identity.as_deref().map(redact);
+        for error in &mut source.errors {
+            error.reason = quote(&error.reason);
+        }
+    }
+    Ok(snapshot)
 }
 
 /// Writes a snapshot atomically and says so on stderr.

@@ -255,6 +255,9 @@ pub struct Output {
 
 /// Parses arguments, runs the command, renders errors; never panics on bad input.
 pub fn run() -> ExitCode {
+    // Values of secret-looking variables (tokens, keys) are redacted from any text that came
+    // back from a server; providers add the secrets they read from elsewhere (files).
+    trustcheck_snapshot::secrets::register_from_env();
     let registry = providers::PROVIDERS;
     let matches = command_with(registry).get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
@@ -323,9 +326,10 @@ pub fn run() -> ExitCode {
         Ok(status) => status.into(),
         Err(report) => {
             // A group of rule problems is shown problem by problem, its summary last.
-            eprint!(
-                "{}",
-                trustcheck::diagnostics::render(report.as_ref(), stderr_color)
+            let text = trustcheck::diagnostics::render(report.as_ref(), stderr_color);
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                trustcheck_snapshot::secrets::redact(&text).as_bytes(),
             );
             ExitStatus::Untrustworthy.into()
         }

@@ -435,3 +435,92 @@ fn outputs_never_replace_inputs_or_each_other_or_non_files() {
         assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
     }
 }
+
+/// A server that quotes the request's `Authorization` header in a megabyte-long error.
+struct Echo(u16);
+
+impl wiremock::Respond for Echo {
+    fn respond(&self, req: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let auth = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let body = serde_json::json!({
+            "message": format!("you sent {auth}; {}", "padding ".repeat(128 * 1024)),
+        });
+        wiremock::ResponseTemplate::new(self.0).set_body_json(body)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_echoes_the_token_never_gets_it_into_output() {
+    use wiremock::matchers::{method, path};
+    const TOKEN: &str = "ghp_EchoedToken0123456789abcdefghijklmnop";
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"login": "bot", "id": 1, "type": "User"})),
+        )
+        .mount(&server)
+        .await;
+    wiremock::Mock::given(method("GET"))
+        .respond_with(Echo(403))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("g.json");
+    let run = trustcheck()
+        .env("TC_SECRET_GH", TOKEN)
+        .env("GITHUB_API_URL", server.uri())
+        .args([
+            "collect",
+            "github",
+            "--org",
+            "acme",
+            "--token-env",
+            "TC_SECRET_GH",
+            "--out",
+        ])
+        .arg(&out)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+    assert!(stderr.len() < 16 * 1024, "{} bytes of stderr", stderr.len());
+    if let Ok(text) = std::fs::read_to_string(&out) {
+        assert!(!text.contains(TOKEN));
+        assert!(text.len() < 64 * 1024, "{} bytes of snapshot", text.len());
+    }
+
+    // Rejected at the first request: the error quotes the server, redacted and cut.
+    server.reset().await;
+    wiremock::Mock::given(method("GET"))
+        .respond_with(Echo(401))
+        .mount(&server)
+        .await;
+    let run = trustcheck()
+        .env("TC_SECRET_GH", TOKEN)
+        .env("GITHUB_API_URL", server.uri())
+        .args([
+            "collect",
+            "github",
+            "--org",
+            "acme",
+            "--token-env",
+            "TC_SECRET_GH",
+            "--out",
+        ])
+        .arg(&out)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+    assert!(stderr.contains("***"), "{stderr}");
+    assert!(stderr.len() < 16 * 1024, "{} bytes of stderr", stderr.len());
+}

@@ -13,6 +13,7 @@
 pub mod document;
 pub mod entity;
 pub mod provider;
+pub mod secrets;
 pub mod strict;
 pub mod uid;
 pub mod uncollected;

@@ -76,16 +76,17 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// GitHub's `message` field, or the start of the body.
+    /// GitHub's `message` field, or the start of the body: secrets redacted, a few hundred bytes
+    /// at most (a server may echo the request, or send a megabyte of HTML).
     pub fn message(&self) -> String {
-        serde_json::from_str::<serde_json::Value>(&self.body)
+        let text = serde_json::from_str::<serde_json::Value>(&self.body)
             .ok()
             .and_then(|v| {
                 v.get("message")
                     .and_then(|m| m.as_str())
                     .map(str::to_string)
-            })
-            .unwrap_or_else(|| self.body.chars().take(200).collect())
+            });
+        trustcheck_snapshot::secrets::quote(text.as_deref().unwrap_or(&self.body))
     }
 }
 

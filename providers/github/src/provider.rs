@@ -126,13 +126,18 @@ fn auth(args: &GithubOptions) -> Result<Auth, CollectError> {
             ))
             .with_help("pass the GitHub App's private key file (PEM) with --app-key-file")
         })?;
+        trustcheck_snapshot::secrets::register(&String::from_utf8_lossy(&private_key_pem));
         return Ok(Auth::App {
             app_id,
             private_key_pem,
         });
     }
     match std::env::var(&args.token_env) {
-        Ok(token) if !token.trim().is_empty() => Ok(Auth::Token(Token::new(token.trim()))),
+        Ok(token) if !token.trim().is_empty() => {
+            // Whatever a server echoes back, this value never leaves the process.
+            trustcheck_snapshot::secrets::register(&token);
+            Ok(Auth::Token(Token::new(token.trim())))
+        }
         _ => {
             let help = format!(
                 "export a token in `{}` (or name another variable with --token-env), or use --app-id and --app-key-file; providers/github/README.md lists the permissions it needs",
