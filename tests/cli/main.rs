@@ -12,6 +12,8 @@
 
 #[path = "../../providers/github/tests/fake/mod.rs"]
 mod github_fake;
+#[path = "../../providers/google/tests/fake/mod.rs"]
+mod google_fake;
 #[path = "../../providers/aws/tests/support/moto.rs"]
 mod moto;
 
@@ -25,6 +27,7 @@ mod engine_agreement;
 mod exceptions;
 mod github;
 mod github_judged;
+mod google;
 mod ocsf;
 mod reports;
 mod rule_catalogue;
