@@ -12,6 +12,7 @@ pub static PROVIDERS: &[&Provider] = &[
     &trustcheck_aws::PROVIDER,
     &trustcheck_github::PROVIDER,
     &trustcheck_google::PROVIDER,
+    &trustcheck_okta::PROVIDER,
 ];
 
 /// The provider named `name` (`aws`).

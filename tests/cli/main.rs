@@ -16,6 +16,8 @@ mod github_fake;
 mod google_fake;
 #[path = "../../providers/aws/tests/support/moto.rs"]
 mod moto;
+#[path = "../../providers/okta/tests/fake/mod.rs"]
+mod okta_fake;
 
 mod authoring;
 mod aws;
@@ -29,6 +31,7 @@ mod github;
 mod github_judged;
 mod google;
 mod ocsf;
+mod okta;
 mod reports;
 mod rule_catalogue;
 
