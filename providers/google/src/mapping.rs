@@ -18,7 +18,7 @@ pub const CUSTOMER: &str = "Google::Customer";
 /// Entity type of a user.
 pub const USER: &str = "Google::User";
 
-/// Rule parameters, recorded on the customer so that every finding shows the value it used.
+/// Rule parameters, recorded on the customer so that the snapshot says what findings were judged with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Parameters {
     /// `maxSuperAdmins`.

@@ -17,7 +17,7 @@ pub const ORG: &str = "Okta::Org";
 /// Entity type of a user.
 pub const USER: &str = "Okta::User";
 
-/// Rule parameters, recorded on the org so that every finding shows the value it used.
+/// Rule parameters, recorded on the org so that the snapshot says what findings were judged with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Parameters {
     /// `staleAfterDays`.
