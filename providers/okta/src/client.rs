@@ -182,7 +182,11 @@ impl Client {
                     match status {
                         429 => (why, Some(reset.map_or(self.retry.base_delay, until))),
                         500..=599 => (why, None),
-                        _ => return Err(ReadFailure::new(format!("GET {shown}: {why}"))),
+                        _ => {
+                            return Err(
+                                ReadFailure::new(format!("GET {shown}: {why}")).with_status(status)
+                            )
+                        }
                     }
                 }
                 Err(why) => (why, None),

@@ -96,7 +96,8 @@ pub async fn collect(
     ));
     let raw = fetch::fetch_org(Arc::clone(&client), &host).await;
     if let Err(u) = &raw.users {
-        if u.reason.contains(": 401") {
+        // A rejected token reads nothing at all: stop rather than write a snapshot of errors.
+        if u.status == Some(401) {
             return Err(CollectError::new(format!("Okta rejected the API token: {}", u.reason))
                 .with_help("the token is wrong, expired or revoked: create a new one (Security → API → Tokens); providers/okta/README.md lists what it needs"));
         }

@@ -11,6 +11,8 @@ use serde::{Deserialize, Deserializer};
 pub struct ReadFailure {
     /// One line, e.g. `GET /api/v1/users: 403 E0000006: You do not have permission …`.
     pub reason: String,
+    /// The HTTP status that ended the call, when there was one.
+    pub status: Option<u16>,
 }
 
 impl ReadFailure {
@@ -18,7 +20,14 @@ impl ReadFailure {
     pub fn new(reason: impl Into<String>) -> Self {
         Self {
             reason: reason.into(),
+            status: None,
         }
+    }
+
+    /// The same failure, ended by this HTTP status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
     }
 }
 
