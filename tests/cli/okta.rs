@@ -135,3 +135,43 @@ async fn a_missing_token_or_org_is_a_clear_usage_error() {
         .stderr(predicate::str::contains("is not an Okta org URL"));
     assert!(!std::path::Path::new("never.json").exists());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_collects_google_and_okta_and_judges_them_with_aws_and_github_snapshots() {
+    let okta = Fake::start().await;
+    okta.mount_acme().await;
+    let google = crate::google_fake::Fake::start().await;
+    google.mount_acme().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = google.key_file(dir.path());
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/snapshot.json");
+    let saved = dir.path().join("evidence.json");
+    let judged = trustcheck(&okta)
+        .env("GOOGLE_APPLICATION_CREDENTIALS", &key)
+        .env("GOOGLE_API_URL", google.api_url())
+        .args(["--quiet", "check", "--no-config", "--format", "json"])
+        .args([
+            "--collect",
+            "google,okta",
+            "--admin-email",
+            crate::google_fake::ADMIN,
+        ])
+        .args(["--snapshot", demo, "--save-snapshot"])
+        .arg(&saved)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let findings: serde_json::Value = serde_json::from_slice(&judged.stdout).unwrap();
+    let all = findings["findings"].as_array().unwrap();
+    for provider in ["aws-", "github-", "google-", "okta-"] {
+        assert!(
+            all.iter()
+                .any(|f| f["rule"].as_str().unwrap().starts_with(provider)),
+            "no {provider} finding"
+        );
+    }
+    // Both collections are kept, one file each.
+    assert!(dir.path().join("google-evidence.json").exists());
+    assert!(dir.path().join("okta-evidence.json").exists());
+}
