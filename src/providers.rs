@@ -8,7 +8,12 @@
 pub use trustcheck_snapshot::Provider;
 
 /// Every built-in provider, in the order `collect --help` lists them.
-pub static PROVIDERS: &[&Provider] = &[&trustcheck_aws::PROVIDER, &trustcheck_github::PROVIDER];
+pub static PROVIDERS: &[&Provider] = &[
+    &trustcheck_aws::PROVIDER,
+    &trustcheck_github::PROVIDER,
+    &trustcheck_google::PROVIDER,
+    &trustcheck_okta::PROVIDER,
+];
 
 /// The provider named `name` (`aws`).
 pub fn by_name(name: &str) -> Option<&'static Provider> {

@@ -49,7 +49,7 @@ fn the_same_findings_as_baseline_pass_the_new_only_gate() {
         .code(0)
         .stdout(contains("PASSED: no new failure at or above `low`"))
         .stdout(contains(
-            "Baseline: 0 new failures, 38 unchanged failures, 0 fixed",
+            "Baseline: 0 new failures, 45 unchanged failures, 0 fixed",
         ));
 }
 
@@ -99,6 +99,11 @@ fn last_nights_findings_mark_new_unchanged_and_fixed() {
             ("github-member-2fa", "northwind-labs/contractor-zed"),
             ("github-member-2fa", "northwind-labs/jkim-dev"),
             ("github-org-default-permission-read", "northwind-labs"),
+            // Left on Friday, suspended tonight, still a super admin.
+            (
+                "google-suspended-user-no-admin",
+                "gus.meyer@northwind.example"
+            ),
         ]
     );
     assert!(doc["findings"]
@@ -115,7 +120,16 @@ fn last_nights_findings_mark_new_unchanged_and_fixed() {
             "arn:aws:iam::210987654321:user/former-contractor"
         );
     }
-    assert_eq!(doc["baseline"]["new"].as_u64(), Some(new.len() as u64));
+    // Every status that changed is new, not only new failures: the suspended admin's other
+    // rules went from pass to not_applicable.
+    let all_new = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["baseline"] == "new")
+        .count();
+    assert_eq!(all_new, new.len() + 4);
+    assert_eq!(doc["baseline"]["new"].as_u64(), Some(all_new as u64));
 }
 
 #[test]

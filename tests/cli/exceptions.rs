@@ -90,10 +90,15 @@ fn the_demo_accepts_one_failure_and_its_expired_acceptance_fails() {
 
 #[test]
 fn accepted_failures_do_not_fail_the_run() {
-    // The only failure at or above `critical`, accepted: the run passes at that threshold.
+    // The failures at or above `critical`, accepted: the run passes at that threshold.
     let critical = entry(
         "aws-role-no-public-trust",
         r#"Aws::IamRole::"arn:aws:iam::210987654321:role/partner-data-export""#,
+        "2027-01-31",
+    );
+    let admin_2sv = entry(
+        "google-admin-2sv",
+        r#"Google::User::"ben.okafor@northwind.example""#,
         "2027-01-31",
     );
     let root_mfa = entry("aws-root-mfa", r#"Aws::Account::"*""#, "2027-01-31");
@@ -102,7 +107,7 @@ fn accepted_failures_do_not_fail_the_run() {
         r#"Aws::Account::"*""#,
         "2027-01-31",
     );
-    let dir = repo(&format!("{critical}\n{root_mfa}\n{root_keys}"));
+    let dir = repo(&format!("{critical}\n{admin_2sv}\n{root_mfa}\n{root_keys}"));
     let out = trustcheck()
         .current_dir(dir.path())
         .args([

@@ -12,8 +12,12 @@
 
 #[path = "../../providers/github/tests/fake/mod.rs"]
 mod github_fake;
+#[path = "../../providers/google/tests/fake/mod.rs"]
+mod google_fake;
 #[path = "../../providers/aws/tests/support/moto.rs"]
 mod moto;
+#[path = "../../providers/okta/tests/fake/mod.rs"]
+mod okta_fake;
 
 mod action;
 mod authoring;
@@ -26,8 +30,10 @@ mod engine_agreement;
 mod exceptions;
 mod github;
 mod github_judged;
+mod google;
 mod hostile;
 mod ocsf;
+mod okta;
 mod reports;
 mod rule_catalogue;
 

@@ -1,0 +1,260 @@
+//! The Okta collector through its real HTTP client against a local server (wiremock) answering
+//! with the management API's documented shapes: `Link` pagination, DEPROVISIONED users asked for,
+//! per-user factors and roles, 401 (the run stops), 403 (uncollected facts), 429 honouring
+//! `X-Rate-Limit-Reset`, a rate limit running low, 5xx retried and beyond the retries, and a next
+//! link to another origin refused.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod fake;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fake::{fixture, ok, unix_now, Fake, TOKEN};
+use serde_json::Value;
+use trustcheck_okta::{collect, ApiToken, Config, NoProgress, RetryPolicy};
+use trustcheck_snapshot::Snapshot;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+fn config(fake: &Fake) -> Config {
+    let mut c = Config::new(fake.org_url(), ApiToken::new(TOKEN));
+    c.retry = RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(5),
+        max_wait: Duration::from_secs(5),
+    };
+    c
+}
+
+async fn run(fake: &Fake) -> Snapshot {
+    let started = time::macros::datetime!(2026-11-22 03:00:00 UTC);
+    collect(&config(fake), started, Arc::new(NoProgress))
+        .await
+        .unwrap()
+}
+
+fn user<'a>(s: &'a Snapshot, fake: &Fake, login: &str) -> &'a serde_json::Map<String, Value> {
+    let id = format!("{}/{login}", fake.host());
+    &s.entities.iter().find(|e| e.uid.id == id).unwrap().attrs
+}
+
+fn errors(s: &Snapshot) -> Vec<(String, String, String)> {
+    s.sources[0]
+        .errors
+        .iter()
+        .map(|e| (e.entity.id.clone(), e.fact.clone(), e.reason.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn collects_every_page_deprovisioned_users_factors_and_roles() {
+    let fake = Fake::start().await;
+    fake.mount_acme().await;
+    let s = run(&fake).await;
+    let source = &s.sources[0];
+    assert_eq!(source.provider, "okta");
+    assert_eq!(source.scope, fake.host());
+    // 2 user pages + deprovisioned + assignees + 2 roles + 2 factor lists
+    assert_eq!(source.api_calls, 8);
+    assert!(source.errors.is_empty(), "{:?}", source.errors);
+    let users: Vec<&str> = s
+        .entities
+        .iter()
+        .filter(|e| e.uid.type_name == "Okta::User")
+        .map(|e| e.attrs["login"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        users,
+        [
+            "ada@acme.example",
+            "gus@acme.example",
+            "pat@acme.example",
+            "sam@acme.example"
+        ]
+    );
+    assert_eq!(
+        user(&s, &fake, "ada@acme.example")["activeFactorTypes"],
+        serde_json::json!(["signed_nonce", "token:software:totp"])
+    );
+    assert_eq!(
+        user(&s, &fake, "sam@acme.example")["activeFactorTypes"],
+        serde_json::json!(["sms"])
+    );
+    assert_eq!(
+        user(&s, &fake, "gus@acme.example")["adminRoles"],
+        serde_json::json!(["SUPER_ADMIN"])
+    );
+    assert!(!s.to_json().contains(TOKEN));
+}
+
+#[tokio::test]
+async fn a_rejected_token_stops_the_run() {
+    let fake = Fake::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(fixture("invalid_token_401.json")))
+        .mount(&fake.server)
+        .await;
+    let started = time::macros::datetime!(2026-11-22 03:00:00 UTC);
+    let e = collect(&config(&fake), started, Arc::new(NoProgress))
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("401 E0000011: Invalid token provided"),
+        "{}",
+        e.message
+    );
+    assert!(!e.message.contains(TOKEN));
+}
+
+#[tokio::test]
+async fn denied_role_and_factor_calls_are_uncollected_facts() {
+    let fake = Fake::start().await;
+    fake.users().await;
+    fake.get(
+        "/api/v1/iam/assignees/users",
+        ResponseTemplate::new(403).set_body_json(fixture("forbidden_403.json")),
+    )
+    .await;
+    fake.get(
+        "/api/v1/users/00u1admin/factors",
+        ok(fixture("factors_admin.json")),
+    )
+    .await;
+    fake.get(
+        "/api/v1/users/00u2staff/factors",
+        ResponseTemplate::new(403).set_body_json(fixture("forbidden_403.json")),
+    )
+    .await;
+    let s = run(&fake).await;
+    let errors = errors(&s);
+    let host = fake.host();
+    assert!(errors.contains(&(
+        format!("{host}/sam@acme.example"),
+        "activeFactorTypes".into(),
+        "GET /api/v1/users/00u2staff/factors: 403 E0000006: You do not have permission to perform the requested action".into()
+    )));
+    assert!(errors.contains(&(
+        format!("{host}/gus@acme.example"),
+        "adminRoles".into(),
+        "GET /api/v1/iam/assignees/users: 403 E0000006: You do not have permission to perform the requested action".into()
+    )));
+    assert!(!user(&s, &fake, "sam@acme.example").contains_key("activeFactorTypes"));
+    assert!(!user(&s, &fake, "gus@acme.example").contains_key("adminRoles"));
+}
+
+#[tokio::test]
+async fn throttling_waits_for_the_rate_limit_reset_and_retries() {
+    let fake = Fake::start().await;
+    fake.users().await;
+    fake.roles().await;
+    // The first factor call is throttled until the limit resets a second from now; the retry
+    // succeeds.
+    Mock::given(method("GET"))
+        .and(path("/api/v1/users/00u1admin/factors"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("X-Rate-Limit-Limit", "600")
+                .insert_header("X-Rate-Limit-Remaining", "0")
+                .insert_header("X-Rate-Limit-Reset", (unix_now() + 1).to_string().as_str())
+                .set_body_json(fixture("rate_limited_429.json")),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&fake.server)
+        .await;
+    fake.factors().await;
+    let begun = Instant::now();
+    let s = run(&fake).await;
+    assert!(
+        begun.elapsed() >= Duration::from_secs(1),
+        "the reset was waited for"
+    );
+    assert!(s.sources[0].errors.is_empty(), "{:?}", s.sources[0].errors);
+    assert_eq!(s.sources[0].api_calls, 9, "the retry is counted");
+}
+
+#[tokio::test]
+async fn a_rate_limit_running_low_makes_the_next_request_wait() {
+    let fake = Fake::start().await;
+    let all = fixture("users.json");
+    let reset = (unix_now() + 1).to_string();
+    Mock::given(method("GET"))
+        .and(path("/api/v1/users"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("X-Rate-Limit-Remaining", "1")
+                .insert_header("X-Rate-Limit-Reset", reset.as_str())
+                .set_body_json(Value::Array(vec![all[1].clone()])),
+        )
+        .mount(&fake.server)
+        .await;
+    fake.get(
+        "/api/v1/iam/assignees/users",
+        ok(serde_json::json!({"value": []})),
+    )
+    .await;
+    fake.get(
+        "/api/v1/users/00u2staff/factors",
+        ok(fixture("factors_sms_only.json")),
+    )
+    .await;
+    let begun = Instant::now();
+    let s = run(&fake).await;
+    assert!(
+        begun.elapsed() >= Duration::from_secs(1),
+        "waited for the reset"
+    );
+    assert!(s.sources[0].errors.is_empty(), "{:?}", s.sources[0].errors);
+}
+
+#[tokio::test]
+async fn server_errors_beyond_the_retries_are_uncollected_facts() {
+    let fake = Fake::start().await;
+    fake.users().await;
+    fake.roles().await;
+    fake.get(
+        "/api/v1/users/00u1admin/factors",
+        ok(fixture("factors_admin.json")),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/users/00u2staff/factors"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(fixture("server_error_500.json")))
+        .expect(3)
+        .mount(&fake.server)
+        .await;
+    let s = run(&fake).await;
+    let e = errors(&s);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(
+        e[0].2,
+        "GET /api/v1/users/00u2staff/factors: 500 E0000009: Internal Server Error (gave up after 3 attempts)"
+    );
+}
+
+#[tokio::test]
+async fn a_next_page_on_another_origin_is_not_followed() {
+    let fake = Fake::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/users"))
+        .respond_with(ok(serde_json::json!([])).insert_header(
+            "Link",
+            "<https://attacker.example/api/v1/users?after=x>; rel=\"next\"",
+        ))
+        .mount(&fake.server)
+        .await;
+    fake.get(
+        "/api/v1/iam/assignees/users",
+        ok(serde_json::json!({"value": []})),
+    )
+    .await;
+    let s = run(&fake).await;
+    let e = errors(&s);
+    assert_eq!(e[0].0, format!("{}/*", fake.host()));
+    assert!(
+        e[0].2.contains("the next page is on another origin"),
+        "{e:?}"
+    );
+}
