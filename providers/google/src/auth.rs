@@ -167,6 +167,8 @@ pub async fn exchange(
     now: i64,
 ) -> Result<AccessToken, CollectError> {
     let jwt = assertion(key, subject, now)?;
+    trustcheck_snapshot::secrets::register(&key.private_key);
+    trustcheck_snapshot::secrets::register(&jwt);
     let uri = key.token_uri();
     let reply = http
         .post(uri)
@@ -189,7 +191,11 @@ pub async fn exchange(
         Some(TokenReply {
             access_token: Some(token),
             ..
-        }) if status == 200 => Ok(AccessToken(token)),
+        }) if status == 200 => {
+            // A server that echoes the request must not put the token in any output.
+            trustcheck_snapshot::secrets::register(&token);
+            Ok(AccessToken(token))
+        }
         Some(TokenReply {
             error: Some(error),
             error_description,
