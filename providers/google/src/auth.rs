@@ -2,18 +2,12 @@
 //! assertion (RS256) that impersonates an administrator, and its exchange at the key file's
 //! `token_uri` for an access token (RFC 7523, as Google's own client libraries do).
 //!
-//! Signing uses `ring`, which rustls already brings into the build: the `rsa` crate has an open
-//! timing side channel (RUSTSEC-2023-0071) and a second crypto library would double what we
-//! audit. Nothing here ever prints or stores the private key or the access token.
+//! Signing is `trustcheck-jws` (RS256 on `ring`, shared with the GitHub App sign-in). Nothing
+//! here ever prints or stores the private key or the access token.
 
 use std::fmt;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use ring::rand::SystemRandom;
-use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::PrivatePkcs8KeyDer;
+use ring::signature::RsaKeyPair;
 use serde::Deserialize;
 use trustcheck_snapshot::CollectError;
 
@@ -78,16 +72,13 @@ impl ServiceAccountKey {
 
     /// The RSA key pair of `private_key`.
     pub fn key_pair(&self) -> Result<RsaKeyPair, CollectError> {
-        let bad = |why: String| {
+        trustcheck_jws::key_pair(self.private_key.as_bytes()).map_err(|e| {
             CollectError::new(format!(
-                "the service account key of `{}` is not a PKCS #8 RSA private key: {why}",
+                "the service account key of `{}` is not usable: {e}",
                 self.client_email
             ))
             .with_help("download a new JSON key for the service account; its `private_key` starts with `-----BEGIN PRIVATE KEY-----`")
-        };
-        let der = PrivatePkcs8KeyDer::from_pem_slice(self.private_key.as_bytes())
-            .map_err(|e| bad(e.to_string()))?;
-        RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).map_err(|e| bad(e.to_string()))
+        })
     }
 }
 
@@ -118,26 +109,8 @@ pub fn assertion(key: &ServiceAccountKey, subject: &str, now: i64) -> Result<Str
         iat: now,
         exp: now + 3600,
     };
-    // Serialising a JSON value and a plain struct cannot fail.
-    let header = serde_json::to_vec(&header).unwrap_or_default();
-    let claims = serde_json::to_vec(&claims).unwrap_or_default();
-    let signing_input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header),
-        URL_SAFE_NO_PAD.encode(claims)
-    );
-    let mut signature = vec![0; pair.public().modulus_len()];
-    pair.sign(
-        &RSA_PKCS1_SHA256,
-        &SystemRandom::new(),
-        signing_input.as_bytes(),
-        &mut signature,
-    )
-    .map_err(|_| CollectError::new("cannot sign the service account assertion"))?;
-    Ok(format!(
-        "{signing_input}.{}",
-        URL_SAFE_NO_PAD.encode(signature)
-    ))
+    trustcheck_jws::sign_rs256(&pair, &header, &claims)
+        .map_err(|e| CollectError::new(format!("cannot sign the service account assertion: {e}")))
 }
 
 /// An access token. Its `Debug` never shows it.
@@ -221,6 +194,8 @@ pub async fn exchange(
 
 #[cfg(test)]
 mod tests {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
     use ring::signature::KeyPair as _;
     use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 
