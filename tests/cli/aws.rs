@@ -107,20 +107,20 @@ async fn collect_then_check_and_check_collect_agree() {
     );
     assert!(doc["sources"][0]["api_calls"].as_u64().unwrap() >= 8);
 
-    // Judged offline, the collected snapshot fails (exit 1) but has no error finding: the one
-    // unknown fact is read by no rule.
+    // Judged offline, the collected snapshot is not trustworthy (exit 2): the one unknown fact,
+    // when root last signed in, is read by `aws-root-unused-90d`, which reports `error`.
     let judged = Command::cargo_bin("trustcheck")
         .unwrap()
         .args(["check", "--format", "json", "--snapshot"])
         .arg(&snapshot)
         .assert()
-        .code(1);
+        .code(2);
     let offline: Value = serde_json::from_slice(&judged.get_output().stdout).unwrap();
 
     let live = trustcheck(moto, dir.path())
         .args(["--quiet", "check", "--collect", "aws", "--format", "json"])
         .assert()
-        .code(1);
+        .code(2);
     assert!(
         live.get_output().stderr.is_empty(),
         "--quiet prints nothing on success"
@@ -166,9 +166,15 @@ async fn collect_then_check_and_check_collect_agree() {
             status_of(findings, "aws-root-no-access-keys", &format!("{a}:root")),
             "pass"
         );
+        assert_eq!(
+            status_of(findings, "aws-root-unused-90d", &format!("{a}:root")),
+            "error"
+        );
         assert!(
-            findings.iter().all(|f| f["status"] != "error"),
-            "no error findings: {findings:#?}"
+            findings
+                .iter()
+                .all(|f| f["status"] != "error" || f["rule"] == "aws-root-unused-90d"),
+            "no other error findings: {findings:#?}"
         );
     }
     // Same facts, same verdicts, whichever way they were collected.

@@ -191,7 +191,7 @@ impl Mapper<'_> {
         virtual_mfa: &Result<HashSet<String>, String>,
     ) {
         let policies = ManagedPolicies::new(&details.policies);
-        let group_arns = groups::arns_by_name(&details.group_detail_list);
+        let groups = groups::by_name(&details.group_detail_list, &policies);
         let mut attachments = Attachments::default();
         if let Err(e) = report {
             self.unlisted(types::ACCESS_KEY, "user/*/access-key/*", e);
@@ -200,7 +200,7 @@ impl Mapper<'_> {
             self.user(
                 user,
                 &policies,
-                &group_arns,
+                &groups,
                 &mut attachments,
                 report,
                 virtual_mfa,
@@ -210,7 +210,7 @@ impl Mapper<'_> {
             self.group(group, &policies, &mut attachments);
         }
         for role in &details.role_detail_list {
-            self.role(role, &mut attachments);
+            self.role(role, &policies, &mut attachments);
         }
         for policy in &details.policies {
             self.managed_policy(policy, &attachments);
@@ -456,6 +456,7 @@ mod tests {
         assert_eq!(k1["active"], json!(true));
         assert_eq!(k1["createdAt"], json!("2025-01-01T00:00:00Z"));
         assert!(!k1.contains_key("lastUsed"), "N/A means never used");
+        assert_eq!(k1["ownerConsoleAccess"], json!(true));
         let k2 = entity(
             &m,
             types::ACCESS_KEY,
@@ -468,6 +469,7 @@ mod tests {
             "arn:aws:iam::111122223333:user/engineering/carol/access-key/1",
         );
         assert_eq!(carol["active"], json!(false));
+        assert_eq!(carol["ownerConsoleAccess"], json!(false));
         // Empty slots are not keys.
         assert!(!has_entity(
             &m,
@@ -510,8 +512,14 @@ mod tests {
             "arn:aws:iam::111122223333:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport",
         );
         assert_eq!(support["serviceLinked"], json!(true));
+        // dev-access's default version is not admin; the old version does not count.
+        assert_eq!(ci["grantsFullAdmin"], json!(false));
         let broken = "arn:aws:iam::111122223333:role/broken";
         assert_eq!(unknown_facts(&m, broken), ["trustsAnyPrincipal"]);
+        assert_eq!(
+            entity(&m, types::ROLE, broken)["grantsFullAdmin"],
+            json!(false)
+        );
 
         let admin = entity(
             &m,
@@ -717,7 +725,15 @@ mod tests {
         assert_eq!(ghost["consoleAccess"], json!(true));
         let mut facts = unknown_facts(&m, "arn:aws:iam::111122223333:user/ghost");
         facts.sort();
-        assert_eq!(facts, ["attachedPolicyArns", "directFullAdmin"]);
+        assert_eq!(
+            facts,
+            [
+                "attachedPolicyArns",
+                "directFullAdmin",
+                "groupFullAdmin",
+                "inlinePolicyNames"
+            ]
+        );
         for (t, id) in [
             (types::GROUP, "arn:aws:iam::111122223333:group/*"),
             (types::ROLE, "arn:aws:iam::111122223333:role/*"),
@@ -740,6 +756,29 @@ mod tests {
             .errors
             .iter()
             .any(|e| e.entity == Uid::new(types::USER, "arn:aws:iam::111122223333:user/*")));
+    }
+
+    #[test]
+    fn users_carry_inline_policy_names_and_admin_through_groups() {
+        let m = map_account(&recorded());
+        let user = |name: &str| {
+            entity(
+                &m,
+                types::USER,
+                &format!("arn:aws:iam::111122223333:user/{name}"),
+            )
+        };
+        // alice is in `admins`, which attaches AdministratorAccess.
+        assert_eq!(user("alice")["groupFullAdmin"], json!(true));
+        assert_eq!(user("alice")["inlinePolicyNames"], json!([]));
+        assert_eq!(user("bob")["groupFullAdmin"], json!(false));
+        let carol = entity(
+            &m,
+            types::USER,
+            "arn:aws:iam::111122223333:user/engineering/carol",
+        );
+        assert_eq!(carol["inlinePolicyNames"], json!(["everything"]));
+        assert_eq!(carol["groupFullAdmin"], json!(false));
     }
 
     #[test]

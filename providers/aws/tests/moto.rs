@@ -184,6 +184,12 @@ async fn seed_scenarios(iam: &Client) {
         .send()
         .await
         .unwrap();
+    iam.attach_role_policy()
+        .role_name("star-principal")
+        .policy_arn(ADMINISTRATOR_ACCESS)
+        .send()
+        .await
+        .unwrap();
 }
 
 fn entity<'a>(s: &'a AccountSnapshot, type_name: &str, id: &str) -> &'a Map<String, Value> {
@@ -255,6 +261,18 @@ async fn seeded_scenarios_become_facts() {
     );
     let dave = entity(&s, "Aws::IamUser", &format!("{a}:user/dave"));
     assert_eq!(dave["directFullAdmin"], json!(true));
+    assert_eq!(dave["inlinePolicyNames"], json!(["everything"]));
+    let carol = entity(&s, "Aws::IamUser", &format!("{a}:user/carol"));
+    assert_eq!(
+        (&carol["groupFullAdmin"], &carol["directFullAdmin"]),
+        (&json!(true), &json!(false))
+    );
+    let carol_key = entity(
+        &s,
+        "Aws::AccessKey",
+        &format!("{a}:user/carol/access-key/1"),
+    );
+    assert_eq!(carol_key["ownerConsoleAccess"], json!(false));
     let erin = entity(&s, "Aws::IamUser", &format!("{a}:user/erin"));
     assert_eq!(
         (&erin["consoleAccess"], &erin["mfaKind"]),
@@ -291,6 +309,15 @@ async fn seeded_scenarios_become_facts() {
     );
     assert_eq!(
         entity(&s, "Aws::IamRole", &format!("{a}:role/ec2-app"))["trustsAnyPrincipal"],
+        json!(false)
+    );
+    // AWS-managed AdministratorAccess attached to a role, and a read-only inline policy.
+    assert_eq!(
+        entity(&s, "Aws::IamRole", &format!("{a}:role/star-principal"))["grantsFullAdmin"],
+        json!(true)
+    );
+    assert_eq!(
+        entity(&s, "Aws::IamRole", &format!("{a}:role/ec2-app"))["grantsFullAdmin"],
         json!(false)
     );
 

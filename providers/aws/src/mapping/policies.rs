@@ -203,7 +203,9 @@ fn managed_full_admin(policy: &ManagedPolicyDetail) -> Result<bool, String> {
 
 /// `true` if any is `true` (an unknown cannot undo a known admin grant), else the first unknown,
 /// else `false`.
-fn any_true(results: impl Iterator<Item = Result<bool, String>>) -> Result<bool, String> {
+pub(super) fn any_true(
+    results: impl Iterator<Item = Result<bool, String>>,
+) -> Result<bool, String> {
     let mut unknown = None;
     for r in results {
         match r {

@@ -3,7 +3,7 @@
 use serde_json::{json, Map};
 use trustcheck_snapshot::Uid;
 
-use super::policies::{policy_arns, Attachments};
+use super::policies::{policy_arns, Attachments, ManagedPolicies};
 use super::{sorted, types, Mapper};
 use crate::policy_document;
 use crate::raw::RoleDetail;
@@ -12,7 +12,12 @@ use crate::timestamp;
 impl Mapper<'_> {
     /// A role, with its inline policies; the managed policies it attaches are recorded in
     /// `attachments`.
-    pub(super) fn role<'d>(&mut self, role: &'d RoleDetail, attachments: &mut Attachments<'d>) {
+    pub(super) fn role<'d>(
+        &mut self,
+        role: &'d RoleDetail,
+        policies: &ManagedPolicies<'_>,
+        attachments: &mut Attachments<'d>,
+    ) {
         let uid = Uid::new(types::ROLE, &role.arn);
         let Some(created) = self.created_at(&uid, &role.create_date) else {
             return;
@@ -30,6 +35,12 @@ impl Mapper<'_> {
                 .is_some_and(|p| p.starts_with("/aws-service-role/"))),
         );
         attrs.insert("attachedPolicyArns".into(), json!(sorted(&arns)));
+        match policies.full_admin(&role.attached_managed_policies, &role.role_policy_list) {
+            Ok(admin) => {
+                attrs.insert("grantsFullAdmin".into(), json!(admin));
+            }
+            Err(e) => self.unknown(&uid, "grantsFullAdmin", e),
+        }
         match trusts_any_principal(role) {
             Ok(any) => {
                 attrs.insert("trustsAnyPrincipal".into(), json!(any));
