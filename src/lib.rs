@@ -23,6 +23,7 @@ pub mod exceptions;
 pub mod exit;
 pub mod findings;
 pub mod gate;
+pub mod params;
 pub mod providers;
 pub mod report;
 pub mod rule_tests;

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, FromArgMatches};
 use trustcheck_snapshot::provider::owns_by_prefix_or_arn;
-use trustcheck_snapshot::{CollectError, Provider, Scaffold, ScaffoldExample, Snapshot, Ui};
+use trustcheck_snapshot::{
+    CollectError, Param, ParamKind, Provider, Scaffold, ScaffoldExample, Snapshot, Ui,
+};
 
 use crate::account::AccountSnapshot;
 use crate::collect::{partition_of_region, role_arn, CollectOptions, Target, DEFAULT_REGION};
@@ -40,9 +42,32 @@ pub static PROVIDER: Provider = Provider {
             bad: "1",
         }),
     },
+    params: &PARAMS,
     options: AwsOptions::augment_args,
     collect: collect_from_matches,
 };
+
+/// The thresholds of the AWS rules (`[params]` in trustcheck.toml).
+static PARAMS: [Param; 3] = [
+    Param {
+        name: "awsCredentialUnusedDays",
+        kind: ParamKind::Days,
+        default: 45,
+        doc: "days a console password or active access key may go unused (CIS AWS Foundations 1.12 since v1.4, Security Hub IAM.22: 45)",
+    },
+    Param {
+        name: "awsAccessKeyMaxAgeDays",
+        kind: ParamKind::Days,
+        default: 90,
+        doc: "days before an active access key must be rotated (CIS AWS Foundations 1.14: 90)",
+    },
+    Param {
+        name: "awsRoleUnusedDays",
+        kind: ParamKind::Days,
+        default: 90,
+        doc: "days a role (not service-linked) may go unused before it should be removed",
+    },
+];
 
 /// Where the AWS flags are listed in `--help`.
 const HEADING: &str = "AWS collection";
