@@ -20,6 +20,7 @@ pub mod mapping;
 pub mod policy_document;
 pub mod provider;
 pub mod raw;
+pub mod statements;
 pub mod timestamp;
 
 pub use account::AccountSnapshot;

@@ -39,6 +39,8 @@ pub mod types {
     pub const POLICY: &str = "Aws::IamPolicy";
     /// `Aws::AccessKey`.
     pub const ACCESS_KEY: &str = "Aws::AccessKey";
+    /// `Aws::PolicyStatement`.
+    pub const STATEMENT: &str = "Aws::PolicyStatement";
 }
 
 /// The user facts that come from the credential report.
@@ -779,6 +781,42 @@ mod tests {
         );
         assert_eq!(carol["inlinePolicyNames"], json!(["everything"]));
         assert_eq!(carol["groupFullAdmin"], json!(false));
+    }
+
+    #[test]
+    fn policy_statements_are_entities_of_their_policy() {
+        let m = map_account(&recorded());
+        let admin = "arn:aws:iam::111122223333:root/aws-managed-policy/AdministratorAccess";
+        let s = entity(&m, types::STATEMENT, &format!("{admin}/statement/0"));
+        assert_eq!(s["effect"], json!("Allow"));
+        assert_eq!(s["actions"], json!(["*"]));
+        assert_eq!(s["resources"], json!(["*"]));
+        assert_eq!(s["grantsFullAdmin"], json!(true));
+        assert!(s["sensitiveActionsAllowed"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("iam:PassRole")));
+        let parent = m
+            .entities
+            .iter()
+            .find(|e| e.uid.id == format!("{admin}/statement/0"))
+            .unwrap();
+        assert_eq!(parent.parents, [Uid::new(types::POLICY, admin)]);
+        // Only the default version of dev-access is in force: reads, nothing sensitive.
+        let dev = entity(
+            &m,
+            types::STATEMENT,
+            "arn:aws:iam::111122223333:policy/dev-access/statement/0",
+        );
+        assert_eq!(dev["actions"], json!(["s3:Get*", "s3:List*"]));
+        assert_eq!(dev["sensitiveActionsAllowed"], json!([]));
+        // An inline policy's single-object `Statement`.
+        let logs = entity(
+            &m,
+            types::STATEMENT,
+            "arn:aws:iam::111122223333:group/devs/inline-policy/read-logs/statement/0",
+        );
+        assert_eq!(logs["actions"], json!(["logs:Get*"]));
     }
 
     #[test]

@@ -184,6 +184,14 @@ async fn seed_scenarios(iam: &Client) {
         .send()
         .await
         .unwrap();
+    iam.create_policy()
+        .policy_name("pass-roles")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"Pass","Effect":"Allow","Action":"iam:Pass*","Resource":"*","Condition":{"StringEquals":{"iam:PassedToService":"ec2.amazonaws.com"}}}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
     iam.attach_role_policy()
         .role_name("star-principal")
         .policy_arn(ADMINISTRATOR_ACCESS)
@@ -311,6 +319,15 @@ async fn seeded_scenarios_become_facts() {
         entity(&s, "Aws::IamRole", &format!("{a}:role/ec2-app"))["trustsAnyPrincipal"],
         json!(false)
     );
+    // Statements are entities of their policy, wildcards resolved against the sensitive list.
+    let pass = entity(
+        &s,
+        "Aws::PolicyStatement",
+        &format!("{a}:policy/pass-roles/statement/0"),
+    );
+    assert_eq!(pass["sid"], json!("Pass"));
+    assert_eq!(pass["sensitiveActionsAllowed"], json!(["iam:PassRole"]));
+    assert_eq!(pass["conditionKeys"], json!(["iam:passedtoservice"]));
     // AWS-managed AdministratorAccess attached to a role, and a read-only inline policy.
     assert_eq!(
         entity(&s, "Aws::IamRole", &format!("{a}:role/star-principal"))["grantsFullAdmin"],
@@ -353,7 +370,9 @@ async fn seeded_scenarios_become_facts() {
     let aws_managed = s
         .entities
         .iter()
-        .filter(|e| e.uid.id.contains("/aws-managed-policy/"))
+        .filter(|e| {
+            e.uid.type_name == "Aws::IamPolicy" && e.uid.id.contains("/aws-managed-policy/")
+        })
         .count();
     assert_eq!(aws_managed, 1);
 
