@@ -22,6 +22,7 @@ pub mod provider;
 pub mod raw;
 pub mod statements;
 pub mod timestamp;
+pub mod trust;
 
 pub use account::AccountSnapshot;
 pub use collect::{collect, load_base_config, CollectOptions, Target};

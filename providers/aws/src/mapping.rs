@@ -41,6 +41,8 @@ pub mod types {
     pub const ACCESS_KEY: &str = "Aws::AccessKey";
     /// `Aws::PolicyStatement`.
     pub const STATEMENT: &str = "Aws::PolicyStatement";
+    /// `Aws::TrustStatement`.
+    pub const TRUST_STATEMENT: &str = "Aws::TrustStatement";
 }
 
 /// The user facts that come from the credential report.
@@ -817,6 +819,44 @@ mod tests {
             "arn:aws:iam::111122223333:group/devs/inline-policy/read-logs/statement/0",
         );
         assert_eq!(logs["actions"], json!(["logs:Get*"]));
+    }
+
+    #[test]
+    fn trust_statements_are_entities_of_their_role() {
+        let m = map_account(&recorded());
+        let r = "arn:aws:iam::111122223333:role";
+        // GitHub OIDC with an audience but no subject condition.
+        let ci = entity(
+            &m,
+            types::TRUST_STATEMENT,
+            &format!("{r}/ci-deploy/trust-statement/0"),
+        );
+        assert_eq!(ci["trustsGithubOidc"], json!(true));
+        assert_eq!(ci["trustsOtherAccounts"], json!(false));
+        assert_eq!(
+            ci["conditionKeys"],
+            json!(["token.actions.githubusercontent.com:aud"])
+        );
+        assert_eq!(ci["githubSubjects"], json!([]));
+        let open = entity(
+            &m,
+            types::TRUST_STATEMENT,
+            &format!("{r}/partner-access/trust-statement/0"),
+        );
+        assert_eq!(open["principalAccounts"], json!(["*"]));
+        assert_eq!(open["trustsOtherAccounts"], json!(true));
+        let support = entity(
+            &m,
+            types::TRUST_STATEMENT,
+            &format!("{r}/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport/trust-statement/0"),
+        );
+        assert_eq!(
+            support["principalServices"],
+            json!(["support.amazonaws.com"])
+        );
+        // An unreadable trust policy leaves its statements unknown.
+        let broken = format!("{r}/broken/trust-statement/*");
+        assert_eq!(unknown_facts(&m, &broken), ["*"]);
     }
 
     #[test]

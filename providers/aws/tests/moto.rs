@@ -319,6 +319,21 @@ async fn seeded_scenarios_become_facts() {
         entity(&s, "Aws::IamRole", &format!("{a}:role/ec2-app"))["trustsAnyPrincipal"],
         json!(false)
     );
+    let vendor = entity(
+        &s,
+        "Aws::TrustStatement",
+        &format!("{a}:role/open-to-all/trust-statement/0"),
+    );
+    assert_eq!(
+        (&vendor["principalAccounts"], &vendor["trustsOtherAccounts"]),
+        (&json!(["*"]), &json!(true))
+    );
+    let ec2 = entity(
+        &s,
+        "Aws::TrustStatement",
+        &format!("{a}:role/ec2-app/trust-statement/0"),
+    );
+    assert_eq!(ec2["principalServices"], json!(["ec2.amazonaws.com"]));
     // Statements are entities of their policy, wildcards resolved against the sensitive list.
     let pass = entity(
         &s,
