@@ -17,6 +17,7 @@ pub mod collect;
 pub mod credential_report;
 pub mod fetch;
 pub mod mapping;
+pub mod organization;
 pub mod policy_document;
 pub mod provider;
 pub mod raw;
