@@ -11,6 +11,9 @@
 //!
 //! [severity]                                     # override a rule's @severity
 //! aws-access-key-rotated-90d = "medium"
+//!
+//! [params]                                       # thresholds rules read (`trustcheck controls`)
+//! awsCredentialUnusedDays = 90
 //! ```
 //!
 //! The file is `.github/trustcheck.toml` or `trustcheck.toml`, in the current directory or the
@@ -49,6 +52,7 @@ pub const KEYS: &[&str] = &[
     "fail-on",
     "disable",
     "severity",
+    "params",
 ];
 
 /// The file as written: parsed strictly, not yet checked against the loaded rules.
@@ -69,6 +73,8 @@ struct RawConfig {
     disable: Vec<Spanned<String>>,
     #[serde(default)]
     severity: BTreeMap<Spanned<String>, Severity>,
+    #[serde(default)]
+    params: BTreeMap<Spanned<String>, Spanned<i64>>,
 }
 
 /// A rule id written in the file, with where it was written (for errors about it).
@@ -99,6 +105,8 @@ pub struct Config {
     pub disable: Vec<RuleRef>,
     /// Severity overrides.
     pub severity: Vec<(RuleRef, Severity)>,
+    /// Parameter values (`[params]`), each with where its name was written.
+    pub params: Vec<(RuleRef, i64)>,
 }
 
 /// A configuration file that cannot be found, read or understood.
@@ -218,6 +226,11 @@ impl Config {
                 .iter()
                 .map(|(id, sev)| (rule_ref(id), *sev))
                 .collect(),
+            params: raw
+                .params
+                .iter()
+                .map(|(name, value)| (rule_ref(name), *value.get_ref()))
+                .collect(),
             file: Some(file),
         })
     }
@@ -240,12 +253,30 @@ impl Config {
         self.file.as_ref().map_or("defaults", |f| &f.name)
     }
 
-    /// Applies the file to loaded rules: drops disabled rules and overrides severities. Every rule
-    /// id the file names must be loaded; a typo is an error (with the nearest id), never silently
-    /// ignored. Returns the rules and how many were disabled.
+    /// Applies the file to loaded rules: drops disabled rules, overrides severities and sets
+    /// parameters. Every rule id and parameter the file names must exist; a typo is an error
+    /// (with the nearest name), never silently ignored. Returns the rules and how many were
+    /// disabled.
     pub fn apply(&self, rules: &RuleSet) -> Result<(RuleSet, usize), Diagnostics> {
         let mut problems = Vec::new();
+        let mut params = rules.params().clone();
         if let Some(file) = &self.file {
+            for (name, value) in &self.params {
+                if let Err(e) = params.set(&name.id, *value) {
+                    problems.push(
+                        InFile::new(
+                            Problem {
+                                message: format!("bad parameter `{}`", name.id),
+                                help: Some(e),
+                                span: name.span,
+                                label: "here".into(),
+                            },
+                            file,
+                        )
+                        .with_code("config::param"),
+                    );
+                }
+            }
             let named = self
                 .disable
                 .iter()
@@ -295,7 +326,7 @@ impl Config {
             }
             Some(rule)
         });
-        Ok((adjusted, disabled))
+        Ok((adjusted.with_params(params), disabled))
     }
 }
 

@@ -196,6 +196,32 @@ pub fn controls_markdown(rules: &RuleSet) -> String {
         out.push('\n');
     }
 
+    let params = rules.params();
+    if params.iter().next().is_some() {
+        let _ = writeln!(out, "## Parameters\n");
+        let _ = writeln!(
+            out,
+            "Thresholds set once in `[params]` of `trustcheck.toml`; rules read them as \
+             `context.params.NAME`, and each finding names the value that judged it.\n"
+        );
+        let _ = writeln!(out, "| parameter | value | default | what it sets |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for (p, _) in params.iter() {
+            let default = match p.kind {
+                crate::params::ParamKind::Days => format!("{} days", p.default),
+                crate::params::ParamKind::Count => p.default.to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {default} | {} |",
+                p.name,
+                params.show(p.name).unwrap_or_default(),
+                cell(p.doc)
+            );
+        }
+        out.push('\n');
+    }
+
     let _ = writeln!(out, "## Rules\n");
     for r in rules.rules() {
         let _ = writeln!(out, "### {}\n", r.id);
@@ -222,6 +248,17 @@ pub fn controls_markdown(rules: &RuleSet) -> String {
         let attrs: Vec<String> = r.attrs_read().map(|a| format!("`{a}`")).collect();
         if !attrs.is_empty() {
             let _ = writeln!(out, "- reads: {}", attrs.join(", "));
+        }
+        let used: Vec<String> = r
+            .params_read
+            .iter()
+            .map(|p| match params.show(p) {
+                Some(v) => format!("`{p}` ({v})"),
+                None => format!("`{p}`"),
+            })
+            .collect();
+        if !used.is_empty() {
+            let _ = writeln!(out, "- parameters: {}", used.join(", "));
         }
         let _ = writeln!(out, "- source: `{}`", r.file.name);
         if let Some(d) = &r.description {

@@ -32,16 +32,11 @@ pub struct EngineError(String);
 pub fn evaluate(rules: &RuleSet, store: &Store) -> Result<Vec<Finding>, EngineError> {
     let principal = uid(CHECKER_TYPE, "trustcheck")?;
     let action = uid(ACTION_TYPE, ACTION_ID)?;
+    let params = rules.params().context().map_err(EngineError)?;
     let contexts = store
         .snapshots
         .iter()
-        .map(|s| {
-            Context::from_pairs([(
-                "now".to_string(),
-                RestrictedExpression::new_datetime(&s.collected_at),
-            )])
-            .map_err(|e| EngineError(e.to_string()))
-        })
+        .map(|s| context(&s.collected_at, &params))
         .collect::<Result<Vec<_>, _>>()?;
 
     let judge = Judge {
@@ -59,6 +54,15 @@ pub fn evaluate(rules: &RuleSet, store: &Store) -> Result<Vec<Finding>, EngineEr
     findings.extend(judge.missing());
     findings::sort(&mut findings);
     Ok(findings)
+}
+
+/// The context of every request on a snapshot's resources: its time and the parameters.
+fn context(now: &str, params: &RestrictedExpression) -> Result<Context, EngineError> {
+    Context::from_pairs([
+        ("now".to_string(), RestrictedExpression::new_datetime(now)),
+        ("params".to_string(), params.clone()),
+    ])
+    .map_err(|e| EngineError(e.to_string()))
 }
 
 fn uid(type_name: &str, id: &str) -> Result<EntityUid, EngineError> {
@@ -176,7 +180,7 @@ impl Judge<'_> {
             rule.attrs_read().collect()
         };
         let entity = self.store.entities.get(&resource.uid);
-        let parts: Vec<String> = attrs
+        let mut parts: Vec<String> = attrs
             .iter()
             .map(|a| match entity.and_then(|e| e.attr(a)) {
                 Some(Ok(v)) => format!("{a} = {}", show(&v)),
@@ -184,6 +188,15 @@ impl Judge<'_> {
                 None => format!("{a} absent"),
             })
             .collect();
+        // The thresholds that judged it, so a report says which setting it was held to.
+        if status != Status::NotApplicable {
+            parts.extend(rule.params_read.iter().filter_map(|p| {
+                self.rules
+                    .params()
+                    .show(p)
+                    .map(|v| format!("params.{p} = {v}"))
+            }));
+        }
         if parts.is_empty() {
             match status {
                 Status::NotApplicable => "rule does not apply".into(),
@@ -298,6 +311,7 @@ pub fn authorizer_failures(
             let _ = sets.entry(t.as_str()).or_default().add(rule.policy.clone());
         }
     }
+    let params = rules.params().context().map_err(EngineError)?;
     let authorizer = Authorizer::new();
     let mut fired = Vec::new();
     for resource in &store.resources {
@@ -309,9 +323,7 @@ pub fn authorizer_failures(
             .get(resource.snapshot)
             .map(|s| s.collected_at.as_str())
             .ok_or_else(|| EngineError(format!("no snapshot {}", resource.snapshot)))?;
-        let context =
-            Context::from_pairs([("now".to_string(), RestrictedExpression::new_datetime(now))])
-                .map_err(|e| EngineError(e.to_string()))?;
+        let context = context(now, &params)?;
         let request = Request::new(
             principal.clone(),
             action.clone(),

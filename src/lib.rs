@@ -24,6 +24,7 @@ pub mod exit;
 pub mod findings;
 pub mod gate;
 pub mod input;
+pub mod params;
 pub mod providers;
 pub mod report;
 pub mod rule_tests;

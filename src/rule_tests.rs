@@ -23,6 +23,7 @@ use similar::{ChangeTag, TextDiff};
 use crate::engine;
 use crate::entities::{Input, Store};
 use crate::findings::{Status, Uid};
+use crate::params::Params;
 use crate::rules::{self, ReadRulesError, RuleSet};
 use crate::schema::SchemaSet;
 use crate::snapshot::{Entity, Snapshot, Source, UncollectedFact};
@@ -51,6 +52,10 @@ pub struct TestCase {
     /// Facts recorded as not collected.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<UncollectedFact>,
+    /// Parameters set for this case (`context.params`); the others keep their defaults, whatever
+    /// trustcheck.toml says, so that a case means the same everywhere.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, i64>,
     /// The expected status of the rule on each resource it judges.
     pub expect: Vec<Expectation>,
 }
@@ -262,7 +267,16 @@ fn run_case(
         result.setup_error = Some(format!("no rule `{rule_id}` is loaded"));
         return result;
     }
-    let only = rules.filtered(|r| r.id.as_ref() == rule_id);
+    let mut params = Params::default();
+    for (name, value) in &case.params {
+        if let Err(e) = params.set(name, *value) {
+            result.setup_error = Some(e);
+            return result;
+        }
+    }
+    let only = rules
+        .filtered(|r| r.id.as_ref() == rule_id)
+        .with_params(params);
     let mut snapshot = Snapshot::new(case.now.clone());
     snapshot.sources.push(Source {
         provider: "test".into(),

@@ -373,6 +373,7 @@ fn tests(id: &str, spec: &EntityTypeSpec, plan: &Plan) -> TestFile {
         now: CASE_NOW.into(),
         entities,
         errors: Vec::new(),
+        params: Default::default(),
         expect: expected,
     }];
     if plan.optional {
@@ -388,6 +389,7 @@ fn tests(id: &str, spec: &EntityTypeSpec, plan: &Plan) -> TestFile {
                 fact: plan.attr.clone(),
                 reason: "example: the API answered 403 Forbidden".into(),
             }],
+            params: Default::default(),
             expect: vec![expect("unreadable", Status::Error)],
         });
     }

@@ -277,13 +277,15 @@ fn word_offset(text: &str, word: &str) -> Option<usize> {
     })
 }
 
-/// The `Trustcheck::` fragment: the checker principal and the `evaluate` action over every type.
+/// The `Trustcheck::` fragment: the checker principal and the `evaluate` action over every type,
+/// with the snapshot time and the parameters ([`crate::params`]) as context.
 fn request_fragment<'a>(types: impl Iterator<Item = &'a str>) -> String {
     let resources: Vec<&str> = types.collect();
     format!(
         "namespace Trustcheck {{\n  entity Checker;\n  action \"{ACTION_ID}\" appliesTo {{\n    \
-         principal: [Checker],\n    resource: [{}],\n    context: {{ now: datetime }}\n  }};\n}}\n",
-        resources.join(", ")
+         principal: [Checker],\n    resource: [{}],\n    context: {{ now: datetime, params: {} }}\n  }};\n}}\n",
+        resources.join(", "),
+        crate::params::cedar_type()
     )
 }
 

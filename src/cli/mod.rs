@@ -377,6 +377,7 @@ mod tests {
             criteria: "CC7.1",
             example: None,
         },
+        params: &[],
         options: FixtureOptions::augment_args,
         collect: collect_fixture,
     };

@@ -20,6 +20,8 @@ pub(super) struct Compiled {
     pub(super) applies_attrs: Vec<String>,
     /// Attributes of `resource` the `requirement` part reads, sorted.
     pub(super) requirement_attrs: Vec<String>,
+    /// Parameters read (`context.params.NAME`), sorted.
+    pub(super) params_read: Vec<String>,
 }
 
 /// Splits a rule into its `applies` (scope + `when`) and `requirement` (`unless`) expressions.
@@ -34,7 +36,10 @@ pub(super) fn compile(policy: &Policy) -> Result<Compiled, String> {
         parse(&outcome_src)?,
     );
     let (applies_attrs, requirement_attrs) = attrs_by_part(policy)?;
+    let mut params = BTreeSet::new();
+    params_read(&policy.to_json().map_err(|e| e.to_string())?, &mut params);
     Ok(Compiled {
+        params_read: params.into_iter().collect(),
         applies,
         requirement,
         outcome,
@@ -118,6 +123,33 @@ fn resource_attrs(v: &Value, out: &mut BTreeSet<String>) {
             }
         }
         Value::Array(items) => items.iter().for_each(|i| resource_attrs(i, out)),
+        _ => {}
+    }
+}
+
+/// Collects `context.params.NAME` from an expression in Cedar's JSON (EST) form.
+fn params_read(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                if key == "." {
+                    let on_params = inner.get("left").and_then(|l| l.get(".")).is_some_and(|l| {
+                        l.get("left")
+                            .and_then(|c| c.get("Var"))
+                            .and_then(Value::as_str)
+                            == Some("context")
+                            && l.get("attr").and_then(Value::as_str) == Some("params")
+                    });
+                    if on_params {
+                        if let Some(attr) = inner.get("attr").and_then(Value::as_str) {
+                            out.insert(attr.to_string());
+                        }
+                    }
+                }
+                params_read(inner, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| params_read(i, out)),
         _ => {}
     }
 }

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use cedar_policy::{Expression, Policy};
 
 use crate::diagnostics::{Diagnostics, SourceFile};
+use crate::params::Params;
 use crate::schema::SchemaSet;
 use crate::severity::Severity;
 
@@ -65,6 +66,8 @@ pub struct Rule {
     pub applies_attrs: Vec<String>,
     /// Attributes of `resource` the `requirement` part reads.
     pub requirement_attrs: Vec<String>,
+    /// Parameters the rule reads (`context.params.NAME`), sorted.
+    pub params_read: Vec<String>,
 }
 
 impl Rule {
@@ -84,6 +87,7 @@ impl Rule {
 pub struct RuleSet {
     rules: Vec<Rule>,
     by_type: HashMap<String, Vec<usize>>,
+    params: Params,
 }
 
 impl RuleSet {
@@ -111,7 +115,22 @@ impl RuleSet {
                 by_type.entry(t.clone()).or_default().push(i);
             }
         }
-        Self { rules, by_type }
+        Self {
+            rules,
+            by_type,
+            params: Params::default(),
+        }
+    }
+
+    /// The parameter values the rules are judged with (defaults unless configured).
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The same rules, judged with `params`.
+    pub fn with_params(mut self, params: Params) -> Self {
+        self.params = params;
+        self
     }
 
     /// Every rule, sorted by id.
@@ -140,11 +159,13 @@ impl RuleSet {
     /// override from the configuration) or dropped (`None`).
     pub fn adjusted(&self, adjust: impl FnMut(&Rule) -> Option<Rule>) -> Self {
         Self::from_rules(self.rules.iter().filter_map(adjust).collect())
+            .with_params(self.params.clone())
     }
 
     /// The rules for which `keep` is true.
     pub fn filtered(&self, mut keep: impl FnMut(&Rule) -> bool) -> Self {
         Self::from_rules(self.rules.iter().filter(|r| keep(r)).cloned().collect())
+            .with_params(self.params.clone())
     }
 }
 

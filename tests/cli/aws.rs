@@ -107,20 +107,20 @@ async fn collect_then_check_and_check_collect_agree() {
     );
     assert!(doc["sources"][0]["api_calls"].as_u64().unwrap() >= 8);
 
-    // Judged offline, the collected snapshot fails (exit 1) but has no error finding: the one
-    // unknown fact is read by no rule.
+    // Judged offline, the collected snapshot is not trustworthy (exit 2): the one unknown fact,
+    // when root last signed in, is read by `aws-root-unused-90d`, which reports `error`.
     let judged = Command::cargo_bin("trustcheck")
         .unwrap()
         .args(["check", "--format", "json", "--snapshot"])
         .arg(&snapshot)
         .assert()
-        .code(1);
+        .code(2);
     let offline: Value = serde_json::from_slice(&judged.get_output().stdout).unwrap();
 
     let live = trustcheck(moto, dir.path())
         .args(["--quiet", "check", "--collect", "aws", "--format", "json"])
         .assert()
-        .code(1);
+        .code(2);
     assert!(
         live.get_output().stderr.is_empty(),
         "--quiet prints nothing on success"
@@ -166,9 +166,15 @@ async fn collect_then_check_and_check_collect_agree() {
             status_of(findings, "aws-root-no-access-keys", &format!("{a}:root")),
             "pass"
         );
+        assert_eq!(
+            status_of(findings, "aws-root-unused-90d", &format!("{a}:root")),
+            "error"
+        );
         assert!(
-            findings.iter().all(|f| f["status"] != "error"),
-            "no error findings: {findings:#?}"
+            findings
+                .iter()
+                .all(|f| f["status"] != "error" || f["rule"] == "aws-root-unused-90d"),
+            "no other error findings: {findings:#?}"
         );
     }
     // Same facts, same verdicts, whichever way they were collected.
@@ -243,4 +249,112 @@ fn bad_account_ids_and_role_arns_are_rejected_before_any_call() {
         !out.exists(),
         "no snapshot is written when the run cannot start"
     );
+}
+
+/// Accounts of the simulated organisation, besides its management account.
+const MEMBERS: usize = 50;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_is_read_account_by_account_through_the_role() {
+    // A server of its own: the organisation lives in the default account.
+    let moto = Moto::start();
+    let base = moto.config(DEFAULT_ACCOUNT).await;
+    let org = aws_sdk_organizations::Client::new(&base);
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let mut members = Vec::new();
+    for i in 0..MEMBERS {
+        let created = org
+            .create_account()
+            .account_name(format!("member-{i}"))
+            .email(format!("member-{i}@example.com"))
+            .send()
+            .await
+            .unwrap();
+        let id = created
+            .create_account_status()
+            .and_then(|s| s.account_id())
+            .unwrap()
+            .to_string();
+        members.push(id);
+    }
+    // Something to find in one member.
+    let iam = Client::new(&moto.config(&members[7]).await);
+    iam.create_user().user_name("eve").send().await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("org.json");
+    let run = trustcheck(&moto, dir.path())
+        .args([
+            "collect",
+            "aws",
+            "--organization",
+            "--role-name",
+            "trustcheck-audit",
+            "--aws-concurrency",
+            "8",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        // moto's credential reports have no root row: every account has one unknown fact.
+        .code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    let pages = (MEMBERS + 1).div_ceil(20);
+    assert!(
+        stderr.contains(&format!(
+            "AWS Organization: {} active accounts ({pages} ListAccounts calls)",
+            MEMBERS + 1
+        )),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains(SECRET) && !stderr.contains(SECRET));
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let sources = doc["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), MEMBERS + 1, "one source per account");
+    let mut scopes: Vec<&str> = sources
+        .iter()
+        .map(|s| s["scope"].as_str().unwrap())
+        .collect();
+    scopes.sort_unstable();
+    let mut expected: Vec<&str> = members
+        .iter()
+        .map(String::as_str)
+        .chain([DEFAULT_ACCOUNT])
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(scopes, expected);
+    // Members through the role, the management account with the caller's own credentials.
+    let mut member_calls = Vec::new();
+    for s in sources {
+        let identity = s["identity"].as_str().unwrap();
+        if s["scope"] == DEFAULT_ACCOUNT {
+            assert!(
+                !identity.contains("assumed-role/trustcheck-audit"),
+                "{identity}"
+            );
+        } else {
+            assert!(
+                identity.contains(&format!(
+                    "{}:assumed-role/trustcheck-audit",
+                    s["scope"].as_str().unwrap()
+                )),
+                "{identity}"
+            );
+            member_calls.push(s["api_calls"].as_u64().unwrap());
+        }
+    }
+    // Requests per account stay constant, whatever the organisation's size.
+    member_calls.dedup();
+    assert_eq!(member_calls.len(), 1, "{member_calls:?}");
+    let eve = format!("arn:aws:iam::{}:user/eve", members[7]);
+    assert!(doc["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["uid"]["id"] == eve.as_str()));
 }

@@ -21,6 +21,6 @@ pub mod utc;
 
 pub use document::{ParseError, Snapshot, Source, SNAPSHOT_FORMAT};
 pub use entity::Entity;
-pub use provider::{CollectError, Provider, Scaffold, ScaffoldExample, Ui};
+pub use provider::{CollectError, Param, ParamKind, Provider, Scaffold, ScaffoldExample, Ui};
 pub use uid::Uid;
 pub use uncollected::{UncollectedFact, ALL_FACTS};

@@ -95,6 +95,31 @@ pub struct Scaffold {
     pub example: Option<ScaffoldExample>,
 }
 
+/// How a parameter's number reaches rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// A number of days, a Cedar `duration` (`45` → `duration("45d")`), compared with
+    /// `context.now.durationSince(…)`.
+    Days,
+    /// A count, a Cedar `Long`.
+    Count,
+}
+
+/// A threshold an organisation sets once (`[params]` in trustcheck.toml) and rules read as
+/// `context.params.NAME`, so that one rule file serves every setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param {
+    /// The name, as rules read it and trustcheck.toml sets it (`awsCredentialUnusedDays`):
+    /// prefixed with the provider's name, camelCase, unique across providers.
+    pub name: &'static str,
+    /// Days or a count.
+    pub kind: ParamKind,
+    /// The value without configuration (the current benchmark's, e.g. CIS).
+    pub default: i64,
+    /// One sentence: what it sets, and where the default comes from.
+    pub doc: &'static str,
+}
+
 /// One built-in provider.
 #[derive(Debug, Clone, Copy)]
 pub struct Provider {
@@ -112,6 +137,8 @@ pub struct Provider {
     pub owns: fn(id: &str, scope: &str) -> bool,
     /// Defaults of `trustcheck new rule`.
     pub scaffold: Scaffold,
+    /// The parameters its rules read (`context.params.NAME`); empty when none.
+    pub params: &'static [Param],
     /// Adds its options to `collect NAME` and to `check` (for `--collect NAME`). Give every
     /// option a long name no other provider uses, and a help heading.
     pub options: fn(clap::Command) -> clap::Command,

@@ -44,7 +44,7 @@ impl Default for FetchSettings {
 pub struct CallLog(Mutex<BTreeMap<String, u64>>);
 
 impl CallLog {
-    fn record(&self, operation: &str) {
+    pub(crate) fn record(&self, operation: &str) {
         // A poisoned lock only means another task panicked mid-increment; the count is still usable.
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         *map.entry(operation.to_string()).or_default() += 1;

@@ -17,10 +17,13 @@ pub mod collect;
 pub mod credential_report;
 pub mod fetch;
 pub mod mapping;
+pub mod organization;
 pub mod policy_document;
 pub mod provider;
 pub mod raw;
+pub mod statements;
 pub mod timestamp;
+pub mod trust;
 
 pub use account::AccountSnapshot;
 pub use collect::{collect, load_base_config, CollectOptions, Target};

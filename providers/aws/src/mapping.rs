@@ -39,6 +39,10 @@ pub mod types {
     pub const POLICY: &str = "Aws::IamPolicy";
     /// `Aws::AccessKey`.
     pub const ACCESS_KEY: &str = "Aws::AccessKey";
+    /// `Aws::PolicyStatement`.
+    pub const STATEMENT: &str = "Aws::PolicyStatement";
+    /// `Aws::TrustStatement`.
+    pub const TRUST_STATEMENT: &str = "Aws::TrustStatement";
 }
 
 /// The user facts that come from the credential report.
@@ -191,7 +195,7 @@ impl Mapper<'_> {
         virtual_mfa: &Result<HashSet<String>, String>,
     ) {
         let policies = ManagedPolicies::new(&details.policies);
-        let group_arns = groups::arns_by_name(&details.group_detail_list);
+        let groups = groups::by_name(&details.group_detail_list, &policies);
         let mut attachments = Attachments::default();
         if let Err(e) = report {
             self.unlisted(types::ACCESS_KEY, "user/*/access-key/*", e);
@@ -200,7 +204,7 @@ impl Mapper<'_> {
             self.user(
                 user,
                 &policies,
-                &group_arns,
+                &groups,
                 &mut attachments,
                 report,
                 virtual_mfa,
@@ -210,7 +214,7 @@ impl Mapper<'_> {
             self.group(group, &policies, &mut attachments);
         }
         for role in &details.role_detail_list {
-            self.role(role, &mut attachments);
+            self.role(role, &policies, &mut attachments);
         }
         for policy in &details.policies {
             self.managed_policy(policy, &attachments);
@@ -456,6 +460,7 @@ mod tests {
         assert_eq!(k1["active"], json!(true));
         assert_eq!(k1["createdAt"], json!("2025-01-01T00:00:00Z"));
         assert!(!k1.contains_key("lastUsed"), "N/A means never used");
+        assert_eq!(k1["ownerConsoleAccess"], json!(true));
         let k2 = entity(
             &m,
             types::ACCESS_KEY,
@@ -468,6 +473,7 @@ mod tests {
             "arn:aws:iam::111122223333:user/engineering/carol/access-key/1",
         );
         assert_eq!(carol["active"], json!(false));
+        assert_eq!(carol["ownerConsoleAccess"], json!(false));
         // Empty slots are not keys.
         assert!(!has_entity(
             &m,
@@ -510,8 +516,14 @@ mod tests {
             "arn:aws:iam::111122223333:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport",
         );
         assert_eq!(support["serviceLinked"], json!(true));
+        // dev-access's default version is not admin; the old version does not count.
+        assert_eq!(ci["grantsFullAdmin"], json!(false));
         let broken = "arn:aws:iam::111122223333:role/broken";
         assert_eq!(unknown_facts(&m, broken), ["trustsAnyPrincipal"]);
+        assert_eq!(
+            entity(&m, types::ROLE, broken)["grantsFullAdmin"],
+            json!(false)
+        );
 
         let admin = entity(
             &m,
@@ -717,7 +729,15 @@ mod tests {
         assert_eq!(ghost["consoleAccess"], json!(true));
         let mut facts = unknown_facts(&m, "arn:aws:iam::111122223333:user/ghost");
         facts.sort();
-        assert_eq!(facts, ["attachedPolicyArns", "directFullAdmin"]);
+        assert_eq!(
+            facts,
+            [
+                "attachedPolicyArns",
+                "directFullAdmin",
+                "groupFullAdmin",
+                "inlinePolicyNames"
+            ]
+        );
         for (t, id) in [
             (types::GROUP, "arn:aws:iam::111122223333:group/*"),
             (types::ROLE, "arn:aws:iam::111122223333:role/*"),
@@ -740,6 +760,103 @@ mod tests {
             .errors
             .iter()
             .any(|e| e.entity == Uid::new(types::USER, "arn:aws:iam::111122223333:user/*")));
+    }
+
+    #[test]
+    fn users_carry_inline_policy_names_and_admin_through_groups() {
+        let m = map_account(&recorded());
+        let user = |name: &str| {
+            entity(
+                &m,
+                types::USER,
+                &format!("arn:aws:iam::111122223333:user/{name}"),
+            )
+        };
+        // alice is in `admins`, which attaches AdministratorAccess.
+        assert_eq!(user("alice")["groupFullAdmin"], json!(true));
+        assert_eq!(user("alice")["inlinePolicyNames"], json!([]));
+        assert_eq!(user("bob")["groupFullAdmin"], json!(false));
+        let carol = entity(
+            &m,
+            types::USER,
+            "arn:aws:iam::111122223333:user/engineering/carol",
+        );
+        assert_eq!(carol["inlinePolicyNames"], json!(["everything"]));
+        assert_eq!(carol["groupFullAdmin"], json!(false));
+    }
+
+    #[test]
+    fn policy_statements_are_entities_of_their_policy() {
+        let m = map_account(&recorded());
+        let admin = "arn:aws:iam::111122223333:root/aws-managed-policy/AdministratorAccess";
+        let s = entity(&m, types::STATEMENT, &format!("{admin}/statement/0"));
+        assert_eq!(s["effect"], json!("Allow"));
+        assert_eq!(s["actions"], json!(["*"]));
+        assert_eq!(s["resources"], json!(["*"]));
+        assert_eq!(s["grantsFullAdmin"], json!(true));
+        assert!(s["sensitiveActionsAllowed"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("iam:PassRole")));
+        let parent = m
+            .entities
+            .iter()
+            .find(|e| e.uid.id == format!("{admin}/statement/0"))
+            .unwrap();
+        assert_eq!(parent.parents, [Uid::new(types::POLICY, admin)]);
+        // Only the default version of dev-access is in force: reads, nothing sensitive.
+        let dev = entity(
+            &m,
+            types::STATEMENT,
+            "arn:aws:iam::111122223333:policy/dev-access/statement/0",
+        );
+        assert_eq!(dev["actions"], json!(["s3:Get*", "s3:List*"]));
+        assert_eq!(dev["sensitiveActionsAllowed"], json!([]));
+        // An inline policy's single-object `Statement`.
+        let logs = entity(
+            &m,
+            types::STATEMENT,
+            "arn:aws:iam::111122223333:group/devs/inline-policy/read-logs/statement/0",
+        );
+        assert_eq!(logs["actions"], json!(["logs:Get*"]));
+    }
+
+    #[test]
+    fn trust_statements_are_entities_of_their_role() {
+        let m = map_account(&recorded());
+        let r = "arn:aws:iam::111122223333:role";
+        // GitHub OIDC with an audience but no subject condition.
+        let ci = entity(
+            &m,
+            types::TRUST_STATEMENT,
+            &format!("{r}/ci-deploy/trust-statement/0"),
+        );
+        assert_eq!(ci["trustsGithubOidc"], json!(true));
+        assert_eq!(ci["trustsOtherAccounts"], json!(false));
+        assert_eq!(
+            ci["conditionKeys"],
+            json!(["token.actions.githubusercontent.com:aud"])
+        );
+        assert_eq!(ci["githubSubjects"], json!([]));
+        let open = entity(
+            &m,
+            types::TRUST_STATEMENT,
+            &format!("{r}/partner-access/trust-statement/0"),
+        );
+        assert_eq!(open["principalAccounts"], json!(["*"]));
+        assert_eq!(open["trustsOtherAccounts"], json!(true));
+        let support = entity(
+            &m,
+            types::TRUST_STATEMENT,
+            &format!("{r}/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport/trust-statement/0"),
+        );
+        assert_eq!(
+            support["principalServices"],
+            json!(["support.amazonaws.com"])
+        );
+        // An unreadable trust policy leaves its statements unknown.
+        let broken = format!("{r}/broken/trust-statement/*");
+        assert_eq!(unknown_facts(&m, &broken), ["*"]);
     }
 
     #[test]

@@ -44,7 +44,7 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// The statements of a decoded document (`Statement` may be one object or a list).
-fn statements(document: &Value) -> Result<Vec<&Value>, String> {
+pub(crate) fn statements(document: &Value) -> Result<Vec<&Value>, String> {
     match document.get("Statement") {
         Some(Value::Array(list)) => Ok(list.iter().collect()),
         Some(one @ Value::Object(_)) => Ok(vec![one]),
@@ -54,7 +54,7 @@ fn statements(document: &Value) -> Result<Vec<&Value>, String> {
 }
 
 /// A string-or-list field as a list of strings (other values are ignored).
-fn strings(value: Option<&Value>) -> Vec<&str> {
+pub(crate) fn strings(value: Option<&Value>) -> Vec<&str> {
     match value {
         Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
@@ -73,18 +73,23 @@ fn allows(statement: &Value) -> bool {
 /// the account. Conditions do not change the answer: a conditional grant is still full
 /// administrator access when it holds.
 pub fn allows_full_admin(document: &Value) -> Result<bool, String> {
-    Ok(statements(document)?.into_iter().any(|s| {
-        let every_action = strings(s.get("Action"))
-            .iter()
-            .any(|a| *a == "*" || *a == "*:*")
-            || (s.get("NotAction").is_some()
-                && !strings(s.get("NotAction"))
-                    .iter()
-                    .any(|a| covers_all_of_iam(a)));
-        let every_resource =
-            strings(s.get("Resource")).contains(&"*") || s.get("NotResource").is_some();
-        allows(s) && every_action && every_resource
-    }))
+    Ok(statements(document)?
+        .into_iter()
+        .any(statement_grants_full_admin))
+}
+
+/// Whether one statement grants administration in substance (see [`allows_full_admin`]).
+pub(crate) fn statement_grants_full_admin(s: &Value) -> bool {
+    let every_action = strings(s.get("Action"))
+        .iter()
+        .any(|a| *a == "*" || *a == "*:*")
+        || (s.get("NotAction").is_some()
+            && !strings(s.get("NotAction"))
+                .iter()
+                .any(|a| covers_all_of_iam(a)));
+    let every_resource =
+        strings(s.get("Resource")).contains(&"*") || s.get("NotResource").is_some();
+    allows(s) && every_action && every_resource
 }
 
 /// Whether an action pattern matches every IAM action (`*`, `*:*`, `iam:*`, `iam*`, `i*`):

@@ -7,11 +7,14 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, FromArgMatches};
 use trustcheck_snapshot::provider::owns_by_prefix_or_arn;
-use trustcheck_snapshot::{CollectError, Provider, Scaffold, ScaffoldExample, Snapshot, Ui};
+use trustcheck_snapshot::{
+    CollectError, Param, ParamKind, Provider, Scaffold, ScaffoldExample, Snapshot, Ui,
+};
 
 use crate::account::AccountSnapshot;
 use crate::collect::{partition_of_region, role_arn, CollectOptions, Target, DEFAULT_REGION};
 use crate::fetch::FetchSettings;
+use crate::organization::Organization;
 use crate::timestamp;
 
 /// The AWS IAM provider.
@@ -40,9 +43,32 @@ pub static PROVIDER: Provider = Provider {
             bad: "1",
         }),
     },
+    params: &PARAMS,
     options: AwsOptions::augment_args,
     collect: collect_from_matches,
 };
+
+/// The thresholds of the AWS rules (`[params]` in trustcheck.toml).
+static PARAMS: [Param; 3] = [
+    Param {
+        name: "awsCredentialUnusedDays",
+        kind: ParamKind::Days,
+        default: 45,
+        doc: "days a console password or active access key may go unused (CIS AWS Foundations 1.12 since v1.4, Security Hub IAM.22: 45)",
+    },
+    Param {
+        name: "awsAccessKeyMaxAgeDays",
+        kind: ParamKind::Days,
+        default: 90,
+        doc: "days before an active access key must be rotated (CIS AWS Foundations 1.14: 90)",
+    },
+    Param {
+        name: "awsRoleUnusedDays",
+        kind: ParamKind::Days,
+        default: 90,
+        doc: "days a role (not service-linked) may go unused before it should be removed",
+    },
+];
 
 /// Where the AWS flags are listed in `--help`.
 const HEADING: &str = "AWS collection";
@@ -55,9 +81,31 @@ pub struct AwsOptions {
     #[arg(long = "assume-role", value_name = "ARN", help_heading = HEADING)]
     pub assume_role: Vec<String>,
 
-    /// Assume the role of this name in each of --accounts.
-    #[arg(long = "role-name", value_name = "NAME", requires = "accounts", help_heading = HEADING)]
+    /// Assume the role of this name in each of --accounts, or in each account of --organization.
+    #[arg(long = "role-name", value_name = "NAME", help_heading = HEADING)]
     pub role_name: Option<String>,
+
+    /// Read every active account of the caller's AWS Organization (organizations:ListAccounts,
+    /// from the management account or a delegated administrator) through --role-name; the
+    /// caller's own account is read with the caller's credentials.
+    #[arg(
+        long = "organization",
+        requires = "role_name",
+        conflicts_with = "accounts",
+        help_heading = HEADING
+    )]
+    pub organization: bool,
+
+    /// Accounts read at the same time (`--concurrency` is GitHub's: requests in flight).
+    #[arg(
+        id = "aws_concurrency",
+        long = "aws-concurrency",
+        value_name = "N",
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u16).range(1..),
+        help_heading = HEADING
+    )]
+    pub concurrency: u16,
 
     /// Account ids to read through --role-name (comma-separated).
     #[arg(
@@ -98,9 +146,19 @@ pub struct AwsOptions {
 }
 
 impl AwsOptions {
-    /// The accounts to read, without duplicates (each account once, or its entities would clash).
-    pub fn targets(&self, partition: &str) -> Result<Vec<Target>, CollectError> {
+    /// The accounts to read, without duplicates (each account once, or its entities would clash):
+    /// those of `organization` when `--organization` listed them.
+    pub fn targets(
+        &self,
+        partition: &str,
+        organization: Option<&Organization>,
+    ) -> Result<Vec<Target>, CollectError> {
         let mut arns: Vec<String> = self.assume_role.clone();
+        let mut current = false;
+        if self.role_name.is_some() && self.accounts.is_empty() && organization.is_none() {
+            return Err(CollectError::new("--role-name needs --accounts or --organization")
+                .with_help("name the accounts (`--accounts 123456789012,210987654321`) or read the whole organisation (`--organization`)"));
+        }
         if let Some(name) = &self.role_name {
             let name = name.trim_start_matches('/');
             if name.is_empty() || name.starts_with("arn:") {
@@ -117,15 +175,29 @@ impl AwsOptions {
                 }
                 arns.push(role_arn(partition, account, name));
             }
+            for account in organization
+                .map(|o| o.active.as_slice())
+                .unwrap_or_default()
+            {
+                if organization.is_some_and(|o| o.caller_account == *account) {
+                    current = true;
+                } else {
+                    arns.push(role_arn(partition, account, name));
+                }
+            }
         }
         if arns.is_empty() {
             return Ok(vec![Target::Current]);
         }
         let mut seen = BTreeSet::new();
-        Ok(arns
+        Ok(current
+            .then_some(Target::Current)
             .into_iter()
-            .filter(|a| seen.insert(a.clone()))
-            .map(Target::Role)
+            .chain(
+                arns.into_iter()
+                    .filter(|a| seen.insert(a.clone()))
+                    .map(Target::Role),
+            )
             .collect())
     }
 }
@@ -153,7 +225,21 @@ pub fn collect_snapshot(args: &AwsOptions, ui: Ui) -> Result<Snapshot, CollectEr
         let region = base
             .region()
             .map_or_else(|| DEFAULT_REGION.to_string(), |r| r.to_string());
-        let targets = args.targets(partition_of_region(&region))?;
+        let organization = if args.organization {
+            let org = crate::organization::list(&base).await?;
+            ui.note(&format!(
+                "AWS Organization: {} active accounts ({} ListAccounts calls)",
+                org.active.len(),
+                org.calls.get("ListAccounts").copied().unwrap_or_default()
+            ));
+            for (id, state) in &org.inactive {
+                ui.note(&format!("aws {id}: not read, the account is {state}"));
+            }
+            Some(org)
+        } else {
+            None
+        };
+        let targets = args.targets(partition_of_region(&region), organization.as_ref())?;
         let what = match targets.as_slice() {
             [Target::Current] => "the current credentials' account".to_string(),
             [_] => "1 account".to_string(),
@@ -163,13 +249,27 @@ pub fn collect_snapshot(args: &AwsOptions, ui: Ui) -> Result<Snapshot, CollectEr
         let options = CollectOptions {
             targets,
             external_id: args.external_id.clone(),
+            concurrency: usize::from(args.concurrency),
             fetch: FetchSettings {
                 report_timeout: Duration::from_secs(args.report_timeout),
                 ..FetchSettings::default()
             },
             ..CollectOptions::default()
         };
-        crate::collect(&base, &options).await
+        let mut accounts = crate::collect(&base, &options).await?;
+        // The organisation was listed from the caller's account: its calls count there.
+        if let Some(org) = &organization {
+            if let Some(home) = accounts
+                .iter_mut()
+                .find(|a| a.account_id == org.caller_account)
+            {
+                for (op, n) in &org.calls {
+                    *home.calls_by_operation.entry(op.clone()).or_default() += n;
+                    home.api_calls += n;
+                }
+            }
+        }
+        Ok::<_, CollectError>(accounts)
     })?;
     for a in &accounts {
         ui.note(&format!(
@@ -224,7 +324,10 @@ mod tests {
 
     #[test]
     fn flags_become_targets() {
-        assert_eq!(options(&[]).targets("aws").unwrap(), [Target::Current]);
+        assert_eq!(
+            options(&[]).targets("aws", None).unwrap(),
+            [Target::Current]
+        );
         let arn = "arn:aws:iam::111122223333:role/audit";
         assert_eq!(
             options(&[
@@ -235,7 +338,7 @@ mod tests {
                 "--accounts",
                 "111122223333,444455556666"
             ])
-            .targets("aws")
+            .targets("aws", None)
             .unwrap(),
             [
                 Target::Role(arn.into()),
@@ -244,9 +347,32 @@ mod tests {
             "the same account twice is read once"
         );
         let err = options(&["--role-name", "audit", "--accounts", "12345"])
-            .targets("aws")
+            .targets("aws", None)
             .unwrap_err();
         assert_eq!(err.message, "`12345` is not a 12-digit AWS account id");
-        assert!(Cli::try_parse_from(["t", "--role-name", "audit"]).is_err());
+        assert!(options(&["--role-name", "audit"])
+            .targets("aws", None)
+            .is_err());
+        assert!(Cli::try_parse_from(["t", "--organization"]).is_err());
+        assert!(Cli::try_parse_from(["t", "--aws-concurrency", "0"]).is_err());
+    }
+
+    #[test]
+    fn an_organization_becomes_the_caller_and_a_role_in_each_member() {
+        let org = Organization {
+            caller_account: "111111111111".into(),
+            active: vec!["111111111111".into(), "222222222222".into()],
+            ..Organization::default()
+        };
+        let targets = options(&["--organization", "--role-name", "audit"])
+            .targets("aws", Some(&org))
+            .unwrap();
+        assert_eq!(
+            targets,
+            [
+                Target::Current,
+                Target::Role("arn:aws:iam::222222222222:role/audit".into())
+            ]
+        );
     }
 }

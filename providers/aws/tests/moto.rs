@@ -184,6 +184,20 @@ async fn seed_scenarios(iam: &Client) {
         .send()
         .await
         .unwrap();
+    iam.create_policy()
+        .policy_name("pass-roles")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"Pass","Effect":"Allow","Action":"iam:Pass*","Resource":"*","Condition":{"StringEquals":{"iam:PassedToService":"ec2.amazonaws.com"}}}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    iam.attach_role_policy()
+        .role_name("star-principal")
+        .policy_arn(ADMINISTRATOR_ACCESS)
+        .send()
+        .await
+        .unwrap();
 }
 
 fn entity<'a>(s: &'a AccountSnapshot, type_name: &str, id: &str) -> &'a Map<String, Value> {
@@ -255,6 +269,18 @@ async fn seeded_scenarios_become_facts() {
     );
     let dave = entity(&s, "Aws::IamUser", &format!("{a}:user/dave"));
     assert_eq!(dave["directFullAdmin"], json!(true));
+    assert_eq!(dave["inlinePolicyNames"], json!(["everything"]));
+    let carol = entity(&s, "Aws::IamUser", &format!("{a}:user/carol"));
+    assert_eq!(
+        (&carol["groupFullAdmin"], &carol["directFullAdmin"]),
+        (&json!(true), &json!(false))
+    );
+    let carol_key = entity(
+        &s,
+        "Aws::AccessKey",
+        &format!("{a}:user/carol/access-key/1"),
+    );
+    assert_eq!(carol_key["ownerConsoleAccess"], json!(false));
     let erin = entity(&s, "Aws::IamUser", &format!("{a}:user/erin"));
     assert_eq!(
         (&erin["consoleAccess"], &erin["mfaKind"]),
@@ -293,6 +319,39 @@ async fn seeded_scenarios_become_facts() {
         entity(&s, "Aws::IamRole", &format!("{a}:role/ec2-app"))["trustsAnyPrincipal"],
         json!(false)
     );
+    let vendor = entity(
+        &s,
+        "Aws::TrustStatement",
+        &format!("{a}:role/open-to-all/trust-statement/0"),
+    );
+    assert_eq!(
+        (&vendor["principalAccounts"], &vendor["trustsOtherAccounts"]),
+        (&json!(["*"]), &json!(true))
+    );
+    let ec2 = entity(
+        &s,
+        "Aws::TrustStatement",
+        &format!("{a}:role/ec2-app/trust-statement/0"),
+    );
+    assert_eq!(ec2["principalServices"], json!(["ec2.amazonaws.com"]));
+    // Statements are entities of their policy, wildcards resolved against the sensitive list.
+    let pass = entity(
+        &s,
+        "Aws::PolicyStatement",
+        &format!("{a}:policy/pass-roles/statement/0"),
+    );
+    assert_eq!(pass["sid"], json!("Pass"));
+    assert_eq!(pass["sensitiveActionsAllowed"], json!(["iam:PassRole"]));
+    assert_eq!(pass["conditionKeys"], json!(["iam:passedtoservice"]));
+    // AWS-managed AdministratorAccess attached to a role, and a read-only inline policy.
+    assert_eq!(
+        entity(&s, "Aws::IamRole", &format!("{a}:role/star-principal"))["grantsFullAdmin"],
+        json!(true)
+    );
+    assert_eq!(
+        entity(&s, "Aws::IamRole", &format!("{a}:role/ec2-app"))["grantsFullAdmin"],
+        json!(false)
+    );
 
     let admin = entity(
         &s,
@@ -326,7 +385,9 @@ async fn seeded_scenarios_become_facts() {
     let aws_managed = s
         .entities
         .iter()
-        .filter(|e| e.uid.id.contains("/aws-managed-policy/"))
+        .filter(|e| {
+            e.uid.type_name == "Aws::IamPolicy" && e.uid.id.contains("/aws-managed-policy/")
+        })
         .count();
     assert_eq!(aws_managed, 1);
 

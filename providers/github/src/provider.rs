@@ -39,6 +39,7 @@ pub static PROVIDER: Provider = Provider {
             bad: "1",
         }),
     },
+    params: &[],
     options: GithubOptions::augment_args,
     collect: collect_from_matches,
 };

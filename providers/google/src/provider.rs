@@ -39,6 +39,7 @@ pub static PROVIDER: Provider = Provider {
     },
     options: GoogleOptions::augment_args,
     collect: collect_from_matches,
+    params: &[],
 };
 
 /// Users are named by their primary email, the customer by its primary domain: an entity

@@ -38,6 +38,7 @@ pub static PROVIDER: Provider = Provider {
     },
     options: OktaOptions::augment_args,
     collect: collect_from_matches,
+    params: &[],
 };
 
 /// Okta collection options.

@@ -163,3 +163,52 @@ fn an_unknown_rule_id_is_an_error_with_the_nearest() {
     assert_eq!(code, 2);
     insta::assert_snapshot!(stderr);
 }
+
+#[test]
+fn params_reach_the_rules_and_findings_name_the_value() {
+    let statuses = |doc: &Value| -> Vec<(String, String)> {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "aws-iam-user-console-unused-90d")
+            .map(|f| {
+                (
+                    f["status"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let defaults = statuses(&check_json(&mut tc(dir.path()), &[]));
+    assert!(defaults
+        .iter()
+        .filter(|(s, _)| s != "not_applicable")
+        .all(|(_, m)| m.ends_with("params.awsCredentialUnusedDays = 45 days")));
+    write(
+        dir.path(),
+        &[(
+            "trustcheck.toml",
+            "[params]\nawsCredentialUnusedDays = 3650\n",
+        )],
+    );
+    let lenient = statuses(&check_json(&mut tc(dir.path()), &[]));
+    assert!(lenient.iter().all(|(s, _)| s != "fail"), "{lenient:?}");
+    assert!(defaults.iter().any(|(s, _)| s == "fail"));
+    assert!(lenient
+        .iter()
+        .any(|(_, m)| m.ends_with("params.awsCredentialUnusedDays = 3650 days")));
+
+    write(
+        dir.path(),
+        &[("trustcheck.toml", "[params]\nawsCredentialUnusedDay = 30\n")],
+    );
+    let (code, _, stderr) = run(tc(dir.path()).args(["check", "--snapshot"]).arg(demo()));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("trustcheck.toml:2:1"), "{stderr}");
+    assert!(
+        stderr.contains("did you mean `awsCredentialUnusedDays`?"),
+        "{stderr}"
+    );
+}

@@ -9,11 +9,31 @@ use super::policies::{policy_arns, Attachments, ManagedPolicies};
 use super::{sorted, types, Mapper};
 use crate::raw::GroupDetail;
 
-/// Group ARNs by group name: a user lists its groups by name only.
-pub(super) fn arns_by_name(groups: &[GroupDetail]) -> HashMap<&str, &str> {
+/// What a user inherits from a group it names (a user lists its groups by name only).
+pub(super) struct Membership<'g> {
+    /// The group's ARN.
+    pub(super) arn: &'g str,
+    /// Whether the group grants full admin to its members, or why that is unknown.
+    pub(super) full_admin: Result<bool, String>,
+}
+
+/// Each listed group by name.
+pub(super) fn by_name<'g>(
+    groups: &'g [GroupDetail],
+    policies: &ManagedPolicies<'_>,
+) -> HashMap<&'g str, Membership<'g>> {
     groups
         .iter()
-        .map(|g| (g.group_name.as_str(), g.arn.as_str()))
+        .map(|g| {
+            (
+                g.group_name.as_str(),
+                Membership {
+                    arn: g.arn.as_str(),
+                    full_admin: policies
+                        .full_admin(&g.attached_managed_policies, &g.group_policy_list),
+                },
+            )
+        })
         .collect()
 }
 

@@ -11,6 +11,7 @@ use trustcheck_snapshot::Uid;
 use super::{sorted, types, Mapper};
 use crate::policy_document;
 use crate::raw::{AttachedPolicy, InlinePolicy, ManagedPolicyDetail};
+use crate::statements;
 
 /// The managed policies of one GetAccountAuthorizationDetails answer, by ARN.
 pub(super) struct ManagedPolicies<'d> {
@@ -115,7 +116,39 @@ impl Mapper<'_> {
             .map(|u| sorted(u))
             .unwrap_or_default();
         attrs.insert("attachedUsers".into(), json!(users));
+        self.statements(&uid, managed_document(policy));
         self.push(uid, attrs, vec![self.account.clone()]);
+    }
+
+    /// The `Aws::PolicyStatement`s of `policy`, or why they are unknown.
+    fn statements(&mut self, policy: &Uid, document: Result<serde_json::Value, String>) {
+        match document.and_then(|d| statements::facts(&d)) {
+            Ok(list) => {
+                for s in list {
+                    let uid = Uid::new(
+                        types::STATEMENT,
+                        format!("{}/statement/{}", policy.id, s.index),
+                    );
+                    let mut attrs = Map::new();
+                    if let Some(sid) = &s.sid {
+                        attrs.insert("sid".into(), json!(sid));
+                    }
+                    attrs.insert("effect".into(), json!(s.effect));
+                    attrs.insert("actions".into(), json!(s.actions));
+                    attrs.insert("notActions".into(), json!(s.not_actions));
+                    attrs.insert("resources".into(), json!(s.resources));
+                    attrs.insert("notResources".into(), json!(s.not_resources));
+                    attrs.insert("conditionKeys".into(), json!(s.condition_keys));
+                    attrs.insert("sensitiveActionsAllowed".into(), json!(s.sensitive_allowed));
+                    attrs.insert("grantsFullAdmin".into(), json!(s.full_admin));
+                    self.push(uid, attrs, vec![policy.clone()]);
+                }
+            }
+            Err(e) => {
+                let uid = Uid::new(types::STATEMENT, format!("{}/statement/*", policy.id));
+                self.unknown(&uid, "*", e);
+            }
+        }
     }
 
     /// A customer-managed policy is named by its ARN. An AWS-managed ARN names no account, so
@@ -160,6 +193,7 @@ impl Mapper<'_> {
                 Vec::new()
             };
             attrs.insert("attachedUsers".into(), json!(users));
+            self.statements(&uid, inline_document(policy));
             self.push(uid, attrs, vec![self.account.clone()]);
         }
     }
@@ -171,17 +205,31 @@ pub(super) fn policy_arns(attached: &[AttachedPolicy]) -> Vec<&str> {
 }
 
 fn inline_full_admin(policy: &InlinePolicy) -> Result<bool, String> {
+    inline_document(policy).and_then(|d| {
+        policy_document::allows_full_admin(&d)
+            .map_err(|e| format!("inline policy `{}`: {e}", policy.policy_name))
+    })
+}
+
+/// An inline policy's decoded document.
+fn inline_document(policy: &InlinePolicy) -> Result<serde_json::Value, String> {
     let document = policy
         .policy_document
         .as_ref()
         .ok_or_else(|| format!("inline policy `{}` has no document", policy.policy_name))?;
     policy_document::decode(document)
-        .and_then(|d| policy_document::allows_full_admin(&d))
         .map_err(|e| format!("inline policy `{}`: {e}", policy.policy_name))
 }
 
 /// Only the default version counts: older versions are not in force.
 fn managed_full_admin(policy: &ManagedPolicyDetail) -> Result<bool, String> {
+    managed_document(policy).and_then(|d| {
+        policy_document::allows_full_admin(&d).map_err(|e| format!("policy `{}`: {e}", policy.arn))
+    })
+}
+
+/// The decoded document of a managed policy's default version.
+fn managed_document(policy: &ManagedPolicyDetail) -> Result<serde_json::Value, String> {
     let version = policy
         .policy_version_list
         .iter()
@@ -196,14 +244,14 @@ fn managed_full_admin(policy: &ManagedPolicyDetail) -> Result<bool, String> {
                 policy.arn
             )
         })?;
-    policy_document::decode(version)
-        .and_then(|d| policy_document::allows_full_admin(&d))
-        .map_err(|e| format!("policy `{}`: {e}", policy.arn))
+    policy_document::decode(version).map_err(|e| format!("policy `{}`: {e}", policy.arn))
 }
 
 /// `true` if any is `true` (an unknown cannot undo a known admin grant), else the first unknown,
 /// else `false`.
-fn any_true(results: impl Iterator<Item = Result<bool, String>>) -> Result<bool, String> {
+pub(super) fn any_true(
+    results: impl Iterator<Item = Result<bool, String>>,
+) -> Result<bool, String> {
     let mut unknown = None;
     for r in results {
         match r {

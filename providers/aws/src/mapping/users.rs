@@ -9,7 +9,8 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{json, Map, Value};
 use trustcheck_snapshot::Uid;
 
-use super::policies::{policy_arns, Attachments, ManagedPolicies};
+use super::groups::Membership;
+use super::policies::{any_true, policy_arns, Attachments, ManagedPolicies};
 use super::{mfa_kind, sorted, types, Mapper, Report, REPORT_FACTS};
 use crate::credential_report::Row;
 use crate::raw::UserDetail;
@@ -22,7 +23,7 @@ impl Mapper<'_> {
         &mut self,
         user: &'d UserDetail,
         policies: &ManagedPolicies<'_>,
-        group_arns: &HashMap<&str, &str>,
+        groups: &HashMap<&str, Membership<'_>>,
         attachments: &mut Attachments<'d>,
         report: &Result<Report, String>,
         virtual_mfa: &Result<HashSet<String>, String>,
@@ -43,14 +44,32 @@ impl Mapper<'_> {
             }
             Err(e) => self.unknown(&uid, "directFullAdmin", e),
         }
+        let inline: Vec<&str> = user
+            .user_policy_list
+            .iter()
+            .map(|p| p.policy_name.as_str())
+            .collect();
+        attrs.insert("inlinePolicyNames".into(), json!(sorted(&inline)));
+        // A group that was not listed grants nothing known; only listed groups count.
+        match any_true(
+            user.group_list
+                .iter()
+                .filter_map(|g| groups.get(g.as_str()))
+                .map(|g| g.full_admin.clone()),
+        ) {
+            Ok(admin) => {
+                attrs.insert("groupFullAdmin".into(), json!(admin));
+            }
+            Err(e) => self.unknown(&uid, "groupFullAdmin", e),
+        }
         self.listed_user_report_facts(&uid, &mut attrs, report, virtual_mfa);
         let mut parents = vec![self.account.clone()];
         // A user names its groups; groups that were not listed are left out.
         parents.extend(
             user.group_list
                 .iter()
-                .filter_map(|group| group_arns.get(group.as_str()))
-                .map(|arn| Uid::new(types::GROUP, *arn)),
+                .filter_map(|group| groups.get(group.as_str()))
+                .map(|g| Uid::new(types::GROUP, g.arn)),
         );
         self.inline_policies(&user.arn, &user.user_policy_list, true);
         self.push(uid, attrs, parents);
@@ -112,6 +131,8 @@ impl Mapper<'_> {
         attrs.insert("createdAt".into(), json!(created));
         self.unknown(&uid, "attachedPolicyArns", reason);
         self.unknown(&uid, "directFullAdmin", reason);
+        self.unknown(&uid, "inlinePolicyNames", reason);
+        self.unknown(&uid, "groupFullAdmin", reason);
         self.report_facts(&uid, &mut attrs, row, virtual_mfa);
         self.push(uid, attrs, vec![self.account.clone()]);
     }
@@ -161,6 +182,10 @@ impl Mapper<'_> {
             key_attrs.insert("slot".into(), json!(key.slot));
             key_attrs.insert("active".into(), json!(key.active == "true"));
             key_attrs.insert("createdAt".into(), json!(created));
+            key_attrs.insert(
+                "ownerConsoleAccess".into(),
+                json!(row.password_enabled == "true"),
+            );
             if let Some(t) = timestamp::normalize(key.last_used) {
                 key_attrs.insert("lastUsed".into(), json!(t));
             }
