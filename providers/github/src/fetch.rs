@@ -17,8 +17,8 @@ use tokio::task::JoinSet;
 use crate::client::{describe, Client};
 use crate::progress::Event;
 use crate::raw::{
-    Fetched, OrgPayload, ProtectionPayload, RawBranch, RawOrg, RawRepo, ReadFailure, RepoPayload,
-    RulePayload, RulesetPayload, UserPayload,
+    EnabledPayload, Fetched, OrgPayload, ProtectionPayload, RawBranch, RawOrg, RawRepo,
+    ReadFailure, RepoPayload, RulePayload, RulesetPayload, UserPayload,
 };
 
 /// One ruleset's details, fetched by whichever repository asks first.
@@ -200,6 +200,7 @@ pub async fn fetch_repo(client: &Client, repo: RepoPayload, cache: &RulesetCache
         client.get_all::<RulePayload>(&rules_path),
     );
     let rules = rules.or_else(|u| plan_without_feature(u, Vec::new()));
+    let (classic, signatures_error) = complete_signatures(client, &classic_path, classic).await;
     let mut rulesets = BTreeMap::new();
     if let Ok(rules) = &rules {
         let ids: BTreeSet<u64> = rules.iter().filter_map(|r| r.ruleset_id).collect();
@@ -212,6 +213,7 @@ pub async fn fetch_repo(client: &Client, repo: RepoPayload, cache: &RulesetCache
         branch: Some(RawBranch {
             name: branch,
             classic,
+            signatures_error,
             rules,
             rulesets,
         }),
@@ -240,6 +242,28 @@ async fn fetch_classic(client: &Client, path: &str) -> Fetched<Option<Protection
             }
         }
         _ => plan_without_feature(describe(path, &reply), None),
+    }
+}
+
+/// GitHub's example protection payload, and some servers, leave `required_signatures` out; the
+/// dedicated endpoint `GET …/protection/required_signatures` then says (one extra request, only
+/// in that case). Its failure is kept to explain the unknown fact.
+async fn complete_signatures(
+    client: &Client,
+    classic_path: &str,
+    classic: Fetched<Option<ProtectionPayload>>,
+) -> (Fetched<Option<ProtectionPayload>>, Option<ReadFailure>) {
+    let mut p = match classic {
+        Ok(Some(p)) if p.required_signatures.is_none() => p,
+        other => return (other, None),
+    };
+    let path = format!("{classic_path}/required_signatures");
+    match client.get_json::<EnabledPayload>(&path).await {
+        Ok(signatures) => {
+            p.required_signatures = Some(signatures);
+            (Ok(Some(p)), None)
+        }
+        Err(u) => (Ok(Some(p)), Some(u)),
     }
 }
 

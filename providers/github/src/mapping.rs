@@ -413,6 +413,7 @@ mod tests {
                         serde_json::from_str(include_str!("../fixtures/protection_compliant.json"))
                             .unwrap(),
                     )),
+                    signatures_error: None,
                     rules: Ok(vec![]),
                     rulesets: BTreeMap::new(),
                 }),
@@ -422,6 +423,7 @@ mod tests {
                 branch: Some(RawBranch {
                     name: "main".into(),
                     classic: Err(ReadFailure::new("GET …: 404 Not Found")),
+                    signatures_error: None,
                     rules: Ok(vec![]),
                     rulesets: BTreeMap::new(),
                 }),

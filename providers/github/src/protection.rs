@@ -17,7 +17,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::raw::{ProtectionPayload, RawBranch, ReadFailure, RulePayload, RulesetPayload};
+use crate::raw::{
+    ActorLists, AllowedActor, OptionalEnabledPayload, ProtectionPayload, RawBranch, ReadFailure,
+    ReviewsPayload, RulePayload, RulesetPayload,
+};
 
 /// The boolean requirements, by attribute name.
 pub const BOOL_FACTS: [&str; 7] = [
@@ -76,18 +79,19 @@ pub struct Protection {
     pub fact_sources: Fact<BTreeSet<String>>,
 }
 
-/// What one source enforces, and whether it can be bypassed.
+/// What one source enforces, and whether it can be bypassed. `Err` values are the reason a
+/// value could not be read from this source.
 #[derive(Debug, Clone, PartialEq)]
 struct SourceFacts {
     name: String,
     /// Approvals required; `None` when this source does not require pull request reviews.
-    reviews: Option<i64>,
-    /// Per fact in [`BOOL_FACTS`]: `Some(v)` known, `None` unknown for this source.
-    bools: BTreeMap<&'static str, Option<bool>>,
+    reviews: Option<Result<i64, String>>,
+    /// Per fact in [`BOOL_FACTS`]: what this source says.
+    bools: BTreeMap<&'static str, Result<bool, String>>,
     /// Administrators/bypass actors can skip this source's requirements (`Err`: not visible).
     bypass_all: Result<bool, String>,
     /// Actors that can skip only the review requirements (classic allowances).
-    review_bypassers: Vec<String>,
+    review_bypassers: Result<Vec<String>, String>,
     /// Everyone who can bypass (`Err`: not visible).
     actors: Result<Vec<String>, String>,
 }
@@ -95,14 +99,21 @@ struct SourceFacts {
 impl SourceFacts {
     fn enforces(&self, fact: &str) -> bool {
         if fact == "requiredApprovingReviews" {
-            return self.reviews.is_some_and(|n| n > 0);
+            return matches!(self.reviews, Some(Ok(n)) if n > 0);
         }
-        self.bools.get(fact).copied().flatten() == Some(true)
+        matches!(self.bools.get(fact), Some(Ok(true)))
     }
 
     fn bypassable(&self, fact: &str) -> Result<bool, String> {
-        if REVIEW_FACTS.contains(&fact) && !self.review_bypassers.is_empty() {
+        if self.bypass_all == Ok(true) {
             return Ok(true);
+        }
+        if REVIEW_FACTS.contains(&fact) {
+            match &self.review_bypassers {
+                Ok(list) if !list.is_empty() => return Ok(true),
+                Ok(_) => {}
+                Err(reason) => return Err(reason.clone()),
+            }
         }
         self.bypass_all.clone()
     }
@@ -115,7 +126,7 @@ pub fn effective(branch: &RawBranch) -> Protection {
     let mut unknown: Vec<String> = Vec::new();
 
     match &branch.classic {
-        Ok(Some(p)) => sources.push(classic(p)),
+        Ok(Some(p)) => sources.push(classic(p, branch.signatures_error.as_ref())),
         Ok(None) => {}
         Err(u) => unknown.push(u.reason.clone()),
     }
@@ -135,24 +146,26 @@ fn combine(sources: &[SourceFacts], unknown: &[String]) -> Protection {
         Fact::Known(true)
     };
 
-    let required_approving_reviews = unknown_or(
-        &first_unknown,
-        sources.iter().filter_map(|s| s.reviews).max().unwrap_or(0),
-    );
+    let mut most = 0;
+    let mut count_unknown = first_unknown.clone();
+    for s in sources {
+        match &s.reviews {
+            Some(Ok(n)) => most = most.max(*n),
+            Some(Err(reason)) => count_unknown = count_unknown.or(Some(reason.clone())),
+            None => {}
+        }
+    }
+    let required_approving_reviews = unknown_or(&count_unknown, most);
 
     let mut bools = BTreeMap::new();
     for fact in BOOL_FACTS {
+        let said = || sources.iter().filter_map(|s| s.bools.get(fact));
         let value = if sources.iter().any(|s| s.enforces(fact)) {
             Fact::Known(true)
         } else if let Some(reason) = &first_unknown {
             Fact::Unknown(reason.clone())
-        } else if sources
-            .iter()
-            .any(|s| s.bools.get(fact).copied().flatten().is_none())
-        {
-            Fact::Unknown(format!(
-                "`{fact}` not in the classic protection response of this GitHub version"
-            ))
+        } else if let Some(Err(reason)) = said().find(|v| v.is_err()) {
+            Fact::Unknown(reason.clone())
         } else {
             Fact::Known(false)
         };
@@ -258,68 +271,142 @@ fn admins_can_bypass(sources: &[SourceFacts]) -> Fact<bool> {
     Fact::Known(result)
 }
 
-fn classic(p: &ProtectionPayload) -> SourceFacts {
+/// "`field` not in the classic protection response" for a field GitHub's schema lets it omit.
+fn absent(field: &str) -> String {
+    format!(
+        "`{field}` not in the classic protection response (GET …/branches/{{branch}}/protection)"
+    )
+}
+
+/// A `{ "enabled": … }` block; `inverted` for `allow_*` blocks, whose `true` is the weak setting.
+fn enabled_block(
+    block: Option<OptionalEnabledPayload>,
+    field: &str,
+    inverted: bool,
+) -> Result<bool, String> {
+    let block = block.ok_or_else(|| absent(field))?;
+    let on = block
+        .enabled
+        .ok_or_else(|| absent(&format!("{field}.enabled")))?;
+    Ok(on != inverted)
+}
+
+/// Names of the actors in classic allowance lists, as `<kind>/<login or slug>`; a `null` app is
+/// still an entry (`app/?`). `Err` when a list is not in the response.
+fn actor_names(lists: &ActorLists, field: &str) -> Result<Vec<String>, String> {
+    let name = |a: &AllowedActor| {
+        a.login
+            .as_deref()
+            .or(a.slug.as_deref())
+            .unwrap_or("?")
+            .to_string()
+    };
+    let mut out = Vec::new();
+    let users = lists
+        .users
+        .as_ref()
+        .ok_or_else(|| absent(&format!("{field}.users")))?;
+    let teams = lists
+        .teams
+        .as_ref()
+        .ok_or_else(|| absent(&format!("{field}.teams")))?;
+    let apps = lists
+        .apps
+        .as_ref()
+        .ok_or_else(|| absent(&format!("{field}.apps")))?;
+    out.extend(users.iter().map(|a| format!("user/{}", name(a))));
+    out.extend(teams.iter().map(|a| format!("team/{}", name(a))));
+    out.extend(
+        apps.iter()
+            .map(|a| format!("app/{}", a.as_ref().map_or_else(|| "?".to_string(), name))),
+    );
+    Ok(out)
+}
+
+fn classic(p: &ProtectionPayload, signatures_error: Option<&ReadFailure>) -> SourceFacts {
     let reviews = p.required_pull_request_reviews.as_ref();
+    let review_flag =
+        |value: Option<fn(&ReviewsPayload) -> Option<bool>>, field: &str| match (reviews, value) {
+            (None, _) => Ok(false),
+            (Some(r), Some(get)) => {
+                get(r).ok_or_else(|| absent(&format!("required_pull_request_reviews.{field}")))
+            }
+            (Some(_), None) => Ok(false),
+        };
     let mut bools = BTreeMap::new();
     bools.insert(
         "dismissStaleReviews",
-        Some(reviews.is_some_and(|r| r.dismiss_stale_reviews)),
+        review_flag(Some(|r| r.dismiss_stale_reviews), "dismiss_stale_reviews"),
     );
     bools.insert(
         "requireCodeOwnerReview",
-        Some(reviews.is_some_and(|r| r.require_code_owner_reviews)),
-    );
-    bools.insert(
-        "requiredStatusChecks",
-        Some(
-            p.required_status_checks
-                .as_ref()
-                .is_some_and(|c| !c.contexts.is_empty() || !c.checks.is_empty()),
+        review_flag(
+            Some(|r| r.require_code_owner_reviews),
+            "require_code_owner_reviews",
         ),
     );
     bools.insert(
-        "forcePushesBlocked",
-        p.allow_force_pushes.map(|e| !e.enabled),
+        "requiredStatusChecks",
+        match &p.required_status_checks {
+            None => Ok(false),
+            Some(c) => match (&c.contexts, &c.checks) {
+                (Some(a), _) if !a.is_empty() => Ok(true),
+                (_, Some(b)) if !b.is_empty() => Ok(true),
+                (Some(_), Some(_)) => Ok(false),
+                _ => Err(absent("required_status_checks.checks")),
+            },
+        },
     );
-    bools.insert("deletionBlocked", p.allow_deletions.map(|e| !e.enabled));
+    bools.insert(
+        "forcePushesBlocked",
+        enabled_block(p.allow_force_pushes, "allow_force_pushes", true),
+    );
+    bools.insert(
+        "deletionBlocked",
+        enabled_block(p.allow_deletions, "allow_deletions", true),
+    );
     bools.insert(
         "requiredSignatures",
-        p.required_signatures.map(|e| e.enabled),
+        match (p.required_signatures, signatures_error) {
+            (Some(e), _) => Ok(e.enabled),
+            (None, Some(u)) => Err(u.reason.clone()),
+            (None, None) => Err(absent("required_signatures")),
+        },
     );
     bools.insert(
         "requiredLinearHistory",
-        p.required_linear_history.map(|e| e.enabled),
+        enabled_block(p.required_linear_history, "required_linear_history", false),
     );
 
-    let mut review_bypassers = Vec::new();
-    if let Some(allow) = reviews.and_then(|r| r.bypass_pull_request_allowances.as_ref()) {
-        for (kind, list) in [
-            ("user", &allow.users),
-            ("team", &allow.teams),
-            ("app", &allow.apps),
-        ] {
-            for a in list {
-                let who = a.login.as_deref().or(a.slug.as_deref()).unwrap_or("?");
-                review_bypassers.push(format!("classic:pull-request-bypass:{kind}/{who}"));
-            }
-        }
-    }
-    let (bypass_all, mut actors) = match p.enforce_admins {
+    let review_bypassers = match reviews.and_then(|r| r.bypass_pull_request_allowances.as_ref()) {
+        Some(allow) => actor_names(
+            allow,
+            "required_pull_request_reviews.bypass_pull_request_allowances",
+        )
+        .map(|names| {
+            names
+                .into_iter()
+                .map(|n| format!("classic:pull-request-bypass:{n}"))
+                .collect()
+        }),
+        None => Ok(Vec::new()),
+    };
+    let (bypass_all, admins) = match p.enforce_admins {
         Some(e) if e.enabled => (Ok(false), Vec::new()),
         Some(_) => (Ok(true), vec!["classic:admins".to_string()]),
-        None => {
-            let reason = "`enforce_admins` not in the classic protection response".to_string();
-            (Err(reason), Vec::new())
-        }
+        None => (Err(absent("enforce_admins")), Vec::new()),
     };
-    actors.extend(review_bypassers.iter().cloned());
-    let actors = match &bypass_all {
-        Ok(_) => Ok(actors),
-        Err(reason) => Err(reason.clone()),
+    let actors = match (&bypass_all, &review_bypassers) {
+        (Err(reason), _) | (_, Err(reason)) => Err(reason.clone()),
+        (Ok(_), Ok(more)) => Ok(admins.into_iter().chain(more.iter().cloned()).collect()),
     };
     SourceFacts {
         name: "classic".to_string(),
-        reviews: reviews.map(|r| r.required_approving_review_count),
+        reviews: reviews.map(|r| {
+            r.required_approving_review_count.ok_or_else(|| {
+                absent("required_pull_request_reviews.required_approving_review_count")
+            })
+        }),
         bools,
         bypass_all,
         review_bypassers,
@@ -377,9 +464,9 @@ fn from_rules(
             SourceFacts {
                 name,
                 reviews: None,
-                bools: BOOL_FACTS.iter().map(|f| (*f, Some(false))).collect(),
+                bools: BOOL_FACTS.iter().map(|f| (*f, Ok(false))).collect(),
                 bypass_all,
-                review_bypassers: Vec::new(),
+                review_bypassers: Ok(Vec::new()),
                 actors,
             }
         });
@@ -392,7 +479,7 @@ fn apply_rule(s: &mut SourceFacts, rule: &RulePayload) {
     let params = rule.parameters.as_ref();
     let flag = |key: &str| params.and_then(|p| p.get(key)).and_then(Value::as_bool) == Some(true);
     let mut set = |fact: &'static str| {
-        s.bools.insert(fact, Some(true));
+        s.bools.insert(fact, Ok(true));
     };
     match rule.rule_type.as_str() {
         "pull_request" => {
@@ -402,11 +489,21 @@ fn apply_rule(s: &mut SourceFacts, rule: &RulePayload) {
             if flag("require_code_owner_review") {
                 set("requireCodeOwnerReview");
             }
+            // Required by GitHub's schema of the rule; absent is unknown, never 0.
             let n = params
                 .and_then(|p| p.get("required_approving_review_count"))
                 .and_then(Value::as_i64)
-                .unwrap_or(0);
-            s.reviews = Some(s.reviews.map_or(n, |m| m.max(n)));
+                .ok_or_else(|| {
+                    format!(
+                        "`required_approving_review_count` not in a `pull_request` rule of {}",
+                        s.name
+                    )
+                });
+            s.reviews = Some(match (s.reviews.take(), n) {
+                (Some(Err(reason)), _) | (_, Err(reason)) => Err(reason),
+                (Some(Ok(m)), Ok(n)) => Ok(m.max(n)),
+                (None, Ok(n)) => Ok(n),
+            });
         }
         "required_status_checks" => {
             let any = params
@@ -454,6 +551,7 @@ mod tests {
         RawBranch {
             name: "main".into(),
             classic: classic.map(|o| o.map(fixture)).map_err(ReadFailure::new),
+            signatures_error: None,
             rules: rules.map(fixture).map_err(ReadFailure::new),
             rulesets: rulesets
                 .iter()
@@ -650,5 +748,91 @@ mod tests {
         assert_eq!(p.protected, Fact::Known(true));
         assert_eq!(b(&p, "forcePushesBlocked"), Fact::Known(true));
         assert!(matches!(p.admins_can_bypass, Fact::Unknown(_)));
+    }
+
+    const GITHUB_EXAMPLE: &str = include_str!("../fixtures/protection_github_example.json");
+
+    #[test]
+    fn githubs_example_without_required_signatures_is_read_with_the_dedicated_answer() {
+        let mut raw = branch(Ok(Some(GITHUB_EXAMPLE)), Ok("[]"), &[]);
+        // Without the dedicated endpoint's answer only that one fact is unknown.
+        let p = effective(&raw);
+        assert!(
+            matches!(b(&p, "requiredSignatures"), Fact::Unknown(r) if r.contains("required_signatures"))
+        );
+        assert_eq!(p.required_approving_reviews, Fact::Known(2));
+        assert_eq!(b(&p, "forcePushesBlocked"), Fact::Known(false));
+        // With it (what fetch does), the fact is known.
+        if let Ok(Some(c)) = &mut raw.classic {
+            c.required_signatures = Some(crate::raw::EnabledPayload { enabled: true });
+        }
+        assert_eq!(b(&effective(&raw), "requiredSignatures"), Fact::Known(true));
+        // And when the dedicated endpoint failed, its reason is the reason.
+        raw.classic = Ok(Some(fixture(GITHUB_EXAMPLE)));
+        raw.signatures_error = Some(ReadFailure::new("GET …/required_signatures: 404 Not Found"));
+        assert!(
+            matches!(b(&effective(&raw), "requiredSignatures"), Fact::Unknown(r) if r.contains("404"))
+        );
+    }
+
+    #[test]
+    fn optional_enabled_absent_is_unknown_for_that_fact_only() {
+        let payload = COMPLIANT.replace(
+            "\"allow_force_pushes\": { \"enabled\": false }",
+            "\"allow_force_pushes\": {}",
+        );
+        let p = effective(&branch(Ok(Some(&payload)), Ok("[]"), &[]));
+        assert!(
+            matches!(b(&p, "forcePushesBlocked"), Fact::Unknown(r) if r.contains("allow_force_pushes.enabled"))
+        );
+        assert_eq!(b(&p, "deletionBlocked"), Fact::Known(true));
+        assert_eq!(p.protected, Fact::Known(true));
+        // A ruleset blocking force pushes settles it.
+        let rules = r#"[{"type":"non_fast_forward","ruleset_source_type":"Repository","ruleset_source":"acme/svc","ruleset_id":101}]"#;
+        let p = effective(&branch(
+            Ok(Some(&payload)),
+            Ok(rules),
+            &[(101, Ok(RULESET))],
+        ));
+        assert_eq!(b(&p, "forcePushesBlocked"), Fact::Known(true));
+    }
+
+    #[test]
+    fn null_app_in_bypass_allowances_is_still_a_bypasser() {
+        let payload = WEAK.replace("\"apps\": []", "\"apps\": [null]");
+        let p = effective(&branch(Ok(Some(&payload)), Ok("[]"), &[]));
+        let actors = p.bypass_actors.known().unwrap();
+        assert!(
+            actors.contains("classic:pull-request-bypass:app/?"),
+            "{actors:?}"
+        );
+        // An allowance list GitHub did not return is unknown, not "nobody".
+        let mut v: Value = fixture(WEAK);
+        v["required_pull_request_reviews"]["bypass_pull_request_allowances"]
+            .as_object_mut()
+            .unwrap()
+            .remove("apps");
+        let payload = v.to_string();
+        let p = effective(&branch(Ok(Some(&payload)), Ok("[]"), &[]));
+        assert!(matches!(p.bypass_actors, Fact::Unknown(r) if r.contains("apps")));
+    }
+
+    #[test]
+    fn absent_approval_count_is_unknown_never_zero() {
+        let mut v: Value = fixture(COMPLIANT);
+        v["required_pull_request_reviews"]
+            .as_object_mut()
+            .unwrap()
+            .remove("required_approving_review_count");
+        let payload = v.to_string();
+        let p = effective(&branch(Ok(Some(&payload)), Ok("[]"), &[]));
+        assert!(
+            matches!(&p.required_approving_reviews, Fact::Unknown(r) if r.contains("required_approving_review_count"))
+        );
+        assert_eq!(b(&p, "dismissStaleReviews"), Fact::Known(true));
+        let rules = r#"[{"type":"pull_request","parameters":{"dismiss_stale_reviews_on_push":true},"ruleset_source_type":"Repository","ruleset_source":"acme/svc","ruleset_id":101}]"#;
+        let p = effective(&branch(Ok(None), Ok(rules), &[(101, Ok(RULESET))]));
+        assert!(matches!(p.required_approving_reviews, Fact::Unknown(_)));
+        assert_eq!(b(&p, "dismissStaleReviews"), Fact::Known(true));
     }
 }

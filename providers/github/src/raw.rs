@@ -71,19 +71,19 @@ pub struct RepoPayload {
     pub full_name: String,
     /// Owner.
     pub owner: OwnerPayload,
-    /// Private repository.
-    #[serde(default)]
+    /// Private repository (required in both repository schemas).
     pub private: bool,
     /// `public`, `private`, `internal` (older GitHub Enterprise Server versions omit it).
     #[serde(default)]
     pub visibility: Option<String>,
-    /// A fork.
-    #[serde(default)]
+    /// A fork (required in both repository schemas).
     pub fork: bool,
-    /// Archived (read-only).
+    /// Archived (read-only). Optional in `minimal-repository`: absent is read as "not
+    /// archived", the direction that keeps the repository judged (its protection is read and
+    /// every rule applies), never the one that excuses it.
     #[serde(default)]
     pub archived: bool,
-    /// Disabled (read-only, e.g. after a billing or policy action).
+    /// Disabled (read-only, e.g. after a billing or policy action); absent as for `archived`.
     #[serde(default)]
     pub disabled: bool,
     /// Default branch name.
@@ -91,14 +91,26 @@ pub struct RepoPayload {
     pub default_branch: Option<String>,
 }
 
-/// `{ "enabled": bool }` blocks of classic protection.
+/// `{ "url": …, "enabled": bool }` blocks whose `enabled` GitHub's schema requires
+/// (`enforce_admins`, `required_signatures`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct EnabledPayload {
     /// Whether the setting is on.
     pub enabled: bool,
 }
 
-/// A user, team or app allowed to bypass pull request requirements (classic).
+/// `{ "enabled": bool }` blocks whose `enabled` GitHub's schema leaves optional
+/// (`required_linear_history`, `allow_force_pushes`, `allow_deletions`,
+/// `required_conversation_resolution`, `lock_branch`): absent `enabled` is unknown, unless the
+/// schema documents a default (`lock_branch`: false), which the mapping applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct OptionalEnabledPayload {
+    /// Whether the setting is on; `None` when not returned.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// A user, team or app allowed to bypass pull request requirements or dismiss reviews (classic).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct AllowedActor {
     /// User login (users).
@@ -109,35 +121,45 @@ pub struct AllowedActor {
     pub slug: Option<String>,
 }
 
-/// `bypass_pull_request_allowances` of classic protection.
+/// `bypass_pull_request_allowances` / `dismissal_restrictions` of classic protection. Every list
+/// is optional in GitHub's schema (absent: not known, never "nobody"), and `apps` items are
+/// `nullable-integration` (an app GitHub no longer shows is still an entry).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct BypassAllowances {
+pub struct ActorLists {
     /// Users.
     #[serde(default)]
-    pub users: Vec<AllowedActor>,
+    pub users: Option<Vec<AllowedActor>>,
     /// Teams.
     #[serde(default)]
-    pub teams: Vec<AllowedActor>,
-    /// Apps.
+    pub teams: Option<Vec<AllowedActor>>,
+    /// Apps; an item may be `null`.
     #[serde(default)]
-    pub apps: Vec<AllowedActor>,
+    pub apps: Option<Vec<Option<AllowedActor>>>,
 }
 
-/// `required_pull_request_reviews` of classic protection.
+/// `required_pull_request_reviews` of classic protection (`protected-branch-pull-request-review`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ReviewsPayload {
-    /// Approvals are dismissed on push.
+    /// Approvals are dismissed on push (required by the schema; absent is unknown).
     #[serde(default)]
-    pub dismiss_stale_reviews: bool,
-    /// A code owner must approve.
+    pub dismiss_stale_reviews: Option<bool>,
+    /// A code owner must approve (required by the schema; absent is unknown).
     #[serde(default)]
-    pub require_code_owner_reviews: bool,
-    /// Approvals required (0–6).
+    pub require_code_owner_reviews: Option<bool>,
+    /// Approvals required (0–6); optional in the schema with no documented default, so absent
+    /// is unknown.
     #[serde(default)]
-    pub required_approving_review_count: i64,
-    /// Who may merge without meeting the review requirements.
+    pub required_approving_review_count: Option<i64>,
+    /// The last push must be approved by someone other than its pusher; the schema documents
+    /// `default: false`, which the mapping applies when absent.
     #[serde(default)]
-    pub bypass_pull_request_allowances: Option<BypassAllowances>,
+    pub require_last_push_approval: Option<bool>,
+    /// Who may dismiss reviews; absent when anyone with write access may.
+    #[serde(default)]
+    pub dismissal_restrictions: Option<ActorLists>,
+    /// Who may merge without meeting the review requirements; absent when nobody may.
+    #[serde(default)]
+    pub bypass_pull_request_allowances: Option<ActorLists>,
 }
 
 /// A required check of classic protection.
@@ -147,18 +169,26 @@ pub struct CheckPayload {
     pub context: String,
 }
 
-/// `required_status_checks` of classic protection.
+/// `required_status_checks` of classic protection (`protected-branch-required-status-check`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct StatusChecksPayload {
-    /// Legacy list of contexts.
+    /// Legacy list of contexts (required by the schema; absent is unknown).
     #[serde(default)]
-    pub contexts: Vec<String>,
-    /// Checks.
+    pub contexts: Option<Vec<String>>,
+    /// Checks (required by the schema; absent is unknown).
     #[serde(default)]
-    pub checks: Vec<CheckPayload>,
+    pub checks: Option<Vec<CheckPayload>>,
+    /// The branch must be up to date with the base before merging (optional; absent is unknown).
+    #[serde(default)]
+    pub strict: Option<bool>,
+    /// `off`, `non_admins` or `everyone` (optional; absent falls back to `enforce_admins`).
+    #[serde(default)]
+    pub enforcement_level: Option<String>,
 }
 
-/// `GET /repos/{o}/{r}/branches/{b}/protection` (classic branch protection).
+/// `GET /repos/{o}/{r}/branches/{b}/protection` (classic branch protection, `branch-protection`).
+/// Every block is optional in GitHub's schema; what an absent block means is decided per fact in
+/// [`crate::protection`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ProtectionPayload {
     /// Absent: no status checks required.
@@ -170,18 +200,29 @@ pub struct ProtectionPayload {
     /// Administrators are held to the protection.
     #[serde(default)]
     pub enforce_admins: Option<EnabledPayload>,
-    /// Signed commits required.
+    /// Signed commits required. GitHub's own example omits it: then
+    /// `GET …/protection/required_signatures` is read instead (see [`crate::fetch`]).
     #[serde(default)]
     pub required_signatures: Option<EnabledPayload>,
     /// Linear history required.
     #[serde(default)]
-    pub required_linear_history: Option<EnabledPayload>,
+    pub required_linear_history: Option<OptionalEnabledPayload>,
     /// Force pushes allowed.
     #[serde(default)]
-    pub allow_force_pushes: Option<EnabledPayload>,
+    pub allow_force_pushes: Option<OptionalEnabledPayload>,
     /// Deletion allowed.
     #[serde(default)]
-    pub allow_deletions: Option<EnabledPayload>,
+    pub allow_deletions: Option<OptionalEnabledPayload>,
+    /// Conversations must be resolved before merging.
+    #[serde(default)]
+    pub required_conversation_resolution: Option<OptionalEnabledPayload>,
+    /// The branch is read-only.
+    #[serde(default)]
+    pub lock_branch: Option<OptionalEnabledPayload>,
+    /// Who can push (`branch-restriction-policy`); absent or `null` when anyone with write
+    /// access can. Only its presence is read.
+    #[serde(default)]
+    pub restrictions: Option<Value>,
 }
 
 /// One item of `GET /repos/{o}/{r}/rules/branches/{b}`: an active rule that applies to the
@@ -237,6 +278,10 @@ pub struct RulesetPayload {
     /// Who can bypass; GitHub only returns it to callers with write access to the ruleset.
     #[serde(default)]
     pub bypass_actors: Option<Vec<BypassActorPayload>>,
+    /// Whether the caller can bypass it: `always`, `pull_requests_only`, `never` or `exempt`;
+    /// shown to any caller even when `bypass_actors` is hidden.
+    #[serde(default)]
+    pub current_user_can_bypass: Option<String>,
 }
 
 /// What was fetched for one organization.
@@ -285,6 +330,9 @@ pub struct RawBranch {
     pub name: String,
     /// Classic protection: `Ok(None)` when GitHub says the branch is not protected.
     pub classic: Fetched<Option<ProtectionPayload>>,
+    /// Why `required_signatures`, absent from the classic protection, could not be read from
+    /// `GET …/protection/required_signatures` either.
+    pub signatures_error: Option<ReadFailure>,
     /// Active rules that apply to the branch.
     pub rules: Fetched<Vec<RulePayload>>,
     /// Details of every ruleset the rules come from, by id.
