@@ -55,6 +55,14 @@ const BRANCH_RULES: [&str; 9] = [
     "github-branch-signed-commits",
 ];
 
+/// The change-management rules of issue 11.
+const CHANGE_RULES: [&str; 4] = [
+    "github-branch-last-push-approval",
+    "github-branch-conversation-resolution",
+    "github-branch-status-checks-up-to-date",
+    "github-branch-checks-no-admin-exempt",
+];
+
 #[tokio::test]
 async fn every_protection_case_becomes_the_right_facts_and_findings() {
     let fake = Fake::start("").await;
@@ -169,6 +177,41 @@ async fn every_protection_case_becomes_the_right_facts_and_findings() {
             "{rule}"
         );
     }
+
+    // Change-management depth: classic-good holds all of it, classic-weak none, and the
+    // rulesets of the fake do not require last-push approval or conversation resolution.
+    for rule in CHANGE_RULES {
+        assert_eq!(status(&f, rule, "acme/classic-good:main"), Pass, "{rule}");
+        assert_eq!(status(&f, rule, weak), Fail, "{rule}");
+        assert_eq!(
+            status(&f, rule, "acme/archived:main"),
+            NotApplicable,
+            "{rule}"
+        );
+        for repo in ["no-admin", "fine-grained"] {
+            let id = format!("acme/{repo}:main");
+            assert_eq!(status(&f, rule, &id), Error, "{rule} {repo}");
+        }
+    }
+    let rulesets = "acme/org-baseline:main";
+    assert_eq!(
+        status(&f, "github-branch-last-push-approval", rulesets),
+        Fail
+    );
+    assert_eq!(
+        status(&f, "github-branch-status-checks-up-to-date", rulesets),
+        Pass
+    );
+    assert_eq!(
+        status(&f, "github-branch-checks-no-admin-exempt", rulesets),
+        Pass
+    );
+    assert_eq!(
+        branch(&s, "org-baseline")["requiredStatusCheckContexts"],
+        json!(["ci/build"])
+    );
+    assert_eq!(branch(&s, "admin-bypass")["currentUserCanBypass"], true);
+    assert_eq!(branch(&s, "org-baseline")["currentUserCanBypass"], false);
 
     // Unknown is not unprotected: missing rights give errors with the reason, never fail.
     for repo in ["no-admin", "fine-grained"] {

@@ -18,7 +18,7 @@ use crate::client::{describe, Client};
 use crate::progress::Event;
 use crate::raw::{
     EnabledPayload, Fetched, OrgPayload, ProtectionPayload, RawBranch, RawOrg, RawRepo,
-    ReadFailure, RepoPayload, RulePayload, RulesetPayload, UserPayload,
+    ReadFailure, RepoPayload, RulePayload, RulesetPayload, StatusChecksPayload, UserPayload,
 };
 
 /// One ruleset's details, fetched by whichever repository asks first.
@@ -200,7 +200,7 @@ pub async fn fetch_repo(client: &Client, repo: RepoPayload, cache: &RulesetCache
         client.get_all::<RulePayload>(&rules_path),
     );
     let rules = rules.or_else(|u| plan_without_feature(u, Vec::new()));
-    let (classic, signatures_error) = complete_signatures(client, &classic_path, classic).await;
+    let (classic, completion) = complete_classic(client, &classic_path, classic).await;
     let mut rulesets = BTreeMap::new();
     if let Ok(rules) = &rules {
         let ids: BTreeSet<u64> = rules.iter().filter_map(|r| r.ruleset_id).collect();
@@ -213,7 +213,8 @@ pub async fn fetch_repo(client: &Client, repo: RepoPayload, cache: &RulesetCache
         branch: Some(RawBranch {
             name: branch,
             classic,
-            signatures_error,
+            signatures_error: completion.signatures,
+            status_checks_error: completion.status_checks,
             rules,
             rulesets,
         }),
@@ -245,26 +246,49 @@ async fn fetch_classic(client: &Client, path: &str) -> Fetched<Option<Protection
     }
 }
 
-/// GitHub's example protection payload, and some servers, leave `required_signatures` out; the
-/// dedicated endpoint `GET …/protection/required_signatures` then says (one extra request, only
-/// in that case). Its failure is kept to explain the unknown fact.
-async fn complete_signatures(
+/// What [`complete_classic`] could not read.
+#[derive(Default)]
+struct Completion {
+    signatures: Option<ReadFailure>,
+    status_checks: Option<ReadFailure>,
+}
+
+/// GitHub's example protection payload, and some servers, leave `required_signatures` or the
+/// `strict`/`checks` of `required_status_checks` out; their dedicated endpoints
+/// (`GET …/protection/required_signatures`, `GET …/protection/required_status_checks`, where
+/// those fields are required) then say: one extra request each, only in that case. A failure is
+/// kept to explain the unknown fact.
+async fn complete_classic(
     client: &Client,
     classic_path: &str,
     classic: Fetched<Option<ProtectionPayload>>,
-) -> (Fetched<Option<ProtectionPayload>>, Option<ReadFailure>) {
+) -> (Fetched<Option<ProtectionPayload>>, Completion) {
+    let mut done = Completion::default();
     let mut p = match classic {
-        Ok(Some(p)) if p.required_signatures.is_none() => p,
-        other => return (other, None),
+        Ok(Some(p)) => p,
+        other => return (other, done),
     };
-    let path = format!("{classic_path}/required_signatures");
-    match client.get_json::<EnabledPayload>(&path).await {
-        Ok(signatures) => {
-            p.required_signatures = Some(signatures);
-            (Ok(Some(p)), None)
+    if p.required_signatures.is_none() {
+        let path = format!("{classic_path}/required_signatures");
+        match client.get_json::<EnabledPayload>(&path).await {
+            Ok(signatures) => p.required_signatures = Some(signatures),
+            Err(u) => done.signatures = Some(u),
         }
-        Err(u) => (Ok(Some(p)), Some(u)),
     }
+    if let Some(checks) = &mut p.required_status_checks {
+        if checks.strict.is_none() || checks.checks.is_none() || checks.contexts.is_none() {
+            let path = format!("{classic_path}/required_status_checks");
+            match client.get_json::<StatusChecksPayload>(&path).await {
+                Ok(policy) => {
+                    checks.strict = checks.strict.or(policy.strict);
+                    checks.checks = checks.checks.take().or(policy.checks);
+                    checks.contexts = checks.contexts.take().or(policy.contexts);
+                }
+                Err(u) => done.status_checks = Some(u),
+            }
+        }
+    }
+    (Ok(Some(p)), done)
 }
 
 /// GitHub answers 403 "Upgrade to GitHub Pro or make this repository public to enable this

@@ -268,6 +268,15 @@ fn map_protection(branch: &RawBranch, uid: &Uid, attrs: &mut Map<String, Value>,
     put("bypassActors", set(p.bypass_actors));
     put("protectionSources", set(p.sources));
     put("factSources", set(p.fact_sources));
+    put(
+        "requiredStatusCheckContexts",
+        set(p.required_status_check_contexts),
+    );
+    put(
+        "adminsExemptFromStatusChecks",
+        bool_fact(p.admins_exempt_from_status_checks),
+    );
+    put("currentUserCanBypass", bool_fact(p.current_user_can_bypass));
 }
 
 #[cfg(test)]
@@ -414,6 +423,7 @@ mod tests {
                             .unwrap(),
                     )),
                     signatures_error: None,
+                    status_checks_error: None,
                     rules: Ok(vec![]),
                     rulesets: BTreeMap::new(),
                 }),
@@ -424,6 +434,7 @@ mod tests {
                     name: "main".into(),
                     classic: Err(ReadFailure::new("GET …: 404 Not Found")),
                     signatures_error: None,
+                    status_checks_error: None,
                     rules: Ok(vec![]),
                     rulesets: BTreeMap::new(),
                 }),

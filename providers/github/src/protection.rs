@@ -22,8 +22,32 @@ use crate::raw::{
     ReviewsPayload, RulePayload, RulesetPayload,
 };
 
-/// The boolean requirements, by attribute name.
-pub const BOOL_FACTS: [&str; 7] = [
+/// The boolean requirements, by attribute name. Each holds when at least one source enforces it.
+pub const BOOL_FACTS: [&str; 17] = [
+    "dismissStaleReviews",
+    "requireCodeOwnerReview",
+    "requiredStatusChecks",
+    "forcePushesBlocked",
+    "deletionBlocked",
+    "requiredSignatures",
+    "requiredLinearHistory",
+    "requireLastPushApproval",
+    "requiredConversationResolution",
+    "statusChecksStrict",
+    "lockBranch",
+    "pushRestricted",
+    "dismissalRestricted",
+    "mergeQueueRequired",
+    "codeScanningRequired",
+    "workflowsRequired",
+    "deploymentsRequired",
+];
+
+/// The requirements `adminsCanBypass` is about (the first seven of [`BOOL_FACTS`] and the
+/// approvals): kept as they were so that the shipped rule's meaning does not drift as facts are
+/// added.
+pub const BYPASS_FACTS: [&str; 8] = [
+    "requiredApprovingReviews",
     "dismissStaleReviews",
     "requireCodeOwnerReview",
     "requiredStatusChecks",
@@ -34,10 +58,12 @@ pub const BOOL_FACTS: [&str; 7] = [
 ];
 
 /// Facts about reviews, which classic `bypass_pull_request_allowances` lets actors skip.
-const REVIEW_FACTS: [&str; 3] = [
+const REVIEW_FACTS: [&str; 5] = [
     "requiredApprovingReviews",
     "dismissStaleReviews",
     "requireCodeOwnerReview",
+    "requireLastPushApproval",
+    "requiredConversationResolution",
 ];
 
 /// A fact whose value may be unknown, with the reason.
@@ -77,6 +103,15 @@ pub struct Protection {
     pub sources: Fact<BTreeSet<String>>,
     /// `<fact>=<source>` for every requirement that holds.
     pub fact_sources: Fact<BTreeSet<String>>,
+    /// Names of the required status checks, over every source.
+    pub required_status_check_contexts: Fact<BTreeSet<String>>,
+    /// Administrators or bypass actors can merge without the required checks passing: no source
+    /// requiring checks holds them to it (classic `enforcement_level: non_admins` or no
+    /// `enforce_admins`, ruleset bypass actors). `true` when no check is required.
+    pub admins_exempt_from_status_checks: Fact<bool>,
+    /// The caller can bypass at least one active ruleset applying to the branch
+    /// (`current_user_can_bypass` other than `never`); `false` when no ruleset applies.
+    pub current_user_can_bypass: Fact<bool>,
 }
 
 /// What one source enforces, and whether it can be bypassed. `Err` values are the reason a
@@ -94,6 +129,13 @@ struct SourceFacts {
     review_bypassers: Result<Vec<String>, String>,
     /// Everyone who can bypass (`Err`: not visible).
     actors: Result<Vec<String>, String>,
+    /// Required status check names.
+    contexts: Result<BTreeSet<String>, String>,
+    /// Whether the status checks of this source can be skipped, when it differs from
+    /// `bypass_all` (classic `enforcement_level`).
+    status_checks_bypass: Option<Result<bool, String>>,
+    /// The caller can bypass this source (rulesets only).
+    current_user_can_bypass: Option<Result<bool, String>>,
 }
 
 impl SourceFacts {
@@ -105,6 +147,11 @@ impl SourceFacts {
     }
 
     fn bypassable(&self, fact: &str) -> Result<bool, String> {
+        if fact == "requiredStatusChecks" {
+            if let Some(status) = &self.status_checks_bypass {
+                return status.clone();
+            }
+        }
         if self.bypass_all == Ok(true) {
             return Ok(true);
         }
@@ -126,7 +173,7 @@ pub fn effective(branch: &RawBranch) -> Protection {
     let mut unknown: Vec<String> = Vec::new();
 
     match &branch.classic {
-        Ok(Some(p)) => sources.push(classic(p, branch.signatures_error.as_ref())),
+        Ok(Some(p)) => sources.push(classic(p, branch)),
         Ok(None) => {}
         Err(u) => unknown.push(u.reason.clone()),
     }
@@ -208,6 +255,63 @@ fn combine(sources: &[SourceFacts], unknown: &[String]) -> Protection {
     }
     let fact_sources = unknown_or(&first_unknown, pairs);
 
+    let required_status_check_contexts = match &first_unknown {
+        Some(reason) => Fact::Unknown(reason.clone()),
+        None => {
+            let mut all = BTreeSet::new();
+            let mut missing = None;
+            for s in sources {
+                match &s.contexts {
+                    Ok(names) => all.extend(names.iter().cloned()),
+                    Err(reason) => missing = missing.or(Some(reason.clone())),
+                }
+            }
+            match missing {
+                Some(reason) => Fact::Unknown(reason),
+                None => Fact::Known(all),
+            }
+        }
+    };
+
+    let admins_exempt_from_status_checks = match &first_unknown {
+        Some(reason) => Fact::Unknown(reason.clone()),
+        None => {
+            let verdicts: Vec<Result<bool, String>> = sources
+                .iter()
+                .filter(|s| s.enforces("requiredStatusChecks"))
+                .map(|s| s.bypassable("requiredStatusChecks"))
+                .collect();
+            if verdicts.iter().any(|v| v == &Ok(false)) {
+                Fact::Known(false)
+            } else if let Some(Err(reason)) = verdicts.iter().find(|v| v.is_err()) {
+                Fact::Unknown(reason.clone())
+            } else if verdicts.is_empty() {
+                match bools.get("requiredStatusChecks") {
+                    Some(Fact::Unknown(reason)) => Fact::Unknown(reason.clone()),
+                    _ => Fact::Known(true),
+                }
+            } else {
+                Fact::Known(true)
+            }
+        }
+    };
+
+    let current_user_can_bypass = {
+        let said: Vec<&Result<bool, String>> = sources
+            .iter()
+            .filter_map(|s| s.current_user_can_bypass.as_ref())
+            .collect();
+        if said.iter().any(|v| **v == Ok(true)) {
+            Fact::Known(true)
+        } else if let Some(reason) = &first_unknown {
+            Fact::Unknown(reason.clone())
+        } else if let Some(Err(reason)) = said.iter().find(|v| v.is_err()) {
+            Fact::Unknown(reason.clone())
+        } else {
+            Fact::Known(false)
+        }
+    };
+
     Protection {
         protected,
         required_approving_reviews,
@@ -216,6 +320,9 @@ fn combine(sources: &[SourceFacts], unknown: &[String]) -> Protection {
         bypass_actors,
         sources: sources_fact,
         fact_sources,
+        required_status_check_contexts,
+        admins_exempt_from_status_checks,
+        current_user_can_bypass,
     }
 }
 
@@ -235,7 +342,7 @@ fn admins_can_bypass(sources: &[SourceFacts]) -> Fact<bool> {
     }
     let mut hidden: Option<String> = None;
     let mut any_enforced = false;
-    for fact in std::iter::once("requiredApprovingReviews").chain(BOOL_FACTS) {
+    for fact in BYPASS_FACTS {
         let providers: Vec<&SourceFacts> = sources.iter().filter(|s| s.enforces(fact)).collect();
         if providers.is_empty() {
             continue;
@@ -323,7 +430,14 @@ fn actor_names(lists: &ActorLists, field: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-fn classic(p: &ProtectionPayload, signatures_error: Option<&ReadFailure>) -> SourceFacts {
+fn classic(p: &ProtectionPayload, branch: &RawBranch) -> SourceFacts {
+    let signatures_error = branch.signatures_error.as_ref();
+    let status_reason = |field: &str| {
+        branch
+            .status_checks_error
+            .as_ref()
+            .map_or_else(|| absent(field), |u| u.reason.clone())
+    };
     let reviews = p.required_pull_request_reviews.as_ref();
     let review_flag =
         |value: Option<fn(&ReviewsPayload) -> Option<bool>>, field: &str| match (reviews, value) {
@@ -353,7 +467,7 @@ fn classic(p: &ProtectionPayload, signatures_error: Option<&ReadFailure>) -> Sou
                 (Some(a), _) if !a.is_empty() => Ok(true),
                 (_, Some(b)) if !b.is_empty() => Ok(true),
                 (Some(_), Some(_)) => Ok(false),
-                _ => Err(absent("required_status_checks.checks")),
+                _ => Err(status_reason("required_status_checks.checks")),
             },
         },
     );
@@ -377,6 +491,66 @@ fn classic(p: &ProtectionPayload, signatures_error: Option<&ReadFailure>) -> Sou
         "requiredLinearHistory",
         enabled_block(p.required_linear_history, "required_linear_history", false),
     );
+    // GitHub documents `require_last_push_approval` with `default: false`.
+    bools.insert(
+        "requireLastPushApproval",
+        Ok(reviews.is_some_and(|r| r.require_last_push_approval == Some(true))),
+    );
+    bools.insert(
+        "requiredConversationResolution",
+        enabled_block(
+            p.required_conversation_resolution,
+            "required_conversation_resolution",
+            false,
+        ),
+    );
+    bools.insert(
+        "statusChecksStrict",
+        match &p.required_status_checks {
+            None => Ok(false),
+            Some(c) => c
+                .strict
+                .ok_or_else(|| status_reason("required_status_checks.strict")),
+        },
+    );
+    // `lock_branch.enabled` has `default: false` in GitHub's schema; the block itself is
+    // missing on servers that predate it.
+    bools.insert(
+        "lockBranch",
+        match p.lock_branch {
+            Some(block) => Ok(block.enabled == Some(true)),
+            None => Err(absent("lock_branch")),
+        },
+    );
+    bools.insert(
+        "pushRestricted",
+        Ok(p.restrictions.as_ref().is_some_and(|r| !r.is_null())),
+    );
+    bools.insert(
+        "dismissalRestricted",
+        Ok(reviews.is_some_and(|r| r.dismissal_restrictions.is_some())),
+    );
+    // Rules only rulesets have.
+    for fact in [
+        "mergeQueueRequired",
+        "codeScanningRequired",
+        "workflowsRequired",
+        "deploymentsRequired",
+    ] {
+        bools.insert(fact, Ok(false));
+    }
+    let contexts = match &p.required_status_checks {
+        None => Ok(BTreeSet::new()),
+        Some(c) => match (&c.contexts, &c.checks) {
+            (None, None) => Err(status_reason("required_status_checks.checks")),
+            (a, b) => Ok(a
+                .iter()
+                .flatten()
+                .cloned()
+                .chain(b.iter().flatten().map(|c| c.context.clone()))
+                .collect()),
+        },
+    };
 
     let review_bypassers = match reviews.and_then(|r| r.bypass_pull_request_allowances.as_ref()) {
         Some(allow) => actor_names(
@@ -400,6 +574,17 @@ fn classic(p: &ProtectionPayload, signatures_error: Option<&ReadFailure>) -> Sou
         (Err(reason), _) | (_, Err(reason)) => Err(reason.clone()),
         (Ok(_), Ok(more)) => Ok(admins.into_iter().chain(more.iter().cloned()).collect()),
     };
+    // `non_admins`: administrators skip the checks; `everyone`: nobody does. Otherwise (`off`,
+    // or not returned) `enforce_admins` decides, as it does for every other requirement.
+    let status_checks_bypass = match p
+        .required_status_checks
+        .as_ref()
+        .and_then(|c| c.enforcement_level.as_deref())
+    {
+        Some("non_admins") => Some(Ok(true)),
+        Some("everyone") => Some(Ok(false)),
+        _ => None,
+    };
     SourceFacts {
         name: "classic".to_string(),
         reviews: reviews.map(|r| {
@@ -411,6 +596,9 @@ fn classic(p: &ProtectionPayload, signatures_error: Option<&ReadFailure>) -> Sou
         bypass_all,
         review_bypassers,
         actors,
+        contexts,
+        status_checks_bypass,
+        current_user_can_bypass: None,
     }
 }
 
@@ -461,6 +649,16 @@ fn from_rules(
                     (Err(reason.clone()), Err(reason))
                 }
             };
+            let current_user_can_bypass = match detail {
+                Some(Ok(rs)) => Some(match rs.current_user_can_bypass.as_deref() {
+                    Some(mode) => Ok(mode != "never"),
+                    None => Err(format!(
+                        "`current_user_can_bypass` not in the details of {name}"
+                    )),
+                }),
+                Some(Err(u)) => Some(Err(u.reason.clone())),
+                None => Some(Err(format!("details of {name} were not fetched"))),
+            };
             SourceFacts {
                 name,
                 reviews: None,
@@ -468,6 +666,9 @@ fn from_rules(
                 bypass_all,
                 review_bypassers: Ok(Vec::new()),
                 actors,
+                contexts: Ok(BTreeSet::new()),
+                status_checks_bypass: None,
+                current_user_can_bypass,
             }
         });
         apply_rule(entry, rule);
@@ -489,6 +690,12 @@ fn apply_rule(s: &mut SourceFacts, rule: &RulePayload) {
             if flag("require_code_owner_review") {
                 set("requireCodeOwnerReview");
             }
+            if flag("require_last_push_approval") {
+                set("requireLastPushApproval");
+            }
+            if flag("required_review_thread_resolution") {
+                set("requiredConversationResolution");
+            }
             // Required by GitHub's schema of the rule; absent is unknown, never 0.
             let n = params
                 .and_then(|p| p.get("required_approving_review_count"))
@@ -506,19 +713,38 @@ fn apply_rule(s: &mut SourceFacts, rule: &RulePayload) {
             });
         }
         "required_status_checks" => {
-            let any = params
+            let checks = params
                 .and_then(|p| p.get("required_status_checks"))
-                .and_then(Value::as_array)
-                .is_some_and(|a| !a.is_empty());
-            if any {
+                .and_then(Value::as_array);
+            if checks.is_some_and(|a| !a.is_empty()) {
                 set("requiredStatusChecks");
+            }
+            if flag("strict_required_status_checks_policy") {
+                set("statusChecksStrict");
+            }
+            let names = checks
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.get("context").and_then(Value::as_str))
+                .map(str::to_string);
+            if let Ok(all) = &mut s.contexts {
+                all.extend(names);
             }
         }
         "non_fast_forward" => set("forcePushesBlocked"),
         "deletion" => set("deletionBlocked"),
         "required_signatures" => set("requiredSignatures"),
         "required_linear_history" => set("requiredLinearHistory"),
-        // creation, update, merge_queue, code_scanning, …: they protect the branch but are not
+        // `update`: only bypass actors may push to the branch, i.e. it is locked.
+        "update" => {
+            set("lockBranch");
+            set("pushRestricted");
+        }
+        "merge_queue" => set("mergeQueueRequired"),
+        "code_scanning" => set("codeScanningRequired"),
+        "workflows" => set("workflowsRequired"),
+        "required_deployments" => set("deploymentsRequired"),
+        // creation, commit message patterns, file rules, …: they protect the branch but are not
         // among the tracked requirements.
         _ => {}
     }
@@ -552,6 +778,7 @@ mod tests {
             name: "main".into(),
             classic: classic.map(|o| o.map(fixture)).map_err(ReadFailure::new),
             signatures_error: None,
+            status_checks_error: None,
             rules: rules.map(fixture).map_err(ReadFailure::new),
             rulesets: rulesets
                 .iter()
@@ -576,7 +803,7 @@ mod tests {
         let p = effective(&branch(Ok(Some(COMPLIANT)), Ok("[]"), &[]));
         assert_eq!(p.protected, Fact::Known(true));
         assert_eq!(p.required_approving_reviews, Fact::Known(2));
-        for fact in BOOL_FACTS {
+        for fact in &BYPASS_FACTS[1..] {
             assert_eq!(b(&p, fact), Fact::Known(true), "{fact}");
         }
         assert_eq!(p.admins_can_bypass, Fact::Known(false));
@@ -596,7 +823,7 @@ mod tests {
         let p = effective(&branch(Ok(Some(WEAK)), Ok("[]"), &[]));
         assert_eq!(p.protected, Fact::Known(true));
         assert_eq!(p.required_approving_reviews, Fact::Known(0));
-        for fact in BOOL_FACTS {
+        for fact in &BYPASS_FACTS[1..] {
             assert_eq!(b(&p, fact), Fact::Known(false), "{fact}");
         }
         assert_eq!(p.admins_can_bypass, Fact::Known(true));
@@ -834,5 +1061,106 @@ mod tests {
         let p = effective(&branch(Ok(None), Ok(rules), &[(101, Ok(RULESET))]));
         assert!(matches!(p.required_approving_reviews, Fact::Unknown(_)));
         assert_eq!(b(&p, "dismissStaleReviews"), Fact::Known(true));
+    }
+
+    #[test]
+    fn change_management_facts_from_classic() {
+        let p = effective(&branch(Ok(Some(COMPLIANT)), Ok("[]"), &[]));
+        for fact in [
+            "requireLastPushApproval",
+            "requiredConversationResolution",
+            "statusChecksStrict",
+        ] {
+            assert_eq!(b(&p, fact), Fact::Known(true), "{fact}");
+        }
+        for fact in [
+            "lockBranch",
+            "pushRestricted",
+            "dismissalRestricted",
+            "mergeQueueRequired",
+            "codeScanningRequired",
+        ] {
+            assert_eq!(b(&p, fact), Fact::Known(false), "{fact}");
+        }
+        assert_eq!(
+            p.required_status_check_contexts,
+            Fact::Known(BTreeSet::from(["ci/build".to_string()]))
+        );
+        // enforce_admins on, no enforcement level: administrators are held to the checks.
+        assert_eq!(p.admins_exempt_from_status_checks, Fact::Known(false));
+        assert_eq!(p.current_user_can_bypass, Fact::Known(false));
+
+        let example = effective(&branch(Ok(Some(GITHUB_EXAMPLE)), Ok("[]"), &[]));
+        assert_eq!(b(&example, "pushRestricted"), Fact::Known(true));
+        assert_eq!(b(&example, "dismissalRestricted"), Fact::Known(true));
+        assert_eq!(b(&example, "lockBranch"), Fact::Known(true));
+        // `enforcement_level: non_admins` exempts administrators even with enforce_admins on.
+        assert_eq!(example.admins_exempt_from_status_checks, Fact::Known(true));
+
+        let weak = effective(&branch(Ok(Some(WEAK)), Ok("[]"), &[]));
+        assert_eq!(b(&weak, "statusChecksStrict"), Fact::Known(false));
+        assert_eq!(weak.admins_exempt_from_status_checks, Fact::Known(true));
+        assert_eq!(
+            weak.required_status_check_contexts,
+            Fact::Known(BTreeSet::new())
+        );
+    }
+
+    #[test]
+    fn change_management_facts_from_rulesets() {
+        let rules = r#"[
+          {"type":"pull_request","parameters":{"required_approving_review_count":1,"dismiss_stale_reviews_on_push":false,"require_code_owner_review":false,"require_last_push_approval":true,"required_review_thread_resolution":true},"ruleset_source_type":"Repository","ruleset_source":"acme/svc","ruleset_id":101},
+          {"type":"required_status_checks","parameters":{"strict_required_status_checks_policy":true,"required_status_checks":[{"context":"trustcheck"},{"context":"ci/build","integration_id":15368}]},"ruleset_source_type":"Repository","ruleset_source":"acme/svc","ruleset_id":101},
+          {"type":"merge_queue","parameters":{"merge_method":"SQUASH"},"ruleset_source_type":"Repository","ruleset_source":"acme/svc","ruleset_id":101},
+          {"type":"code_scanning","parameters":{"code_scanning_tools":[]},"ruleset_source_type":"Repository","ruleset_source":"acme/svc","ruleset_id":101},
+          {"type":"workflows","parameters":{"workflows":[]},"ruleset_source_type":"Repository","ruleset_source":"acme/svc","ruleset_id":101},
+          {"type":"required_deployments","parameters":{"required_deployment_environments":["staging"]},"ruleset_source_type":"Repository","ruleset_source":"acme/svc","ruleset_id":101},
+          {"type":"update","ruleset_source_type":"Organization","ruleset_source":"acme","ruleset_id":4211}
+        ]"#;
+        let p = effective(&branch(
+            Ok(None),
+            Ok(rules),
+            &[(101, Ok(RULESET)), (4211, Ok(ORG_RULESET))],
+        ));
+        for fact in [
+            "requireLastPushApproval",
+            "requiredConversationResolution",
+            "statusChecksStrict",
+            "mergeQueueRequired",
+            "codeScanningRequired",
+            "workflowsRequired",
+            "deploymentsRequired",
+            "lockBranch",
+            "pushRestricted",
+        ] {
+            assert_eq!(b(&p, fact), Fact::Known(true), "{fact}");
+        }
+        assert_eq!(b(&p, "dismissalRestricted"), Fact::Known(false));
+        assert_eq!(
+            p.required_status_check_contexts,
+            Fact::Known(BTreeSet::from([
+                "ci/build".to_string(),
+                "trustcheck".to_string()
+            ]))
+        );
+        // Ruleset 101 has no bypass actors: nobody skips its checks.
+        assert_eq!(p.admins_exempt_from_status_checks, Fact::Known(false));
+        let bypassing = RULESET.replace("\"never\"", "\"always\"");
+        let q = effective(&branch(
+            Ok(None),
+            Ok(rules),
+            &[(101, Ok(&bypassing)), (4211, Ok(ORG_RULESET))],
+        ));
+        assert_eq!(q.current_user_can_bypass, Fact::Known(true));
+        // Hidden bypass actors still show the caller's own ability.
+        let r = effective(&branch(
+            Ok(None),
+            Ok(
+                r#"[{"type":"deletion","ruleset_source_type":"Organization","ruleset_source":"acme","ruleset_id":4211}]"#,
+            ),
+            &[(4211, Ok(HIDDEN))],
+        ));
+        assert_eq!(r.current_user_can_bypass, Fact::Known(false));
+        assert!(matches!(r.bypass_actors, Fact::Unknown(_)));
     }
 }

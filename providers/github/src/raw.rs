@@ -333,6 +333,9 @@ pub struct RawBranch {
     /// Why `required_signatures`, absent from the classic protection, could not be read from
     /// `GET …/protection/required_signatures` either.
     pub signatures_error: Option<ReadFailure>,
+    /// Why `strict`/`checks` of `required_status_checks`, absent from the classic protection,
+    /// could not be read from `GET …/protection/required_status_checks` either.
+    pub status_checks_error: Option<ReadFailure>,
     /// Active rules that apply to the branch.
     pub rules: Fetched<Vec<RulePayload>>,
     /// Details of every ruleset the rules come from, by id.

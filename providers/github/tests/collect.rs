@@ -251,6 +251,32 @@ async fn payload_variants_allowed_by_githubs_schema() {
         .expect(1)
         .mount(&fake.server)
         .await;
+    let status_checks =
+        |repo: &str| format!("/repos/acme/{repo}/branches/main/protection/required_status_checks");
+    Mock::given(method("GET"))
+        .and(path(status_checks("example")))
+        .respond_with(reply(
+            200,
+            json!({
+                "url": format!("https://api.github.com{}", status_checks("example")),
+                "strict": true,
+                "contexts": ["continuous-integration/travis-ci"],
+                "checks": [{"context": "continuous-integration/travis-ci", "app_id": null}],
+                "contexts_url": format!("https://api.github.com{}/contexts", status_checks("example"))
+            }),
+        ))
+        .expect(1)
+        .mount(&fake.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(status_checks("example-signatures-hidden")))
+        .respond_with(
+            reply(403, fixture_json("forbidden_403.json"))
+                .insert_header("x-accepted-github-permissions", "administration=read"),
+        )
+        .expect(1)
+        .mount(&fake.server)
+        .await;
     let mut c = config(&fake);
     c.orgs.clear();
     c.repos = variants.keys().map(|n| format!("acme/{n}")).collect();
@@ -269,6 +295,9 @@ async fn payload_variants_allowed_by_githubs_schema() {
         .map(|e| (e.entity.id.clone(), e.fact.clone()))
         .collect();
     assert_eq!(branch("example")["requiredSignatures"], true);
+    assert_eq!(branch("example")["statusChecksStrict"], true);
+    assert_eq!(branch("example")["adminsExemptFromStatusChecks"], true);
+    assert_eq!(branch("example")["requireLastPushApproval"], true);
     assert_eq!(branch("example")["requiredApprovingReviews"], 2);
     assert_eq!(
         branch("example-signatures-hidden")["requiredApprovingReviews"],
@@ -286,6 +315,10 @@ async fn payload_variants_allowed_by_githubs_schema() {
             (
                 "acme/example-signatures-hidden:main".into(),
                 "requiredSignatures".into()
+            ),
+            (
+                "acme/example-signatures-hidden:main".into(),
+                "statusChecksStrict".into()
             ),
             (
                 "acme/no-count:main".into(),
