@@ -55,6 +55,16 @@ const BRANCH_RULES: [&str; 9] = [
     "github-branch-signed-commits",
 ];
 
+/// The repository-settings rules of issue 11.
+const REPO_RULES: [&str; 6] = [
+    "github-repo-actions-token-read-only",
+    "github-repo-actions-cannot-approve-prs",
+    "github-repo-secret-scanning",
+    "github-repo-dependabot-security-updates",
+    "github-repo-codeowners-valid",
+    "github-repo-no-read-write-deploy-keys",
+];
+
 /// The change-management rules of issue 11.
 const CHANGE_RULES: [&str; 4] = [
     "github-branch-last-push-approval",
@@ -213,6 +223,36 @@ async fn every_protection_case_becomes_the_right_facts_and_findings() {
     assert_eq!(branch(&s, "admin-bypass")["currentUserCanBypass"], true);
     assert_eq!(branch(&s, "org-baseline")["currentUserCanBypass"], false);
 
+    // Organization and repository settings: classic-good is compliant, classic-weak is not,
+    // and endpoints the token cannot read are errors, never verdicts.
+    for rule in [
+        "github-org-outside-collaborator-invites",
+        "github-org-actions-token-read-only",
+        "github-org-actions-cannot-approve-prs",
+    ] {
+        assert_eq!(status(&f, rule, "acme"), Pass, "{rule}");
+    }
+    for rule in REPO_RULES {
+        assert_eq!(status(&f, rule, "acme/classic-good"), Pass, "{rule}");
+        assert_eq!(status(&f, rule, "acme/classic-weak"), Fail, "{rule}");
+        assert_eq!(status(&f, rule, "acme/archived"), NotApplicable, "{rule}");
+        for repo in ["no-admin", "fine-grained"] {
+            let id = format!("acme/{repo}");
+            assert_eq!(status(&f, rule, &id), Error, "{rule} {repo}");
+        }
+    }
+    let env = "github-environment-production-reviewers";
+    assert_eq!(status(&f, env, "acme/classic-good:production"), Pass);
+    assert_eq!(status(&f, env, "acme/classic-good:staging"), NotApplicable);
+    assert_eq!(status(&f, env, "acme/classic-weak:Prod-EU"), Fail);
+    assert_eq!(status(&f, env, "acme/fine-grained:*"), Error);
+    assert_eq!(status(&f, "github-member-2fa-not-sms", "acme/carol"), Fail);
+    assert_eq!(status(&f, "github-member-2fa-not-sms", "acme/alice"), Pass);
+    let keys = entity(&s, "Github::Repo", "acme/classic-weak");
+    assert_eq!(keys["readWriteDeployKeys"], 1);
+    assert_eq!(keys["deployKeys"], 2);
+    assert_eq!(keys["codeownersErrors"], 1);
+
     // Unknown is not unprotected: missing rights give errors with the reason, never fail.
     for repo in ["no-admin", "fine-grained"] {
         for rule in BRANCH_RULES {
@@ -243,7 +283,7 @@ async fn every_protection_case_becomes_the_right_facts_and_findings() {
         no_admin.message
     );
 
-    // The errors are exactly those two branches' facts.
+    // The errors are exactly those two repositories' facts (branch, settings, environments).
     let erroring: std::collections::BTreeSet<&str> = s.sources[0]
         .errors
         .iter()
@@ -251,7 +291,14 @@ async fn every_protection_case_becomes_the_right_facts_and_findings() {
         .collect();
     assert_eq!(
         erroring.into_iter().collect::<Vec<_>>(),
-        vec!["acme/fine-grained:main", "acme/no-admin:main"]
+        vec![
+            "acme/fine-grained",
+            "acme/fine-grained:*",
+            "acme/fine-grained:main",
+            "acme/no-admin",
+            "acme/no-admin:*",
+            "acme/no-admin:main"
+        ]
     );
 
     // Requests: api_calls counts them all; the token went on every one and nowhere else.
@@ -270,9 +317,10 @@ async fn every_protection_case_becomes_the_right_facts_and_findings() {
         );
     }
     assert!(!s.to_json().contains(TOKEN));
-    // Budget: 8 org/people lists + 2 extra pages + 2 repo pages; per repository with protection
-    // read (12 of 13): protection + rules; ruleset details once each (101, 104, 4211, 4300).
-    assert_eq!(requests.len() - 1, 8 + 2 + 2 + 12 * 2 + 4);
+    // Budget: 8 org/people lists + the org Actions policy + 2 extra pages + 2 repo pages; per
+    // repository read (12 of 13): protection + rules + Actions policy + CODEOWNERS errors +
+    // deploy keys + environments; ruleset details once each (101, 104, 4211, 4300).
+    assert_eq!(requests.len() - 1, 8 + 1 + 2 + 2 + 12 * 6 + 4);
 }
 
 #[tokio::test]

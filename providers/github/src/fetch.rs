@@ -17,8 +17,10 @@ use tokio::task::JoinSet;
 use crate::client::{describe, Client};
 use crate::progress::Event;
 use crate::raw::{
-    EnabledPayload, Fetched, OrgPayload, ProtectionPayload, RawBranch, RawOrg, RawRepo,
-    ReadFailure, RepoPayload, RulePayload, RulesetPayload, StatusChecksPayload, UserPayload,
+    CodeownersErrorsPayload, DeployKeyPayload, EnabledPayload, EnvironmentsPayload, Fetched,
+    OrgPayload, ProtectionPayload, RawBranch, RawOrg, RawRepo, RawRepoSettings, ReadFailure,
+    RepoPayload, RulePayload, RulesetPayload, StatusChecksPayload, UserPayload,
+    WorkflowPermissionsPayload,
 };
 
 /// One ruleset's details, fetched by whichever repository asks first.
@@ -59,6 +61,7 @@ pub async fn fetch_org(
     cache: &RulesetCache,
 ) -> RawOrg {
     let org_path = format!("/orgs/{org}");
+    let actions_path = format!("/orgs/{org}/actions/permissions/workflow");
     let people = |query: &str| {
         let path = format!("/orgs/{org}/{query}");
         async move { client.get_all::<UserPayload>(&path).await }
@@ -72,6 +75,7 @@ pub async fn fetch_org(
         collaborators,
         collaborators_2fa_disabled,
         collaborators_2fa_insecure,
+        actions,
         (repos, repo_listing_error, unreadable_repos),
     ) = tokio::join!(
         client.get_json::<OrgPayload>(&org_path),
@@ -82,6 +86,7 @@ pub async fn fetch_org(
         people("outside_collaborators?per_page=100"),
         people("outside_collaborators?filter=2fa_disabled&per_page=100"),
         people("outside_collaborators?filter=2fa_insecure&per_page=100"),
+        client.get_json::<WorkflowPermissionsPayload>(&actions_path),
         fetch_repos(client, org, only, cache),
     );
     RawOrg {
@@ -94,6 +99,7 @@ pub async fn fetch_org(
         collaborators,
         collaborators_2fa_disabled,
         collaborators_2fa_insecure,
+        actions,
         repos,
         repo_listing_error,
         unreadable_repos,
@@ -183,14 +189,84 @@ async fn fetch_repos(
     (repos, listing_error, unreadable)
 }
 
-/// Fetches a repository's default branch protection.
+/// Fetches a repository's settings and its default branch protection.
 pub async fn fetch_repo(client: &Client, repo: RepoPayload, cache: &RulesetCache) -> RawRepo {
-    let Some(branch) = repo.default_branch.clone().filter(|b| !b.is_empty()) else {
-        return RawRepo { repo, branch: None };
-    };
     if repo.archived || repo.disabled {
-        return RawRepo { repo, branch: None };
+        // Read-only: nothing in it can change, so nothing more is read.
+        return RawRepo {
+            repo,
+            branch: None,
+            settings: None,
+        };
     }
+    let (settings, branch) = tokio::join!(
+        fetch_settings(client, &repo.full_name),
+        fetch_default_branch(client, &repo, cache)
+    );
+    RawRepo {
+        repo,
+        branch,
+        settings: Some(settings),
+    }
+}
+
+/// Actions policy, CODEOWNERS errors, deploy keys and environments: four requests.
+async fn fetch_settings(client: &Client, full: &str) -> RawRepoSettings {
+    let actions_path = format!("/repos/{full}/actions/permissions/workflow");
+    let keys_path = format!("/repos/{full}/keys?per_page=100");
+    let (actions, codeowners, deploy_keys, environments) = tokio::join!(
+        client.get_json::<WorkflowPermissionsPayload>(&actions_path),
+        fetch_codeowners(client, full),
+        client.get_all::<DeployKeyPayload>(&keys_path),
+        fetch_environments(client, full),
+    );
+    RawRepoSettings {
+        actions,
+        codeowners,
+        deploy_keys,
+        environments,
+    }
+}
+
+/// GitHub answers 404 both when there is no CODEOWNERS file and when the token cannot read the
+/// repository's contents: unknown either way, with both explanations.
+async fn fetch_codeowners(client: &Client, full: &str) -> Fetched<CodeownersErrorsPayload> {
+    let path = format!("/repos/{full}/codeowners/errors");
+    let reply = client.get(&path).await?;
+    match reply.status {
+        200 => serde_json::from_str(&reply.body)
+            .map_err(|e| ReadFailure::new(format!("GET {path}: unexpected response shape ({e})"))),
+        404 => {
+            let mut u = describe(&path, &reply);
+            u.reason.push_str(
+                " (no CODEOWNERS file in the default branch, or the token lacks Contents read: GitHub answers 404 to both)",
+            );
+            Err(u)
+        }
+        _ => Err(describe(&path, &reply)),
+    }
+}
+
+/// Environments come in an object, not a list: one page of 100; more is an unknown rest.
+async fn fetch_environments(client: &Client, full: &str) -> Fetched<EnvironmentsPayload> {
+    let path = format!("/repos/{full}/environments?per_page=100");
+    let envs: EnvironmentsPayload = client.get_json(&path).await?;
+    match envs.total_count {
+        Some(total) if total > envs.environments.len() as u64 => Err(ReadFailure::new(format!(
+            "GET {path}: {total} environments, more than one page of {} (not collected)",
+            envs.environments.len()
+        ))),
+        _ => Ok(envs),
+    }
+}
+
+/// Fetches a repository's default branch protection.
+async fn fetch_default_branch(
+    client: &Client,
+    repo: &RepoPayload,
+    cache: &RulesetCache,
+) -> Option<RawBranch> {
+    let branch = repo.default_branch.clone().filter(|b| !b.is_empty())?;
     let full = repo.full_name.clone();
     let encoded = encode_branch(&branch);
     let classic_path = format!("/repos/{full}/branches/{encoded}/protection");
@@ -208,17 +284,14 @@ pub async fn fetch_repo(client: &Client, repo: RepoPayload, cache: &RulesetCache
             rulesets.insert(id, cache.get(client, &full, id).await);
         }
     }
-    RawRepo {
-        repo,
-        branch: Some(RawBranch {
-            name: branch,
-            classic,
-            signatures_error: completion.signatures,
-            status_checks_error: completion.status_checks,
-            rules,
-            rulesets,
-        }),
-    }
+    Some(RawBranch {
+        name: branch,
+        classic,
+        signatures_error: completion.signatures,
+        status_checks_error: completion.status_checks,
+        rules,
+        rulesets,
+    })
 }
 
 /// Classic protection: 200 is the protection; 404 "Branch not protected" (or "Branch not found",

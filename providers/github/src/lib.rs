@@ -99,6 +99,9 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// Per-request read timeout.
     pub timeout: Duration,
+    /// Globs (`*`, case-insensitive) naming production environments; empty: the defaults of
+    /// [`mapping::DEFAULT_PRODUCTION_ENVIRONMENTS`].
+    pub production_environments: Vec<String>,
 }
 
 impl Config {
@@ -112,6 +115,7 @@ impl Config {
             concurrency: 8,
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
+            production_environments: Vec::new(),
         }
     }
 }
@@ -226,7 +230,9 @@ pub async fn collect(
             };
             for (org, only) in &plan {
                 let c = base_client.counted_separately();
-                out.push(collect_org(&c, org, only.as_deref(), identity.clone(), &cache).await);
+                out.push(
+                    collect_org(&c, config, org, only.as_deref(), identity.clone(), &cache).await,
+                );
             }
         }
         Auth::App {
@@ -265,7 +271,9 @@ pub async fn collect(
                     Ok((id, crab)) => {
                         let c = client(crab);
                         let identity = Some(format!("github-app:{app_id}/installation:{}", id.0));
-                        out.push(collect_org(&c, org, only.as_deref(), identity, &cache).await);
+                        out.push(
+                            collect_org(&c, config, org, only.as_deref(), identity, &cache).await,
+                        );
                     }
                     Err(reason) => out.push(unreachable_org(org, collected_at, &reason)),
                 }
@@ -325,6 +333,7 @@ fn plan(config: &Config) -> Result<Vec<PlannedOrg>, CollectError> {
 
 async fn collect_org(
     client: &Client,
+    config: &Config,
     org: &str,
     only: Option<&[String]>,
     identity: Option<String>,
@@ -333,7 +342,11 @@ async fn collect_org(
     let collected_at = time::OffsetDateTime::now_utc();
     client.progress().event(&Event::OrgStarted { org });
     let raw = fetch::fetch_org(client, org, only, cache).await;
-    let mapped = mapping::map_org(&raw);
+    let mapped = if config.production_environments.is_empty() {
+        mapping::map_org(&raw)
+    } else {
+        mapping::map_org_with(&raw, &config.production_environments)
+    };
     let api_calls = client.calls();
     client.progress().event(&Event::OrgDone {
         org,
@@ -363,6 +376,7 @@ fn unreachable_org(org: &str, collected_at: time::OffsetDateTime, reason: &str) 
         collaborators: Err(unreadable.clone()),
         collaborators_2fa_disabled: Err(unreadable.clone()),
         collaborators_2fa_insecure: Err(unreadable.clone()),
+        actions: Err(unreadable.clone()),
         repos: Vec::new(),
         repo_listing_error: Some(unreadable),
         unreadable_repos: Vec::new(),

@@ -77,6 +77,11 @@ pub struct GithubOptions {
     )]
     pub api_url: String,
 
+    /// A deployment environment whose name matches this glob (`*` wildcard, case-insensitive) is
+    /// production; repeatable. Default: `prod*`, `production*`, `live*`.
+    #[arg(long = "production-environment", value_name = "GLOB")]
+    pub production_environments: Vec<String>,
+
     /// GitHub requests in flight at most.
     #[arg(long, value_name = "N", default_value_t = 8,
           value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -99,6 +104,7 @@ pub fn collect_snapshot(args: &GithubOptions, ui: Ui) -> Result<Snapshot, Collec
     config.orgs = args.orgs.clone();
     config.repos = args.repos.clone();
     config.concurrency = usize::from(args.concurrency);
+    config.production_environments = args.production_environments.clone();
 
     let progress: Arc<dyn Progress> = if ui.quiet {
         Arc::new(NoProgress)

@@ -46,6 +46,130 @@ pub struct OrgPayload {
     /// Members can create public repositories.
     #[serde(default)]
     pub members_can_create_public_repositories: Option<bool>,
+    /// Members can invite outside collaborators to repositories.
+    #[serde(default)]
+    pub members_can_invite_outside_collaborators: Option<bool>,
+    /// Members with admin rights can delete or transfer repositories.
+    #[serde(default)]
+    pub members_can_delete_repositories: Option<bool>,
+    /// Members with admin rights can change repository visibility.
+    #[serde(default)]
+    pub members_can_change_repo_visibility: Option<bool>,
+    /// Members can fork private and internal repositories.
+    #[serde(default)]
+    pub members_can_fork_private_repositories: Option<bool>,
+    /// Commits made in the web interface must be signed off.
+    #[serde(default)]
+    pub web_commit_signoff_required: Option<bool>,
+    /// Secret scanning is turned on for new repositories (owners and security managers only).
+    #[serde(default)]
+    pub secret_scanning_enabled_for_new_repositories: Option<bool>,
+    /// Secret scanning push protection is turned on for new repositories.
+    #[serde(default)]
+    pub secret_scanning_push_protection_enabled_for_new_repositories: Option<bool>,
+    /// Dependabot security updates are turned on for new repositories.
+    #[serde(default)]
+    pub dependabot_security_updates_enabled_for_new_repositories: Option<bool>,
+}
+
+/// `GET /orgs/{org}/actions/permissions/workflow` and `GET /repos/{o}/{r}/actions/permissions/workflow`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WorkflowPermissionsPayload {
+    /// `read` or `write`: what `GITHUB_TOKEN` may do by default.
+    #[serde(default)]
+    pub default_workflow_permissions: Option<String>,
+    /// GitHub Actions can approve pull requests.
+    #[serde(default)]
+    pub can_approve_pull_request_reviews: Option<bool>,
+}
+
+/// `{ "status": "enabled" | "disabled" }` of `security_and_analysis`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct StatusPayload {
+    /// `enabled` or `disabled`.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// `security_and_analysis` of a repository (`null` or absent unless the caller administers it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct SecurityAndAnalysisPayload {
+    /// Secret scanning.
+    #[serde(default)]
+    pub secret_scanning: Option<StatusPayload>,
+    /// Secret scanning push protection.
+    #[serde(default)]
+    pub secret_scanning_push_protection: Option<StatusPayload>,
+    /// Dependabot security updates.
+    #[serde(default)]
+    pub dependabot_security_updates: Option<StatusPayload>,
+}
+
+/// A deploy key of `GET /repos/{o}/{r}/keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DeployKeyPayload {
+    /// Title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Read-only key (required by the schema).
+    pub read_only: bool,
+}
+
+/// `GET /repos/{o}/{r}/codeowners/errors`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CodeownersErrorsPayload {
+    /// Problems found in the CODEOWNERS file.
+    pub errors: Vec<Value>,
+}
+
+/// A protection rule of an environment.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EnvironmentRulePayload {
+    /// `required_reviewers`, `wait_timer` or `branch_policy`.
+    #[serde(rename = "type")]
+    pub rule_type: String,
+    /// Minutes to wait (`wait_timer`).
+    #[serde(default)]
+    pub wait_timer: Option<i64>,
+    /// Reviewers (`required_reviewers`).
+    #[serde(default)]
+    pub reviewers: Option<Vec<Value>>,
+    /// The deployer cannot approve their own deployment.
+    #[serde(default)]
+    pub prevent_self_review: Option<bool>,
+}
+
+/// `deployment_branch_policy` of an environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct BranchPolicyPayload {
+    /// Only protected branches can deploy.
+    pub protected_branches: bool,
+    /// Only branches matching custom patterns can deploy.
+    pub custom_branch_policies: bool,
+}
+
+/// An environment of `GET /repos/{o}/{r}/environments`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EnvironmentPayload {
+    /// Name.
+    pub name: String,
+    /// Protection rules (absent: none).
+    #[serde(default)]
+    pub protection_rules: Option<Vec<EnvironmentRulePayload>>,
+    /// `null`: any branch can deploy.
+    #[serde(default)]
+    pub deployment_branch_policy: Option<BranchPolicyPayload>,
+}
+
+/// `GET /repos/{o}/{r}/environments`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EnvironmentsPayload {
+    /// How many environments exist.
+    #[serde(default)]
+    pub total_count: Option<u64>,
+    /// This page of them.
+    #[serde(default)]
+    pub environments: Vec<EnvironmentPayload>,
 }
 
 /// A user in a list (`simple-user`).
@@ -89,6 +213,9 @@ pub struct RepoPayload {
     /// Default branch name.
     #[serde(default)]
     pub default_branch: Option<String>,
+    /// Security features; GitHub returns it only to callers who administer the repository.
+    #[serde(default)]
+    pub security_and_analysis: Option<SecurityAndAnalysisPayload>,
 }
 
 /// `{ "url": …, "enabled": bool }` blocks whose `enabled` GitHub's schema requires
@@ -305,6 +432,8 @@ pub struct RawOrg {
     pub collaborators_2fa_disabled: Fetched<Vec<UserPayload>>,
     /// `GET /orgs/{org}/outside_collaborators?filter=2fa_insecure`.
     pub collaborators_2fa_insecure: Fetched<Vec<UserPayload>>,
+    /// `GET /orgs/{org}/actions/permissions/workflow`.
+    pub actions: Fetched<WorkflowPermissionsPayload>,
     /// Repositories read, with their default branch's protection.
     pub repos: Vec<RawRepo>,
     /// Set when the repository list could not be read to the end.
@@ -321,6 +450,21 @@ pub struct RawRepo {
     /// `None` when protection was not read: archived or disabled repositories (read-only), or
     /// no default branch.
     pub branch: Option<RawBranch>,
+    /// Repository settings; `None` for archived or disabled repositories (not read).
+    pub settings: Option<RawRepoSettings>,
+}
+
+/// Per-repository settings beyond branch protection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRepoSettings {
+    /// `GET /repos/{o}/{r}/actions/permissions/workflow`.
+    pub actions: Fetched<WorkflowPermissionsPayload>,
+    /// `GET /repos/{o}/{r}/codeowners/errors`.
+    pub codeowners: Fetched<CodeownersErrorsPayload>,
+    /// `GET /repos/{o}/{r}/keys`.
+    pub deploy_keys: Fetched<Vec<DeployKeyPayload>>,
+    /// `GET /repos/{o}/{r}/environments`.
+    pub environments: Fetched<EnvironmentsPayload>,
 }
 
 /// Protection data of one branch.

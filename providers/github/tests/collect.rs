@@ -91,6 +91,27 @@ async fn a_low_rate_limit_budget_slows_requests_down_before_it_runs_out() {
     fake.get("/repos/acme/api/rules/branches/main", low(json!([])))
         .await;
     fake.get("/orgs/acme", low(fixture_json("org.json"))).await;
+    fake.get(
+        "/orgs/acme/actions/permissions/workflow",
+        low(json!({"default_workflow_permissions": "read", "can_approve_pull_request_reviews": false})),
+    )
+    .await;
+    fake.get(
+        "/repos/acme/api/actions/permissions/workflow",
+        low(json!({"default_workflow_permissions": "read", "can_approve_pull_request_reviews": false})),
+    )
+    .await;
+    fake.get(
+        "/repos/acme/api/codeowners/errors",
+        low(json!({"errors": []})),
+    )
+    .await;
+    fake.get("/repos/acme/api/keys", low(json!([]))).await;
+    fake.get(
+        "/repos/acme/api/environments",
+        low(json!({"total_count": 0, "environments": []})),
+    )
+    .await;
     Mock::given(method("GET"))
         .and(wiremock::matchers::path_regex(
             "^/orgs/acme/(members|outside_collaborators)$",
@@ -233,7 +254,14 @@ async fn payload_variants_allowed_by_githubs_schema() {
         fake.protection(&format!("acme/{name}"), reply(200, protection.clone()))
             .await;
         fake.rules(&format!("acme/{name}"), vec![]).await;
+        fake.settings(&format!("acme/{name}"), fake::Settings::Good)
+            .await;
     }
+    fake.get(
+        "/orgs/acme/actions/permissions/workflow",
+        reply(200, json!({"default_workflow_permissions": "read", "can_approve_pull_request_reviews": false})),
+    )
+    .await;
     let signatures =
         |repo: &str| format!("/repos/acme/{repo}/branches/main/protection/required_signatures");
     Mock::given(method("GET"))
