@@ -502,3 +502,59 @@ async fn repo_flag_limits_the_collection_to_named_repositories() {
         "no org listing"
     );
 }
+
+#[tokio::test]
+async fn branches_matching_a_pattern_are_judged_like_the_default_branch() {
+    let fake = Fake::start("").await;
+    fake.mount_acme_partial().await;
+    let branch = |name: &str| {
+        json!({"name": name, "commit": {"sha": "c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc",
+               "url": "https://api.github.com/repos/acme/classic-good/commits/c5b97d5"},
+               "protected": true})
+    };
+    fake.get(
+        "/repos/acme/classic-good/branches",
+        reply(
+            200,
+            json!([branch("main"), branch("release/1.0"), branch("feature-x")]),
+        ),
+    )
+    .await;
+    fake.get(
+        "/repos/acme/classic-good/branches/release/1.0/protection",
+        reply(200, fixture_json("protection_weak.json")),
+    )
+    .await;
+    fake.get(
+        "/repos/acme/classic-good/rules/branches/release/1.0",
+        reply(200, json!([])),
+    )
+    .await;
+    let mut c = config(&fake);
+    c.orgs.clear();
+    c.repos = vec!["acme/classic-good".into()];
+    c.branches = vec!["release/*".into()];
+    let (out, _) = run(&c).await;
+    let s = to_snapshot(&out);
+    let f = judge(&s);
+    let release = entity(&s, "Github::Branch", "acme/classic-good:release/1.0");
+    assert_eq!(release["configured"], true);
+    assert_eq!(release["isDefault"], false);
+    assert!(!s
+        .entities
+        .iter()
+        .any(|e| e.uid.id == "acme/classic-good:feature-x"));
+    for rule in &BRANCH_RULES[1..] {
+        assert_eq!(
+            status(&f, rule, "acme/classic-good:release/1.0"),
+            Status::Fail,
+            "{rule}"
+        );
+        assert_eq!(
+            status(&f, rule, "acme/classic-good:main"),
+            Status::Pass,
+            "{rule}"
+        );
+    }
+    assert!(s.sources[0].errors.is_empty(), "{:?}", s.sources[0].errors);
+}

@@ -15,11 +15,12 @@ use tokio::sync::OnceCell;
 use tokio::task::JoinSet;
 
 use crate::client::{describe, Client};
+use crate::mapping::glob_matches;
 use crate::progress::Event;
 use crate::raw::{
-    CodeownersErrorsPayload, DeployKeyPayload, EnabledPayload, EnvironmentsPayload, Fetched,
-    OrgPayload, ProtectionPayload, RawBranch, RawOrg, RawRepo, RawRepoSettings, ReadFailure,
-    RepoPayload, RulePayload, RulesetPayload, StatusChecksPayload, UserPayload,
+    BranchPayload, CodeownersErrorsPayload, DeployKeyPayload, EnabledPayload, EnvironmentsPayload,
+    Fetched, OrgPayload, ProtectionPayload, RawBranch, RawOrg, RawRepo, RawRepoSettings,
+    ReadFailure, RepoPayload, RulePayload, RulesetPayload, StatusChecksPayload, UserPayload,
     WorkflowPermissionsPayload,
 };
 
@@ -53,13 +54,16 @@ impl RulesetCache {
     }
 }
 
-/// Fetches one organization. `only` limits the repositories to these names (`--repo`).
+/// Fetches one organization. `only` limits the repositories to these names (`--repo`);
+/// `branches` are globs of branches judged besides the default branch (`--branch`).
 pub async fn fetch_org(
     client: &Client,
     org: &str,
     only: Option<&[String]>,
+    branches: &[String],
     cache: &RulesetCache,
 ) -> RawOrg {
+    let branches: Arc<[String]> = branches.into();
     let org_path = format!("/orgs/{org}");
     let actions_path = format!("/orgs/{org}/actions/permissions/workflow");
     let people = |query: &str| {
@@ -87,7 +91,7 @@ pub async fn fetch_org(
         people("outside_collaborators?filter=2fa_disabled&per_page=100"),
         people("outside_collaborators?filter=2fa_insecure&per_page=100"),
         client.get_json::<WorkflowPermissionsPayload>(&actions_path),
-        fetch_repos(client, org, only, cache),
+        fetch_repos(client, org, only, &branches, cache),
     );
     RawOrg {
         login: org.to_string(),
@@ -116,6 +120,7 @@ async fn fetch_repos(
     client: &Client,
     org: &str,
     only: Option<&[String]>,
+    branches: &Arc<[String]>,
     cache: &RulesetCache,
 ) -> RepoResults {
     let mut tasks: JoinSet<Result<RawRepo, (String, ReadFailure)>> = JoinSet::new();
@@ -132,10 +137,14 @@ async fn fetch_repos(
                             count: page.len(),
                         });
                         for repo in page {
-                            let (client, cache, org) =
-                                (client.clone(), cache.clone(), org.to_string());
+                            let (client, cache, org, branches) = (
+                                client.clone(),
+                                cache.clone(),
+                                org.to_string(),
+                                branches.clone(),
+                            );
                             tasks.spawn(async move {
-                                let raw = fetch_repo(&client, repo, &cache).await;
+                                let raw = fetch_repo(&client, repo, &branches, &cache).await;
                                 client.progress().event(&Event::RepoDone { org: &org });
                                 Ok(raw)
                             });
@@ -151,7 +160,12 @@ async fn fetch_repos(
                 count: names.len(),
             });
             for name in names {
-                let (client, cache, org) = (client.clone(), cache.clone(), org.to_string());
+                let (client, cache, org, branches) = (
+                    client.clone(),
+                    cache.clone(),
+                    org.to_string(),
+                    branches.clone(),
+                );
                 let full = format!("{org}/{name}");
                 tasks.spawn(async move {
                     let repo = client
@@ -159,7 +173,7 @@ async fn fetch_repos(
                         .await
                         .map_err(|u| (full.clone(), u));
                     let result = match repo {
-                        Ok(repo) => Ok(fetch_repo(&client, repo, &cache).await),
+                        Ok(repo) => Ok(fetch_repo(&client, repo, &branches, &cache).await),
                         Err(e) => Err(e),
                     };
                     client.progress().event(&Event::RepoDone { org: &org });
@@ -189,25 +203,65 @@ async fn fetch_repos(
     (repos, listing_error, unreadable)
 }
 
-/// Fetches a repository's settings and its default branch protection.
-pub async fn fetch_repo(client: &Client, repo: RepoPayload, cache: &RulesetCache) -> RawRepo {
+/// Fetches a repository's settings, its default branch protection and that of the branches
+/// matching `branches`.
+pub async fn fetch_repo(
+    client: &Client,
+    repo: RepoPayload,
+    branches: &[String],
+    cache: &RulesetCache,
+) -> RawRepo {
     if repo.archived || repo.disabled {
         // Read-only: nothing in it can change, so nothing more is read.
         return RawRepo {
             repo,
             branch: None,
             settings: None,
+            other_branches: Ok(Vec::new()),
         };
     }
-    let (settings, branch) = tokio::join!(
+    let default = repo.default_branch.clone().filter(|b| !b.is_empty());
+    let (settings, branch, other_branches) = tokio::join!(
         fetch_settings(client, &repo.full_name),
-        fetch_default_branch(client, &repo, cache)
+        async {
+            match &default {
+                Some(name) => Some(fetch_branch(client, &repo.full_name, name, cache).await),
+                None => None,
+            }
+        },
+        fetch_matching_branches(client, &repo.full_name, default.as_deref(), branches, cache),
     );
     RawRepo {
         repo,
         branch,
         settings: Some(settings),
+        other_branches,
     }
+}
+
+/// The protection of every branch (other than the default) whose name matches a pattern; one
+/// listing request plus the per-branch reads, and nothing at all without patterns.
+async fn fetch_matching_branches(
+    client: &Client,
+    full: &str,
+    default: Option<&str>,
+    patterns: &[String],
+    cache: &RulesetCache,
+) -> Fetched<Vec<RawBranch>> {
+    if patterns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let listed = client
+        .get_all::<BranchPayload>(&format!("/repos/{full}/branches?per_page=100"))
+        .await?;
+    let mut out = Vec::new();
+    for b in listed {
+        let matches = patterns.iter().any(|p| glob_matches(p, &b.name));
+        if matches && Some(b.name.as_str()) != default {
+            out.push(fetch_branch(client, full, &b.name, cache).await);
+        }
+    }
+    Ok(out)
 }
 
 /// Actions policy, CODEOWNERS errors, deploy keys and environments: four requests.
@@ -260,15 +314,15 @@ async fn fetch_environments(client: &Client, full: &str) -> Fetched<Environments
     }
 }
 
-/// Fetches a repository's default branch protection.
-async fn fetch_default_branch(
+/// Fetches a branch's effective protection: classic protection, effective rules and the
+/// details of the rulesets they come from.
+async fn fetch_branch(
     client: &Client,
-    repo: &RepoPayload,
+    full: &str,
+    branch: &str,
     cache: &RulesetCache,
-) -> Option<RawBranch> {
-    let branch = repo.default_branch.clone().filter(|b| !b.is_empty())?;
-    let full = repo.full_name.clone();
-    let encoded = encode_branch(&branch);
+) -> RawBranch {
+    let encoded = encode_branch(branch);
     let classic_path = format!("/repos/{full}/branches/{encoded}/protection");
     let rules_path = format!("/repos/{full}/rules/branches/{encoded}?per_page=100");
     let (classic, rules) = tokio::join!(
@@ -281,17 +335,17 @@ async fn fetch_default_branch(
     if let Ok(rules) = &rules {
         let ids: BTreeSet<u64> = rules.iter().filter_map(|r| r.ruleset_id).collect();
         for id in ids {
-            rulesets.insert(id, cache.get(client, &full, id).await);
+            rulesets.insert(id, cache.get(client, full, id).await);
         }
     }
-    Some(RawBranch {
-        name: branch,
+    RawBranch {
+        name: branch.to_string(),
         classic,
         signatures_error: completion.signatures,
         status_checks_error: completion.status_checks,
         rules,
         rulesets,
-    })
+    }
 }
 
 /// Classic protection: 200 is the protection; 404 "Branch not protected" (or "Branch not found",

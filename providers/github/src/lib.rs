@@ -99,6 +99,8 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// Per-request read timeout.
     pub timeout: Duration,
+    /// Globs (`*`, case-insensitive) of branches judged like the default branch (`--branch`).
+    pub branches: Vec<String>,
     /// Globs (`*`, case-insensitive) naming production environments; empty: the defaults of
     /// [`mapping::DEFAULT_PRODUCTION_ENVIRONMENTS`].
     pub production_environments: Vec<String>,
@@ -116,6 +118,7 @@ impl Config {
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
             production_environments: Vec::new(),
+            branches: Vec::new(),
         }
     }
 }
@@ -341,7 +344,7 @@ async fn collect_org(
 ) -> OrgCollection {
     let collected_at = time::OffsetDateTime::now_utc();
     client.progress().event(&Event::OrgStarted { org });
-    let raw = fetch::fetch_org(client, org, only, cache).await;
+    let raw = fetch::fetch_org(client, org, only, &config.branches, cache).await;
     let mapped = if config.production_environments.is_empty() {
         mapping::map_org(&raw)
     } else {

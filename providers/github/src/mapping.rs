@@ -287,7 +287,7 @@ fn put_actions(
 }
 
 /// Whether `name` matches a glob (`*` any run of characters), ignoring case.
-fn glob_matches(pattern: &str, name: &str) -> bool {
+pub(crate) fn glob_matches(pattern: &str, name: &str) -> bool {
     let (pattern, name) = (pattern.to_lowercase(), name.to_lowercase());
     let parts: Vec<&str> = pattern.split('*').collect();
     let [first, middle @ .., last] = parts.as_slice() else {
@@ -362,8 +362,32 @@ fn map_repo(raw: &RawRepo, org_ref: &Uid, production: &[String], out: &mut Mappe
     out.entities.push(Entity {
         uid,
         attrs,
-        parents: vec![repo_ref],
+        parents: vec![repo_ref.clone()],
     });
+    match &raw.other_branches {
+        Ok(branches) => {
+            for b in branches {
+                let uid = Uid::new(BRANCH, format!("{}:{}", r.full_name, b.name));
+                let mut attrs = Map::new();
+                attrs.insert("name".into(), Value::from(b.name.clone()));
+                attrs.insert("isDefault".into(), Value::from(false));
+                attrs.insert("configured".into(), Value::from(true));
+                attrs.insert("repoArchived".into(), Value::from(false));
+                map_protection(protection::effective(b), &uid, &mut attrs, out);
+                out.entities.push(Entity {
+                    uid,
+                    attrs,
+                    parents: vec![repo_ref.clone()],
+                });
+            }
+        }
+        // Branches we could not list must not look compliant.
+        Err(u) => out.error(
+            Uid::new(BRANCH, format!("{}:*", r.full_name)),
+            "*",
+            &u.reason,
+        ),
+    }
 }
 
 fn map_repo_settings(
@@ -651,6 +675,7 @@ mod tests {
             repo: repo("old", true),
             branch: None,
             settings: None,
+            other_branches: Ok(vec![]),
         }];
         let m = map_org(&raw);
         assert!(m.errors.is_empty());
@@ -677,6 +702,7 @@ mod tests {
                     rulesets: BTreeMap::new(),
                 }),
                 settings: None,
+                other_branches: Ok(vec![]),
             },
             RawRepo {
                 repo: repo("secret", false),
@@ -689,6 +715,7 @@ mod tests {
                     rulesets: BTreeMap::new(),
                 }),
                 settings: None,
+                other_branches: Ok(vec![]),
             },
         ];
         let m = map_org(&raw);

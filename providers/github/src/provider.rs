@@ -77,6 +77,12 @@ pub struct GithubOptions {
     )]
     pub api_url: String,
 
+    /// Also judge the branches whose name matches this glob (`*` matches any characters,
+    /// `/` included; case-insensitive) as the default branch is judged, e.g. `release/*`;
+    /// repeatable. Costs one branch listing per repository plus the protection reads.
+    #[arg(long = "branch", value_name = "GLOB")]
+    pub branches: Vec<String>,
+
     /// A deployment environment whose name matches this glob (`*` wildcard, case-insensitive) is
     /// production; repeatable. Default: `prod*`, `production*`, `live*`.
     #[arg(long = "production-environment", value_name = "GLOB")]
@@ -105,6 +111,7 @@ pub fn collect_snapshot(args: &GithubOptions, ui: Ui) -> Result<Snapshot, Collec
     config.repos = args.repos.clone();
     config.concurrency = usize::from(args.concurrency);
     config.production_environments = args.production_environments.clone();
+    config.branches = args.branches.clone();
 
     let progress: Arc<dyn Progress> = if ui.quiet {
         Arc::new(NoProgress)

@@ -452,6 +452,16 @@ pub struct RawRepo {
     pub branch: Option<RawBranch>,
     /// Repository settings; `None` for archived or disabled repositories (not read).
     pub settings: Option<RawRepoSettings>,
+    /// Branches other than the default matching a `--branch` pattern, with their protection
+    /// (`Err`: the branch list could not be read).
+    pub other_branches: Fetched<Vec<RawBranch>>,
+}
+
+/// A branch of `GET /repos/{o}/{r}/branches` (`short-branch`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BranchPayload {
+    /// Branch name.
+    pub name: String,
 }
 
 /// Per-repository settings beyond branch protection.
