@@ -558,3 +558,55 @@ async fn branches_matching_a_pattern_are_judged_like_the_default_branch() {
     }
     assert!(s.sources[0].errors.is_empty(), "{:?}", s.sources[0].errors);
 }
+
+#[tokio::test]
+async fn rule_bypasses_in_the_window_are_exceptions_and_unreadable_ones_errors() {
+    let fake = Fake::start("").await;
+    fake.mount_acme_partial().await;
+    let suite = json!({
+        "id": 21, "actor_id": 12, "actor_name": "maria", "before_sha": "abc1230000000000000000000000000000000000",
+        "after_sha": "c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc", "ref": "refs/heads/main",
+        "repository_id": 9000, "repository_name": "classic-good", "pushed_at": "2026-11-20T22:14:05Z",
+        "result": "bypass", "evaluation_result": "fail"
+    });
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/classic-good/rulesets/rule-suites"))
+        .and(wiremock::matchers::query_param(
+            "rule_suite_result",
+            "bypass",
+        ))
+        .and(wiremock::matchers::query_param("time_period", "month"))
+        .respond_with(reply(200, json!([suite])))
+        .expect(1)
+        .mount(&fake.server)
+        .await;
+    fake.get(
+        "/repos/acme/org-baseline/rulesets/rule-suites",
+        reply(200, json!([])),
+    )
+    .await;
+    fake.get(
+        "/repos/acme/fine-grained/rulesets/rule-suites",
+        reply(403, fixture_json("forbidden_403.json"))
+            .insert_header("x-accepted-github-permissions", "administration=read"),
+    )
+    .await;
+    let mut c = config(&fake);
+    c.orgs.clear();
+    c.repos = vec![
+        "acme/classic-good".into(),
+        "acme/org-baseline".into(),
+        "acme/fine-grained".into(),
+    ];
+    c.changes_since_days = Some(30);
+    let (out, _) = run(&c).await;
+    let s = to_snapshot(&out);
+    let f = judge(&s);
+    let rule = "github-repo-no-rule-bypass";
+    assert_eq!(status(&f, rule, "acme/classic-good"), Status::Fail);
+    assert_eq!(status(&f, rule, "acme/org-baseline"), Status::Pass);
+    assert_eq!(status(&f, rule, "acme/fine-grained"), Status::Error);
+    let bypass = entity(&s, "Github::RuleBypass", "acme/classic-good#21");
+    assert_eq!(bypass["actor"], "maria");
+    assert_eq!(bypass["ref"], "refs/heads/main");
+}

@@ -20,8 +20,8 @@ use crate::progress::Event;
 use crate::raw::{
     BranchPayload, CodeownersErrorsPayload, DeployKeyPayload, EnabledPayload, EnvironmentsPayload,
     Fetched, OrgPayload, ProtectionPayload, RawBranch, RawOrg, RawRepo, RawRepoSettings,
-    ReadFailure, RepoPayload, RulePayload, RulesetPayload, StatusChecksPayload, UserPayload,
-    WorkflowPermissionsPayload,
+    ReadFailure, RepoPayload, RulePayload, RuleSuitePayload, RulesetPayload, StatusChecksPayload,
+    UserPayload, WorkflowPermissionsPayload,
 };
 
 /// One ruleset's details, fetched by whichever repository asks first.
@@ -54,16 +54,24 @@ impl RulesetCache {
     }
 }
 
-/// Fetches one organization. `only` limits the repositories to these names (`--repo`);
-/// `branches` are globs of branches judged besides the default branch (`--branch`).
+/// What to read beyond the defaults, for every repository.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Globs of branches judged besides the default branch (`--branch`).
+    pub branches: Vec<String>,
+    /// Days of operating evidence to read (`--changes-since`); `None`: none.
+    pub window_days: Option<u32>,
+}
+
+/// Fetches one organization. `only` limits the repositories to these names (`--repo`).
 pub async fn fetch_org(
     client: &Client,
     org: &str,
     only: Option<&[String]>,
-    branches: &[String],
+    scope: &Scope,
     cache: &RulesetCache,
 ) -> RawOrg {
-    let branches: Arc<[String]> = branches.into();
+    let branches: Arc<Scope> = Arc::new(scope.clone());
     let org_path = format!("/orgs/{org}");
     let actions_path = format!("/orgs/{org}/actions/permissions/workflow");
     let people = |query: &str| {
@@ -120,7 +128,7 @@ async fn fetch_repos(
     client: &Client,
     org: &str,
     only: Option<&[String]>,
-    branches: &Arc<[String]>,
+    branches: &Arc<Scope>,
     cache: &RulesetCache,
 ) -> RepoResults {
     let mut tasks: JoinSet<Result<RawRepo, (String, ReadFailure)>> = JoinSet::new();
@@ -208,9 +216,10 @@ async fn fetch_repos(
 pub async fn fetch_repo(
     client: &Client,
     repo: RepoPayload,
-    branches: &[String],
+    scope: &Scope,
     cache: &RulesetCache,
 ) -> RawRepo {
+    let branches = &scope.branches[..];
     if repo.archived || repo.disabled {
         // Read-only: nothing in it can change, so nothing more is read.
         return RawRepo {
@@ -222,7 +231,7 @@ pub async fn fetch_repo(
     }
     let default = repo.default_branch.clone().filter(|b| !b.is_empty());
     let (settings, branch, other_branches) = tokio::join!(
-        fetch_settings(client, &repo.full_name),
+        fetch_settings(client, &repo.full_name, scope.window_days),
         async {
             match &default {
                 Some(name) => Some(fetch_branch(client, &repo.full_name, name, cache).await),
@@ -264,22 +273,52 @@ async fn fetch_matching_branches(
     Ok(out)
 }
 
-/// Actions policy, CODEOWNERS errors, deploy keys and environments: four requests.
-async fn fetch_settings(client: &Client, full: &str) -> RawRepoSettings {
+/// Actions policy, CODEOWNERS errors, deploy keys and environments: four requests; with an
+/// evidence window, the rule suites that bypassed a ruleset too.
+async fn fetch_settings(client: &Client, full: &str, window_days: Option<u32>) -> RawRepoSettings {
     let actions_path = format!("/repos/{full}/actions/permissions/workflow");
     let keys_path = format!("/repos/{full}/keys?per_page=100");
-    let (actions, codeowners, deploy_keys, environments) = tokio::join!(
+    let (actions, codeowners, deploy_keys, environments, bypasses) = tokio::join!(
         client.get_json::<WorkflowPermissionsPayload>(&actions_path),
         fetch_codeowners(client, full),
         client.get_all::<DeployKeyPayload>(&keys_path),
         fetch_environments(client, full),
+        async {
+            match window_days {
+                Some(days) => Some(fetch_bypasses(client, full, days).await),
+                None => None,
+            }
+        },
     );
     RawRepoSettings {
         actions,
         codeowners,
         deploy_keys,
         environments,
+        bypasses,
     }
+}
+
+/// Rule suites whose result was `bypass`, over the smallest period GitHub offers that covers
+/// the window (`day`, `week`, `month`; GitHub keeps about a month); the mapping keeps those
+/// inside the window. A plan without rulesets has none.
+async fn fetch_bypasses(
+    client: &Client,
+    full: &str,
+    days: u32,
+) -> (&'static str, Fetched<Vec<RuleSuitePayload>>) {
+    let period = match days {
+        0..=1 => "day",
+        2..=7 => "week",
+        _ => "month",
+    };
+    let suites = client
+        .get_all::<RuleSuitePayload>(&format!(
+            "/repos/{full}/rulesets/rule-suites?rule_suite_result=bypass&time_period={period}&per_page=100"
+        ))
+        .await
+        .or_else(|u| plan_without_feature(u, Vec::new()));
+    (period, suites)
 }
 
 /// GitHub answers 404 both when there is no CODEOWNERS file and when the token cannot read the

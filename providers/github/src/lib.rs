@@ -101,6 +101,8 @@ pub struct Config {
     pub timeout: Duration,
     /// Globs (`*`, case-insensitive) of branches judged like the default branch (`--branch`).
     pub branches: Vec<String>,
+    /// Days of operating evidence (rule bypasses) to collect (`--changes-since`); `None`: none.
+    pub changes_since_days: Option<u32>,
     /// Globs (`*`, case-insensitive) naming production environments; empty: the defaults of
     /// [`mapping::DEFAULT_PRODUCTION_ENVIRONMENTS`].
     pub production_environments: Vec<String>,
@@ -119,6 +121,7 @@ impl Config {
             timeout: Duration::from_secs(30),
             production_environments: Vec::new(),
             branches: Vec::new(),
+            changes_since_days: None,
         }
     }
 }
@@ -344,7 +347,11 @@ async fn collect_org(
 ) -> OrgCollection {
     let collected_at = time::OffsetDateTime::now_utc();
     client.progress().event(&Event::OrgStarted { org });
-    let raw = fetch::fetch_org(client, org, only, &config.branches, cache).await;
+    let scope = fetch::Scope {
+        branches: config.branches.clone(),
+        window_days: config.changes_since_days,
+    };
+    let raw = fetch::fetch_org(client, org, only, &scope, cache).await;
     let mapped = if config.production_environments.is_empty() {
         mapping::map_org(&raw)
     } else {

@@ -9,10 +9,10 @@ use serde_json::{Map, Value};
 
 use trustcheck_snapshot::{Entity, Uid, UncollectedFact};
 
-use crate::entity::{BRANCH, ENVIRONMENT, MEMBER, ORG, OUTSIDE_COLLABORATOR, REPO};
+use crate::entity::{BRANCH, ENVIRONMENT, MEMBER, ORG, OUTSIDE_COLLABORATOR, REPO, RULE_BYPASS};
 use crate::protection::{self, Fact, Protection};
 use crate::raw::{
-    EnvironmentPayload, Fetched, RawOrg, RawRepo, RawRepoSettings, UserPayload,
+    EnvironmentPayload, Fetched, RawOrg, RawRepo, RawRepoSettings, RuleSuitePayload, UserPayload,
     WorkflowPermissionsPayload,
 };
 
@@ -452,6 +452,22 @@ fn map_repo_settings(
             out.error(repo_ref.clone(), "readWriteDeployKeys", &u.reason);
         }
     }
+    if let Some((period, suites)) = &settings.bypasses {
+        attrs.insert("ruleBypassPeriod".into(), Value::from(*period));
+        match suites {
+            Ok(suites) => {
+                let bypasses: Vec<_> = suites
+                    .iter()
+                    .filter(|s| s.result.as_deref().is_none_or(|r| r == "bypass"))
+                    .collect();
+                attrs.insert("ruleBypasses".into(), Value::from(bypasses.len()));
+                for suite in bypasses {
+                    out.entities.push(rule_bypass(full, suite, repo_ref));
+                }
+            }
+            Err(u) => out.error(repo_ref.clone(), "ruleBypasses", &u.reason),
+        }
+    }
     match &settings.environments {
         Ok(envs) => {
             for env in &envs.environments {
@@ -460,6 +476,20 @@ fn map_repo_settings(
             }
         }
         Err(u) => out.error(Uid::new(ENVIRONMENT, format!("{full}:*")), "*", &u.reason),
+    }
+}
+
+fn rule_bypass(full: &str, suite: &RuleSuitePayload, repo_ref: &Uid) -> Entity {
+    let mut attrs = Map::new();
+    let text = |v: &Option<String>| Value::from(v.clone().unwrap_or_default());
+    attrs.insert("actor".into(), text(&suite.actor_name));
+    attrs.insert("ref".into(), text(&suite.ref_name));
+    attrs.insert("pushedAt".into(), text(&suite.pushed_at));
+    attrs.insert("afterSha".into(), text(&suite.after_sha));
+    Entity {
+        uid: Uid::new(RULE_BYPASS, format!("{full}#{}", suite.id)),
+        attrs,
+        parents: vec![repo_ref.clone()],
     }
 }
 

@@ -457,6 +457,28 @@ pub struct RawRepo {
     pub other_branches: Fetched<Vec<RawBranch>>,
 }
 
+/// A rule suite of `GET /repos/{o}/{r}/rulesets/rule-suites` (`rule-suites` items).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RuleSuitePayload {
+    /// Id.
+    pub id: u64,
+    /// Who pushed.
+    #[serde(default)]
+    pub actor_name: Option<String>,
+    /// The ref pushed to.
+    #[serde(rename = "ref", default)]
+    pub ref_name: Option<String>,
+    /// When (ISO 8601).
+    #[serde(default)]
+    pub pushed_at: Option<String>,
+    /// `pass`, `fail` or `bypass`.
+    #[serde(default)]
+    pub result: Option<String>,
+    /// The commit after the push.
+    #[serde(default)]
+    pub after_sha: Option<String>,
+}
+
 /// A branch of `GET /repos/{o}/{r}/branches` (`short-branch`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct BranchPayload {
@@ -475,6 +497,10 @@ pub struct RawRepoSettings {
     pub deploy_keys: Fetched<Vec<DeployKeyPayload>>,
     /// `GET /repos/{o}/{r}/environments`.
     pub environments: Fetched<EnvironmentsPayload>,
+    /// Rule suites that bypassed a ruleset in the evidence window, when operating evidence is
+    /// collected (`--changes-since`).
+    /// The period asked for (`day`, `week`, `month`) and the suites.
+    pub bypasses: Option<(&'static str, Fetched<Vec<RuleSuitePayload>>)>,
 }
 
 /// Protection data of one branch.
