@@ -610,3 +610,117 @@ async fn rule_bypasses_in_the_window_are_exceptions_and_unreadable_ones_errors()
     assert_eq!(bypass["actor"], "maria");
     assert_eq!(bypass["ref"], "refs/heads/main");
 }
+
+/// A merged pull request as GitHub's GraphQL search returns it.
+fn merged_pr(
+    repo: &str,
+    number: u64,
+    base: &str,
+    author: &str,
+    approvals: &[(&str, &str)],
+) -> Value {
+    let reviews: Vec<Value> = approvals
+        .iter()
+        .map(|(who, when)| json!({"author": {"login": who}, "submittedAt": when}))
+        .collect();
+    json!({
+        "number": number, "baseRefName": base, "mergedAt": "2026-11-20T10:00:00Z",
+        "repository": {"nameWithOwner": format!("acme/{repo}")},
+        "author": {"login": author}, "mergedBy": {"login": author},
+        "reviews": {"nodes": reviews},
+        "commits": {"nodes": [{"commit": {"committedDate": "2026-11-19T12:00:00Z",
+                                          "statusCheckRollup": {"state": "SUCCESS"}}}]}
+    })
+}
+
+fn search(count: u64, nodes: Vec<Value>) -> Value {
+    json!({"data": {"search": {"issueCount": count,
+        "pageInfo": {"hasNextPage": false, "endCursor": null}, "nodes": nodes}}})
+}
+
+#[tokio::test]
+async fn merged_changes_are_the_population_and_each_needs_an_independent_approval() {
+    let fake = Fake::start("").await;
+    fake.mount_acme_partial().await;
+    for repo in ["classic-good", "org-baseline"] {
+        fake.get(
+            &format!("/repos/acme/{repo}/rulesets/rule-suites"),
+            reply(200, json!([])),
+        )
+        .await;
+    }
+    // The first query reports more than GitHub's 1,000-result cap: the window is halved, and
+    // each half is read (both answer with the same page; duplicates are dropped).
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .respond_with(reply(200, search(1500, vec![])))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&fake.server)
+        .await;
+    let nodes = vec![
+        merged_pr(
+            "classic-good",
+            7,
+            "main",
+            "ana",
+            &[("ben", "2026-11-19T13:00:00Z")],
+        ),
+        merged_pr(
+            "classic-good",
+            8,
+            "main",
+            "ana",
+            &[("ana", "2026-11-19T13:00:00Z")],
+        ),
+        merged_pr("classic-good", 9, "feature-x", "ana", &[]),
+        merged_pr(
+            "org-baseline",
+            3,
+            "main",
+            "cy",
+            &[("dee", "2026-11-19T11:00:00Z")],
+        ),
+        merged_pr("not-collected", 1, "main", "cy", &[]),
+    ];
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .respond_with(reply(200, search(5, nodes)))
+        .expect(2)
+        .mount(&fake.server)
+        .await;
+    let mut c = config(&fake);
+    c.orgs.clear();
+    c.repos = vec!["acme/classic-good".into(), "acme/org-baseline".into()];
+    c.changes_since_days = Some(30);
+    let (out, _) = run(&c).await;
+    let s = to_snapshot(&out);
+    let f = judge(&s);
+    let ids: Vec<&str> = s
+        .entities
+        .iter()
+        .filter(|e| e.uid.type_name == "Github::Change")
+        .map(|e| e.uid.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "acme/classic-good#7",
+            "acme/classic-good#8",
+            "acme/org-baseline#3"
+        ]
+    );
+    let rule = "github-change-independent-approval";
+    assert_eq!(status(&f, rule, "acme/classic-good#7"), Status::Pass);
+    assert_eq!(status(&f, rule, "acme/classic-good#8"), Status::Fail);
+    assert_eq!(status(&f, rule, "acme/org-baseline#3"), Status::Pass);
+    let seven = entity(&s, "Github::Change", "acme/classic-good#7");
+    assert_eq!(seven["approvedAfterLastCommit"], true);
+    assert_eq!(seven["checksState"], "SUCCESS");
+    // Approved before the last commit: independent, but not of the code that shipped.
+    assert_eq!(
+        entity(&s, "Github::Change", "acme/org-baseline#3")["approvedAfterLastCommit"],
+        false
+    );
+}

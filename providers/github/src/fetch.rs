@@ -112,6 +112,8 @@ pub async fn fetch_org(
         collaborators_2fa_disabled,
         collaborators_2fa_insecure,
         actions,
+        changes: None,
+        change_branches: Vec::new(),
         repos,
         repo_listing_error,
         unreadable_repos,

@@ -12,6 +12,7 @@
 //! This crate must never judge (no pass/fail) and never depend on the engine; only
 //! [`provider`] prints, and only progress on stderr.
 
+pub mod changes;
 pub mod client;
 pub mod entity;
 pub mod fetch;
@@ -351,7 +352,11 @@ async fn collect_org(
         branches: config.branches.clone(),
         window_days: config.changes_since_days,
     };
-    let raw = fetch::fetch_org(client, org, only, &scope, cache).await;
+    let mut raw = fetch::fetch_org(client, org, only, &scope, cache).await;
+    if let Some(days) = config.changes_since_days {
+        raw.changes = Some(changes::fetch_changes(client, org, collected_at, days).await);
+        raw.change_branches = config.branches.clone();
+    }
     let mapped = if config.production_environments.is_empty() {
         mapping::map_org(&raw)
     } else {
@@ -387,6 +392,8 @@ fn unreachable_org(org: &str, collected_at: time::OffsetDateTime, reason: &str) 
         collaborators_2fa_disabled: Err(unreadable.clone()),
         collaborators_2fa_insecure: Err(unreadable.clone()),
         actions: Err(unreadable.clone()),
+        changes: None,
+        change_branches: Vec::new(),
         repos: Vec::new(),
         repo_listing_error: Some(unreadable),
         unreadable_repos: Vec::new(),

@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 
 use trustcheck_snapshot::{Entity, Uid, UncollectedFact};
 
-use crate::entity::{BRANCH, ENVIRONMENT, MEMBER, ORG, OUTSIDE_COLLABORATOR, REPO, RULE_BYPASS};
+use crate::entity::{
+    BRANCH, CHANGE, ENVIRONMENT, MEMBER, ORG, OUTSIDE_COLLABORATOR, REPO, RULE_BYPASS,
+};
 use crate::protection::{self, Fact, Protection};
 use crate::raw::{
     EnvironmentPayload, Fetched, RawOrg, RawRepo, RawRepoSettings, RuleSuitePayload, UserPayload,
@@ -74,6 +76,12 @@ pub fn map_org_with(raw: &RawOrg, production: &[String]) -> Mapped {
     );
     for repo in &raw.repos {
         map_repo(repo, &org_ref, production, &mut out);
+    }
+    match &raw.changes {
+        Some(Ok(nodes)) => crate::changes::map_changes(raw, nodes, &mut out.entities),
+        // The population is incomplete: no change may look approved.
+        Some(Err(u)) => out.error(Uid::new(CHANGE, format!("{}/*", raw.login)), "*", &u.reason),
+        None => {}
     }
     if let Some(u) = &raw.repo_listing_error {
         // The list is incomplete: repositories we never saw must not look compliant.
@@ -614,6 +622,8 @@ mod tests {
             collaborators: users(&["vendor"]),
             collaborators_2fa_disabled: users(&["vendor"]),
             collaborators_2fa_insecure: users(&[]),
+            changes: None,
+            change_branches: vec![],
             actions: Ok(WorkflowPermissionsPayload {
                 default_workflow_permissions: Some("read".into()),
                 can_approve_pull_request_reviews: Some(false),

@@ -434,6 +434,10 @@ pub struct RawOrg {
     pub collaborators_2fa_insecure: Fetched<Vec<UserPayload>>,
     /// `GET /orgs/{org}/actions/permissions/workflow`.
     pub actions: Fetched<WorkflowPermissionsPayload>,
+    /// Merged pull requests in the evidence window (GraphQL nodes), when collected.
+    pub changes: Option<Fetched<Vec<Value>>>,
+    /// Branch globs whose merged pull requests count as changes besides default branches.
+    pub change_branches: Vec<String>,
     /// Repositories read, with their default branch's protection.
     pub repos: Vec<RawRepo>,
     /// Set when the repository list could not be read to the end.
