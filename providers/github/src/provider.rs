@@ -84,8 +84,9 @@ pub struct GithubOptions {
     pub branches: Vec<String>,
 
     /// Collect operating evidence over this window (`30d`, `7d`, `1d`; at most `31d`, what GitHub
-    /// keeps): pushes that bypassed a ruleset (`Github::RuleBypass`). One more request per
-    /// repository.
+    /// keeps): pull requests merged into default or `--branch` branches (`Github::Change`, one
+    /// GraphQL request per 100) and pushes that bypassed a ruleset (`Github::RuleBypass`, one
+    /// request per repository).
     #[arg(long, value_name = "DAYS", value_parser = parse_days)]
     pub changes_since: Option<u32>,
 
