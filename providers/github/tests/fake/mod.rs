@@ -878,7 +878,8 @@ impl SyntheticOrg {
             "id": i, "name": format!("r{i}"), "full_name": format!("bench/r{i}"),
             "owner": {"login": "bench", "id": 1, "type": "Organization"},
             "private": true, "visibility": "private", "fork": false, "archived": false,
-            "disabled": false, "default_branch": "main"
+            "disabled": false, "default_branch": "main",
+            "security_and_analysis": security_and_analysis(if i % 2 == 0 { "enabled" } else { "disabled" })
         })
     }
 
@@ -909,7 +910,12 @@ impl Respond for SyntheticOrg {
             ["orgs", "bench"] => self.ok(json!({
                 "login": "bench", "id": 1, "two_factor_requirement_enabled": true,
                 "default_repository_permission": "read", "members_can_create_repositories": false,
-                "members_can_create_public_repositories": false
+                "members_can_create_public_repositories": false,
+                "members_can_invite_outside_collaborators": false, "members_can_delete_repositories": false,
+                "members_can_change_repo_visibility": false, "members_can_fork_private_repositories": false,
+                "web_commit_signoff_required": true, "secret_scanning_enabled_for_new_repositories": true,
+                "secret_scanning_push_protection_enabled_for_new_repositories": true,
+                "dependabot_security_updates_enabled_for_new_repositories": true
             })),
             ["orgs", "bench", "members" | "outside_collaborators"] => {
                 let users: Vec<Value> = (0..50)
@@ -957,7 +963,9 @@ impl Respond for SyntheticOrg {
                         "required_signatures": {"enabled": false},
                         "required_linear_history": {"enabled": false},
                         "allow_force_pushes": {"enabled": false},
-                        "allow_deletions": {"enabled": false}
+                        "allow_deletions": {"enabled": false},
+                        "required_conversation_resolution": {"enabled": i.is_multiple_of(4)},
+                        "lock_branch": {"enabled": false}
                     })),
                     _ => self.reply(404, json!({
                         "message": "Branch not protected",
@@ -980,7 +988,8 @@ impl Respond for SyntheticOrg {
             ["repos", "bench", _, "rulesets", id] => self.ok(json!({
                 "id": id.parse::<u64>().unwrap_or(0), "name": "baseline", "target": "branch",
                 "source_type": if *id == ORG_RULESET.to_string() { "Organization" } else { "Repository" },
-                "source": "bench", "enforcement": "active", "bypass_actors": []
+                "source": "bench", "enforcement": "active", "bypass_actors": [],
+                "current_user_can_bypass": "never"
             })),
             _ => self.reply(404, json!({"message": "Not Found", "status": "404"})),
         }
