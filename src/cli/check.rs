@@ -115,7 +115,19 @@ pub fn with_providers(check: clap::Command, registry: &[&'static Provider]) -> c
     let check = check.mut_arg("collect", |a| {
         a.value_parser(clap::builder::PossibleValuesParser::new(names))
     });
-    registry.iter().fold(check, |cmd, p| (p.options)(cmd))
+    // A provider's options struct carries a doc comment, which clap's derive makes the `about`
+    // of the command it is added to: keep `check`'s own.
+    let about = check.get_about().cloned();
+    let long_about = check.get_long_about().cloned();
+    let check = registry.iter().fold(check, |cmd, p| (p.options)(cmd));
+    let check = match about {
+        Some(about) => check.about(about),
+        None => check,
+    };
+    match long_about {
+        Some(long) => check.long_about(long),
+        None => check,
+    }
 }
 
 pub fn run(

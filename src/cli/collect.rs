@@ -29,7 +29,8 @@ pub fn with_providers(collect: Command, registry: &[&'static Provider]) -> Comma
                 .value_parser(clap::value_parser!(PathBuf))
                 .help("Where to write the snapshot (whole or not at all)"),
         );
-        cmd.subcommand((p.options)(sub))
+        // The options' doc comment must not replace the provider's `about`.
+        cmd.subcommand((p.options)(sub).about(p.about))
     })
 }
 

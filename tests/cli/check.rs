@@ -188,7 +188,9 @@ fn a_clean_snapshot_exits_0() {
     let snapshot = r#"{"format": "trustcheck.snapshot/v1", "collected_at": "2026-11-22T03:00:00Z",
       "sources": [], "entities": [
         {"uid": {"type": "Github::Org", "id": "tidy"}, "attrs": {"login": "tidy",
-         "twoFactorRequirementEnabled": true, "defaultRepositoryPermission": "read"}}]}"#;
+         "twoFactorRequirementEnabled": true, "defaultRepositoryPermission": "read",
+         "membersCanInviteOutsideCollaborators": false, "actionsDefaultWorkflowPermissions": "read",
+         "actionsCanApprovePullRequests": false}}]}"#;
     let dir = in_dir(&[("s.json", snapshot)]);
     trustcheck()
         .current_dir(dir.path())

@@ -55,6 +55,24 @@ const BRANCH_RULES: [&str; 9] = [
     "github-branch-signed-commits",
 ];
 
+/// The repository-settings rules of issue 11.
+const REPO_RULES: [&str; 6] = [
+    "github-repo-actions-token-read-only",
+    "github-repo-actions-cannot-approve-prs",
+    "github-repo-secret-scanning",
+    "github-repo-dependabot-security-updates",
+    "github-repo-codeowners-valid",
+    "github-repo-no-read-write-deploy-keys",
+];
+
+/// The change-management rules of issue 11.
+const CHANGE_RULES: [&str; 4] = [
+    "github-branch-last-push-approval",
+    "github-branch-conversation-resolution",
+    "github-branch-status-checks-up-to-date",
+    "github-branch-checks-no-admin-exempt",
+];
+
 #[tokio::test]
 async fn every_protection_case_becomes_the_right_facts_and_findings() {
     let fake = Fake::start("").await;
@@ -170,6 +188,71 @@ async fn every_protection_case_becomes_the_right_facts_and_findings() {
         );
     }
 
+    // Change-management depth: classic-good holds all of it, classic-weak none, and the
+    // rulesets of the fake do not require last-push approval or conversation resolution.
+    for rule in CHANGE_RULES {
+        assert_eq!(status(&f, rule, "acme/classic-good:main"), Pass, "{rule}");
+        assert_eq!(status(&f, rule, weak), Fail, "{rule}");
+        assert_eq!(
+            status(&f, rule, "acme/archived:main"),
+            NotApplicable,
+            "{rule}"
+        );
+        for repo in ["no-admin", "fine-grained"] {
+            let id = format!("acme/{repo}:main");
+            assert_eq!(status(&f, rule, &id), Error, "{rule} {repo}");
+        }
+    }
+    let rulesets = "acme/org-baseline:main";
+    assert_eq!(
+        status(&f, "github-branch-last-push-approval", rulesets),
+        Fail
+    );
+    assert_eq!(
+        status(&f, "github-branch-status-checks-up-to-date", rulesets),
+        Pass
+    );
+    assert_eq!(
+        status(&f, "github-branch-checks-no-admin-exempt", rulesets),
+        Pass
+    );
+    assert_eq!(
+        branch(&s, "org-baseline")["requiredStatusCheckContexts"],
+        json!(["ci/build"])
+    );
+    assert_eq!(branch(&s, "admin-bypass")["currentUserCanBypass"], true);
+    assert_eq!(branch(&s, "org-baseline")["currentUserCanBypass"], false);
+
+    // Organization and repository settings: classic-good is compliant, classic-weak is not,
+    // and endpoints the token cannot read are errors, never verdicts.
+    for rule in [
+        "github-org-outside-collaborator-invites",
+        "github-org-actions-token-read-only",
+        "github-org-actions-cannot-approve-prs",
+    ] {
+        assert_eq!(status(&f, rule, "acme"), Pass, "{rule}");
+    }
+    for rule in REPO_RULES {
+        assert_eq!(status(&f, rule, "acme/classic-good"), Pass, "{rule}");
+        assert_eq!(status(&f, rule, "acme/classic-weak"), Fail, "{rule}");
+        assert_eq!(status(&f, rule, "acme/archived"), NotApplicable, "{rule}");
+        for repo in ["no-admin", "fine-grained"] {
+            let id = format!("acme/{repo}");
+            assert_eq!(status(&f, rule, &id), Error, "{rule} {repo}");
+        }
+    }
+    let env = "github-environment-production-reviewers";
+    assert_eq!(status(&f, env, "acme/classic-good:production"), Pass);
+    assert_eq!(status(&f, env, "acme/classic-good:staging"), NotApplicable);
+    assert_eq!(status(&f, env, "acme/classic-weak:Prod-EU"), Fail);
+    assert_eq!(status(&f, env, "acme/fine-grained:*"), Error);
+    assert_eq!(status(&f, "github-member-2fa-not-sms", "acme/carol"), Fail);
+    assert_eq!(status(&f, "github-member-2fa-not-sms", "acme/alice"), Pass);
+    let keys = entity(&s, "Github::Repo", "acme/classic-weak");
+    assert_eq!(keys["readWriteDeployKeys"], 1);
+    assert_eq!(keys["deployKeys"], 2);
+    assert_eq!(keys["codeownersErrors"], 1);
+
     // Unknown is not unprotected: missing rights give errors with the reason, never fail.
     for repo in ["no-admin", "fine-grained"] {
         for rule in BRANCH_RULES {
@@ -200,7 +283,7 @@ async fn every_protection_case_becomes_the_right_facts_and_findings() {
         no_admin.message
     );
 
-    // The errors are exactly those two branches' facts.
+    // The errors are exactly those two repositories' facts (branch, settings, environments).
     let erroring: std::collections::BTreeSet<&str> = s.sources[0]
         .errors
         .iter()
@@ -208,7 +291,14 @@ async fn every_protection_case_becomes_the_right_facts_and_findings() {
         .collect();
     assert_eq!(
         erroring.into_iter().collect::<Vec<_>>(),
-        vec!["acme/fine-grained:main", "acme/no-admin:main"]
+        vec![
+            "acme/fine-grained",
+            "acme/fine-grained:*",
+            "acme/fine-grained:main",
+            "acme/no-admin",
+            "acme/no-admin:*",
+            "acme/no-admin:main"
+        ]
     );
 
     // Requests: api_calls counts them all; the token went on every one and nowhere else.
@@ -227,9 +317,10 @@ async fn every_protection_case_becomes_the_right_facts_and_findings() {
         );
     }
     assert!(!s.to_json().contains(TOKEN));
-    // Budget: 8 org/people lists + 2 extra pages + 2 repo pages; per repository with protection
-    // read (12 of 13): protection + rules; ruleset details once each (101, 104, 4211, 4300).
-    assert_eq!(requests.len() - 1, 8 + 2 + 2 + 12 * 2 + 4);
+    // Budget: 8 org/people lists + the org Actions policy + 2 extra pages + 2 repo pages; per
+    // repository read (12 of 13): protection + rules + Actions policy + CODEOWNERS errors +
+    // deploy keys + environments; ruleset details once each (101, 104, 4211, 4300).
+    assert_eq!(requests.len() - 1, 8 + 1 + 2 + 2 + 12 * 6 + 4);
 }
 
 #[tokio::test]
@@ -409,5 +500,227 @@ async fn repo_flag_limits_the_collection_to_named_repositories() {
     assert!(
         requests.iter().all(|r| !r.url.path().ends_with("/repos")),
         "no org listing"
+    );
+}
+
+#[tokio::test]
+async fn branches_matching_a_pattern_are_judged_like_the_default_branch() {
+    let fake = Fake::start("").await;
+    fake.mount_acme_partial().await;
+    let branch = |name: &str| {
+        json!({"name": name, "commit": {"sha": "c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc",
+               "url": "https://api.github.com/repos/acme/classic-good/commits/c5b97d5"},
+               "protected": true})
+    };
+    fake.get(
+        "/repos/acme/classic-good/branches",
+        reply(
+            200,
+            json!([branch("main"), branch("release/1.0"), branch("feature-x")]),
+        ),
+    )
+    .await;
+    fake.get(
+        "/repos/acme/classic-good/branches/release/1.0/protection",
+        reply(200, fixture_json("protection_weak.json")),
+    )
+    .await;
+    fake.get(
+        "/repos/acme/classic-good/rules/branches/release/1.0",
+        reply(200, json!([])),
+    )
+    .await;
+    let mut c = config(&fake);
+    c.orgs.clear();
+    c.repos = vec!["acme/classic-good".into()];
+    c.branches = vec!["release/*".into()];
+    let (out, _) = run(&c).await;
+    let s = to_snapshot(&out);
+    let f = judge(&s);
+    let release = entity(&s, "Github::Branch", "acme/classic-good:release/1.0");
+    assert_eq!(release["configured"], true);
+    assert_eq!(release["isDefault"], false);
+    assert!(!s
+        .entities
+        .iter()
+        .any(|e| e.uid.id == "acme/classic-good:feature-x"));
+    for rule in &BRANCH_RULES[1..] {
+        assert_eq!(
+            status(&f, rule, "acme/classic-good:release/1.0"),
+            Status::Fail,
+            "{rule}"
+        );
+        assert_eq!(
+            status(&f, rule, "acme/classic-good:main"),
+            Status::Pass,
+            "{rule}"
+        );
+    }
+    assert!(s.sources[0].errors.is_empty(), "{:?}", s.sources[0].errors);
+}
+
+#[tokio::test]
+async fn rule_bypasses_in_the_window_are_exceptions_and_unreadable_ones_errors() {
+    let fake = Fake::start("").await;
+    fake.mount_acme_partial().await;
+    let suite = json!({
+        "id": 21, "actor_id": 12, "actor_name": "maria", "before_sha": "abc1230000000000000000000000000000000000",
+        "after_sha": "c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc", "ref": "refs/heads/main",
+        "repository_id": 9000, "repository_name": "classic-good", "pushed_at": "2026-11-20T22:14:05Z",
+        "result": "bypass", "evaluation_result": "fail"
+    });
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/classic-good/rulesets/rule-suites"))
+        .and(wiremock::matchers::query_param(
+            "rule_suite_result",
+            "bypass",
+        ))
+        .and(wiremock::matchers::query_param("time_period", "month"))
+        .respond_with(reply(200, json!([suite])))
+        .expect(1)
+        .mount(&fake.server)
+        .await;
+    fake.get(
+        "/repos/acme/org-baseline/rulesets/rule-suites",
+        reply(200, json!([])),
+    )
+    .await;
+    fake.get(
+        "/repos/acme/fine-grained/rulesets/rule-suites",
+        reply(403, fixture_json("forbidden_403.json"))
+            .insert_header("x-accepted-github-permissions", "administration=read"),
+    )
+    .await;
+    let mut c = config(&fake);
+    c.orgs.clear();
+    c.repos = vec![
+        "acme/classic-good".into(),
+        "acme/org-baseline".into(),
+        "acme/fine-grained".into(),
+    ];
+    c.changes_since_days = Some(30);
+    let (out, _) = run(&c).await;
+    let s = to_snapshot(&out);
+    let f = judge(&s);
+    let rule = "github-repo-no-rule-bypass";
+    assert_eq!(status(&f, rule, "acme/classic-good"), Status::Fail);
+    assert_eq!(status(&f, rule, "acme/org-baseline"), Status::Pass);
+    assert_eq!(status(&f, rule, "acme/fine-grained"), Status::Error);
+    let bypass = entity(&s, "Github::RuleBypass", "acme/classic-good#21");
+    assert_eq!(bypass["actor"], "maria");
+    assert_eq!(bypass["ref"], "refs/heads/main");
+}
+
+/// A merged pull request as GitHub's GraphQL search returns it.
+fn merged_pr(
+    repo: &str,
+    number: u64,
+    base: &str,
+    author: &str,
+    approvals: &[(&str, &str)],
+) -> Value {
+    let reviews: Vec<Value> = approvals
+        .iter()
+        .map(|(who, when)| json!({"author": {"login": who}, "submittedAt": when}))
+        .collect();
+    json!({
+        "number": number, "baseRefName": base, "mergedAt": "2026-11-20T10:00:00Z",
+        "repository": {"nameWithOwner": format!("acme/{repo}")},
+        "author": {"login": author}, "mergedBy": {"login": author},
+        "reviews": {"nodes": reviews},
+        "commits": {"nodes": [{"commit": {"committedDate": "2026-11-19T12:00:00Z",
+                                          "statusCheckRollup": {"state": "SUCCESS"}}}]}
+    })
+}
+
+fn search(count: u64, nodes: Vec<Value>) -> Value {
+    json!({"data": {"search": {"issueCount": count,
+        "pageInfo": {"hasNextPage": false, "endCursor": null}, "nodes": nodes}}})
+}
+
+#[tokio::test]
+async fn merged_changes_are_the_population_and_each_needs_an_independent_approval() {
+    let fake = Fake::start("").await;
+    fake.mount_acme_partial().await;
+    for repo in ["classic-good", "org-baseline"] {
+        fake.get(
+            &format!("/repos/acme/{repo}/rulesets/rule-suites"),
+            reply(200, json!([])),
+        )
+        .await;
+    }
+    // The first query reports more than GitHub's 1,000-result cap: the window is halved, and
+    // each half is read (both answer with the same page; duplicates are dropped).
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .respond_with(reply(200, search(1500, vec![])))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&fake.server)
+        .await;
+    let nodes = vec![
+        merged_pr(
+            "classic-good",
+            7,
+            "main",
+            "ana",
+            &[("ben", "2026-11-19T13:00:00Z")],
+        ),
+        merged_pr(
+            "classic-good",
+            8,
+            "main",
+            "ana",
+            &[("ana", "2026-11-19T13:00:00Z")],
+        ),
+        merged_pr("classic-good", 9, "feature-x", "ana", &[]),
+        merged_pr(
+            "org-baseline",
+            3,
+            "main",
+            "cy",
+            &[("dee", "2026-11-19T11:00:00Z")],
+        ),
+        merged_pr("not-collected", 1, "main", "cy", &[]),
+    ];
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .respond_with(reply(200, search(5, nodes)))
+        .expect(2)
+        .mount(&fake.server)
+        .await;
+    let mut c = config(&fake);
+    c.orgs.clear();
+    c.repos = vec!["acme/classic-good".into(), "acme/org-baseline".into()];
+    c.changes_since_days = Some(30);
+    let (out, _) = run(&c).await;
+    let s = to_snapshot(&out);
+    let f = judge(&s);
+    let ids: Vec<&str> = s
+        .entities
+        .iter()
+        .filter(|e| e.uid.type_name == "Github::Change")
+        .map(|e| e.uid.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "acme/classic-good#7",
+            "acme/classic-good#8",
+            "acme/org-baseline#3"
+        ]
+    );
+    let rule = "github-change-independent-approval";
+    assert_eq!(status(&f, rule, "acme/classic-good#7"), Status::Pass);
+    assert_eq!(status(&f, rule, "acme/classic-good#8"), Status::Fail);
+    assert_eq!(status(&f, rule, "acme/org-baseline#3"), Status::Pass);
+    let seven = entity(&s, "Github::Change", "acme/classic-good#7");
+    assert_eq!(seven["approvedAfterLastCommit"], true);
+    assert_eq!(seven["checksState"], "SUCCESS");
+    // Approved before the last commit: independent, but not of the code that shipped.
+    assert_eq!(
+        entity(&s, "Github::Change", "acme/org-baseline#3")["approvedAfterLastCommit"],
+        false
     );
 }

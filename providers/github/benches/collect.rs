@@ -3,7 +3,7 @@
 //!
 //! Prints requests made, requests per repository, wall time, and the ratio of wall time to the
 //! bound `requests × latency / concurrency` (what perfect use of the concurrency would take).
-//! Targets: ratio ≤ 1.3, and ≤ 3 requests per repository plus pagination.
+//! Targets: ratio ≤ 1.3, and ≤ 6 requests per repository plus pagination (issue 11).
 //!
 //! `cargo bench -p trustcheck-github --bench collect` runs the full size; without `--bench`
 //! (as `cargo test --all-targets` runs it) a small, fast version checks that it still works.

@@ -234,6 +234,70 @@ impl Client {
         }
     }
 
+    /// `POST /graphql` with `body`, retried after 5xx and transport errors like [`Client::get`]
+    /// (counted in `api_calls`); the `data` of a 200 answer without `errors`.
+    pub async fn graphql(
+        &self,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, ReadFailure> {
+        let mut failures = 0u32;
+        loop {
+            let attempt = {
+                let _permit = self.shared.permits.acquire().await;
+                self.calls.fetch_add(1, Ordering::Relaxed);
+                self.post_graphql(body).await
+            };
+            let why = match attempt {
+                Ok((200, text)) => {
+                    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                        ReadFailure::new(format!("POST /graphql: unexpected response shape ({e})"))
+                    })?;
+                    if let Some(errors) = value.get("errors").filter(|e| !e.is_null()) {
+                        return Err(ReadFailure::new(format!(
+                            "POST /graphql: {}",
+                            errors.to_string().chars().take(300).collect::<String>()
+                        )));
+                    }
+                    return value
+                        .get("data")
+                        .cloned()
+                        .ok_or_else(|| ReadFailure::new("POST /graphql: no `data` in the answer"));
+                }
+                Ok((status, text)) if status < 500 && status != 429 => {
+                    return Err(ReadFailure::new(format!(
+                        "POST /graphql: {status} {}",
+                        text.chars().take(200).collect::<String>()
+                    )))
+                }
+                Ok((status, _)) => format!("{status}"),
+                Err(transport) => transport,
+            };
+            failures += 1;
+            if failures > self.policy.max_retries {
+                return Err(ReadFailure::new(format!(
+                    "POST /graphql: {why} (gave up after {failures} attempts)"
+                )));
+            }
+            self.backoff("/graphql", failures, &why).await;
+        }
+    }
+
+    async fn post_graphql(&self, body: &serde_json::Value) -> Result<(u16, String), String> {
+        let response = self
+            .crab
+            ._post("/graphql", Some(body))
+            .await
+            .map_err(|e| short_error(&e))?;
+        let status = response.status().as_u16();
+        self.observe_rate(response.headers());
+        let text = self
+            .crab
+            .body_to_string(response)
+            .await
+            .map_err(|e| short_error(&e))?;
+        Ok((status, text))
+    }
+
     /// `GET path` expecting 200 and a JSON body of type `T`.
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ReadFailure> {
         let reply = self.get(path).await?;

@@ -13,6 +13,12 @@ pub const OUTSIDE_COLLABORATOR: &str = "Github::OutsideCollaborator";
 pub const REPO: &str = "Github::Repo";
 /// Entity type of a branch.
 pub const BRANCH: &str = "Github::Branch";
+/// Entity type of a merged pull request (a change).
+pub const CHANGE: &str = "Github::Change";
+/// Entity type of a push that bypassed a ruleset.
+pub const RULE_BYPASS: &str = "Github::RuleBypass";
+/// Entity type of a deployment environment.
+pub const ENVIRONMENT: &str = "Github::Environment";
 
 /// Everything collected for one organization.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,10 +15,13 @@ use tokio::sync::OnceCell;
 use tokio::task::JoinSet;
 
 use crate::client::{describe, Client};
+use crate::mapping::glob_matches;
 use crate::progress::Event;
 use crate::raw::{
-    Fetched, OrgPayload, ProtectionPayload, RawBranch, RawOrg, RawRepo, ReadFailure, RepoPayload,
-    RulePayload, RulesetPayload, UserPayload,
+    BranchPayload, CodeownersErrorsPayload, DeployKeyPayload, EnabledPayload, EnvironmentsPayload,
+    Fetched, OrgPayload, ProtectionPayload, RawBranch, RawOrg, RawRepo, RawRepoSettings,
+    ReadFailure, RepoPayload, RulePayload, RuleSuitePayload, RulesetPayload, StatusChecksPayload,
+    UserPayload, WorkflowPermissionsPayload,
 };
 
 /// One ruleset's details, fetched by whichever repository asks first.
@@ -51,14 +54,26 @@ impl RulesetCache {
     }
 }
 
+/// What to read beyond the defaults, for every repository.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Globs of branches judged besides the default branch (`--branch`).
+    pub branches: Vec<String>,
+    /// Days of operating evidence to read (`--changes-since`); `None`: none.
+    pub window_days: Option<u32>,
+}
+
 /// Fetches one organization. `only` limits the repositories to these names (`--repo`).
 pub async fn fetch_org(
     client: &Client,
     org: &str,
     only: Option<&[String]>,
+    scope: &Scope,
     cache: &RulesetCache,
 ) -> RawOrg {
+    let branches: Arc<Scope> = Arc::new(scope.clone());
     let org_path = format!("/orgs/{org}");
+    let actions_path = format!("/orgs/{org}/actions/permissions/workflow");
     let people = |query: &str| {
         let path = format!("/orgs/{org}/{query}");
         async move { client.get_all::<UserPayload>(&path).await }
@@ -72,6 +87,7 @@ pub async fn fetch_org(
         collaborators,
         collaborators_2fa_disabled,
         collaborators_2fa_insecure,
+        actions,
         (repos, repo_listing_error, unreadable_repos),
     ) = tokio::join!(
         client.get_json::<OrgPayload>(&org_path),
@@ -82,7 +98,8 @@ pub async fn fetch_org(
         people("outside_collaborators?per_page=100"),
         people("outside_collaborators?filter=2fa_disabled&per_page=100"),
         people("outside_collaborators?filter=2fa_insecure&per_page=100"),
-        fetch_repos(client, org, only, cache),
+        client.get_json::<WorkflowPermissionsPayload>(&actions_path),
+        fetch_repos(client, org, only, &branches, cache),
     );
     RawOrg {
         login: org.to_string(),
@@ -94,6 +111,9 @@ pub async fn fetch_org(
         collaborators,
         collaborators_2fa_disabled,
         collaborators_2fa_insecure,
+        actions,
+        changes: None,
+        change_branches: Vec::new(),
         repos,
         repo_listing_error,
         unreadable_repos,
@@ -110,6 +130,7 @@ async fn fetch_repos(
     client: &Client,
     org: &str,
     only: Option<&[String]>,
+    branches: &Arc<Scope>,
     cache: &RulesetCache,
 ) -> RepoResults {
     let mut tasks: JoinSet<Result<RawRepo, (String, ReadFailure)>> = JoinSet::new();
@@ -126,10 +147,14 @@ async fn fetch_repos(
                             count: page.len(),
                         });
                         for repo in page {
-                            let (client, cache, org) =
-                                (client.clone(), cache.clone(), org.to_string());
+                            let (client, cache, org, branches) = (
+                                client.clone(),
+                                cache.clone(),
+                                org.to_string(),
+                                branches.clone(),
+                            );
                             tasks.spawn(async move {
-                                let raw = fetch_repo(&client, repo, &cache).await;
+                                let raw = fetch_repo(&client, repo, &branches, &cache).await;
                                 client.progress().event(&Event::RepoDone { org: &org });
                                 Ok(raw)
                             });
@@ -145,7 +170,12 @@ async fn fetch_repos(
                 count: names.len(),
             });
             for name in names {
-                let (client, cache, org) = (client.clone(), cache.clone(), org.to_string());
+                let (client, cache, org, branches) = (
+                    client.clone(),
+                    cache.clone(),
+                    org.to_string(),
+                    branches.clone(),
+                );
                 let full = format!("{org}/{name}");
                 tasks.spawn(async move {
                     let repo = client
@@ -153,7 +183,7 @@ async fn fetch_repos(
                         .await
                         .map_err(|u| (full.clone(), u));
                     let result = match repo {
-                        Ok(repo) => Ok(fetch_repo(&client, repo, &cache).await),
+                        Ok(repo) => Ok(fetch_repo(&client, repo, &branches, &cache).await),
                         Err(e) => Err(e),
                     };
                     client.progress().event(&Event::RepoDone { org: &org });
@@ -183,16 +213,157 @@ async fn fetch_repos(
     (repos, listing_error, unreadable)
 }
 
-/// Fetches a repository's default branch protection.
-pub async fn fetch_repo(client: &Client, repo: RepoPayload, cache: &RulesetCache) -> RawRepo {
-    let Some(branch) = repo.default_branch.clone().filter(|b| !b.is_empty()) else {
-        return RawRepo { repo, branch: None };
-    };
+/// Fetches a repository's settings, its default branch protection and that of the branches
+/// matching `branches`.
+pub async fn fetch_repo(
+    client: &Client,
+    repo: RepoPayload,
+    scope: &Scope,
+    cache: &RulesetCache,
+) -> RawRepo {
+    let branches = &scope.branches[..];
     if repo.archived || repo.disabled {
-        return RawRepo { repo, branch: None };
+        // Read-only: nothing in it can change, so nothing more is read.
+        return RawRepo {
+            repo,
+            branch: None,
+            settings: None,
+            other_branches: Ok(Vec::new()),
+        };
     }
-    let full = repo.full_name.clone();
-    let encoded = encode_branch(&branch);
+    let default = repo.default_branch.clone().filter(|b| !b.is_empty());
+    let (settings, branch, other_branches) = tokio::join!(
+        fetch_settings(client, &repo.full_name, scope.window_days),
+        async {
+            match &default {
+                Some(name) => Some(fetch_branch(client, &repo.full_name, name, cache).await),
+                None => None,
+            }
+        },
+        fetch_matching_branches(client, &repo.full_name, default.as_deref(), branches, cache),
+    );
+    RawRepo {
+        repo,
+        branch,
+        settings: Some(settings),
+        other_branches,
+    }
+}
+
+/// The protection of every branch (other than the default) whose name matches a pattern; one
+/// listing request plus the per-branch reads, and nothing at all without patterns.
+async fn fetch_matching_branches(
+    client: &Client,
+    full: &str,
+    default: Option<&str>,
+    patterns: &[String],
+    cache: &RulesetCache,
+) -> Fetched<Vec<RawBranch>> {
+    if patterns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let listed = client
+        .get_all::<BranchPayload>(&format!("/repos/{full}/branches?per_page=100"))
+        .await?;
+    let mut out = Vec::new();
+    for b in listed {
+        let matches = patterns.iter().any(|p| glob_matches(p, &b.name));
+        if matches && Some(b.name.as_str()) != default {
+            out.push(fetch_branch(client, full, &b.name, cache).await);
+        }
+    }
+    Ok(out)
+}
+
+/// Actions policy, CODEOWNERS errors, deploy keys and environments: four requests; with an
+/// evidence window, the rule suites that bypassed a ruleset too.
+async fn fetch_settings(client: &Client, full: &str, window_days: Option<u32>) -> RawRepoSettings {
+    let actions_path = format!("/repos/{full}/actions/permissions/workflow");
+    let keys_path = format!("/repos/{full}/keys?per_page=100");
+    let (actions, codeowners, deploy_keys, environments, bypasses) = tokio::join!(
+        client.get_json::<WorkflowPermissionsPayload>(&actions_path),
+        fetch_codeowners(client, full),
+        client.get_all::<DeployKeyPayload>(&keys_path),
+        fetch_environments(client, full),
+        async {
+            match window_days {
+                Some(days) => Some(fetch_bypasses(client, full, days).await),
+                None => None,
+            }
+        },
+    );
+    RawRepoSettings {
+        actions,
+        codeowners,
+        deploy_keys,
+        environments,
+        bypasses,
+    }
+}
+
+/// Rule suites whose result was `bypass`, over the smallest period GitHub offers that covers
+/// the window (`day`, `week`, `month`; GitHub keeps about a month); the mapping keeps those
+/// inside the window. A plan without rulesets has none.
+async fn fetch_bypasses(
+    client: &Client,
+    full: &str,
+    days: u32,
+) -> (&'static str, Fetched<Vec<RuleSuitePayload>>) {
+    let period = match days {
+        0..=1 => "day",
+        2..=7 => "week",
+        _ => "month",
+    };
+    let suites = client
+        .get_all::<RuleSuitePayload>(&format!(
+            "/repos/{full}/rulesets/rule-suites?rule_suite_result=bypass&time_period={period}&per_page=100"
+        ))
+        .await
+        .or_else(|u| plan_without_feature(u, Vec::new()));
+    (period, suites)
+}
+
+/// GitHub answers 404 both when there is no CODEOWNERS file and when the token cannot read the
+/// repository's contents: unknown either way, with both explanations.
+async fn fetch_codeowners(client: &Client, full: &str) -> Fetched<CodeownersErrorsPayload> {
+    let path = format!("/repos/{full}/codeowners/errors");
+    let reply = client.get(&path).await?;
+    match reply.status {
+        200 => serde_json::from_str(&reply.body)
+            .map_err(|e| ReadFailure::new(format!("GET {path}: unexpected response shape ({e})"))),
+        404 => {
+            let mut u = describe(&path, &reply);
+            u.reason.push_str(
+                " (no CODEOWNERS file in the default branch, or the token lacks Contents read: GitHub answers 404 to both)",
+            );
+            Err(u)
+        }
+        _ => Err(describe(&path, &reply)),
+    }
+}
+
+/// Environments come in an object, not a list: one page of 100; more is an unknown rest.
+async fn fetch_environments(client: &Client, full: &str) -> Fetched<EnvironmentsPayload> {
+    let path = format!("/repos/{full}/environments?per_page=100");
+    let envs: EnvironmentsPayload = client.get_json(&path).await?;
+    match envs.total_count {
+        Some(total) if total > envs.environments.len() as u64 => Err(ReadFailure::new(format!(
+            "GET {path}: {total} environments, more than one page of {} (not collected)",
+            envs.environments.len()
+        ))),
+        _ => Ok(envs),
+    }
+}
+
+/// Fetches a branch's effective protection: classic protection, effective rules and the
+/// details of the rulesets they come from.
+async fn fetch_branch(
+    client: &Client,
+    full: &str,
+    branch: &str,
+    cache: &RulesetCache,
+) -> RawBranch {
+    let encoded = encode_branch(branch);
     let classic_path = format!("/repos/{full}/branches/{encoded}/protection");
     let rules_path = format!("/repos/{full}/rules/branches/{encoded}?per_page=100");
     let (classic, rules) = tokio::join!(
@@ -200,21 +371,21 @@ pub async fn fetch_repo(client: &Client, repo: RepoPayload, cache: &RulesetCache
         client.get_all::<RulePayload>(&rules_path),
     );
     let rules = rules.or_else(|u| plan_without_feature(u, Vec::new()));
+    let (classic, completion) = complete_classic(client, &classic_path, classic).await;
     let mut rulesets = BTreeMap::new();
     if let Ok(rules) = &rules {
         let ids: BTreeSet<u64> = rules.iter().filter_map(|r| r.ruleset_id).collect();
         for id in ids {
-            rulesets.insert(id, cache.get(client, &full, id).await);
+            rulesets.insert(id, cache.get(client, full, id).await);
         }
     }
-    RawRepo {
-        repo,
-        branch: Some(RawBranch {
-            name: branch,
-            classic,
-            rules,
-            rulesets,
-        }),
+    RawBranch {
+        name: branch.to_string(),
+        classic,
+        signatures_error: completion.signatures,
+        status_checks_error: completion.status_checks,
+        rules,
+        rulesets,
     }
 }
 
@@ -241,6 +412,51 @@ async fn fetch_classic(client: &Client, path: &str) -> Fetched<Option<Protection
         }
         _ => plan_without_feature(describe(path, &reply), None),
     }
+}
+
+/// What [`complete_classic`] could not read.
+#[derive(Default)]
+struct Completion {
+    signatures: Option<ReadFailure>,
+    status_checks: Option<ReadFailure>,
+}
+
+/// GitHub's example protection payload, and some servers, leave `required_signatures` or the
+/// `strict`/`checks` of `required_status_checks` out; their dedicated endpoints
+/// (`GET …/protection/required_signatures`, `GET …/protection/required_status_checks`, where
+/// those fields are required) then say: one extra request each, only in that case. A failure is
+/// kept to explain the unknown fact.
+async fn complete_classic(
+    client: &Client,
+    classic_path: &str,
+    classic: Fetched<Option<ProtectionPayload>>,
+) -> (Fetched<Option<ProtectionPayload>>, Completion) {
+    let mut done = Completion::default();
+    let mut p = match classic {
+        Ok(Some(p)) => p,
+        other => return (other, done),
+    };
+    if p.required_signatures.is_none() {
+        let path = format!("{classic_path}/required_signatures");
+        match client.get_json::<EnabledPayload>(&path).await {
+            Ok(signatures) => p.required_signatures = Some(signatures),
+            Err(u) => done.signatures = Some(u),
+        }
+    }
+    if let Some(checks) = &mut p.required_status_checks {
+        if checks.strict.is_none() || checks.checks.is_none() || checks.contexts.is_none() {
+            let path = format!("{classic_path}/required_status_checks");
+            match client.get_json::<StatusChecksPayload>(&path).await {
+                Ok(policy) => {
+                    checks.strict = checks.strict.or(policy.strict);
+                    checks.checks = checks.checks.take().or(policy.checks);
+                    checks.contexts = checks.contexts.take().or(policy.contexts);
+                }
+                Err(u) => done.status_checks = Some(u),
+            }
+        }
+    }
+    (Ok(Some(p)), done)
 }
 
 /// GitHub answers 403 "Upgrade to GitHub Pro or make this repository public to enable this

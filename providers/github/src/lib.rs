@@ -12,6 +12,7 @@
 //! This crate must never judge (no pass/fail) and never depend on the engine; only
 //! [`provider`] prints, and only progress on stderr.
 
+pub mod changes;
 pub mod client;
 pub mod entity;
 pub mod fetch;
@@ -99,6 +100,13 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// Per-request read timeout.
     pub timeout: Duration,
+    /// Globs (`*`, case-insensitive) of branches judged like the default branch (`--branch`).
+    pub branches: Vec<String>,
+    /// Days of operating evidence (rule bypasses) to collect (`--changes-since`); `None`: none.
+    pub changes_since_days: Option<u32>,
+    /// Globs (`*`, case-insensitive) naming production environments; empty: the defaults of
+    /// [`mapping::DEFAULT_PRODUCTION_ENVIRONMENTS`].
+    pub production_environments: Vec<String>,
 }
 
 impl Config {
@@ -112,6 +120,9 @@ impl Config {
             concurrency: 8,
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
+            production_environments: Vec::new(),
+            branches: Vec::new(),
+            changes_since_days: None,
         }
     }
 }
@@ -226,7 +237,9 @@ pub async fn collect(
             };
             for (org, only) in &plan {
                 let c = base_client.counted_separately();
-                out.push(collect_org(&c, org, only.as_deref(), identity.clone(), &cache).await);
+                out.push(
+                    collect_org(&c, config, org, only.as_deref(), identity.clone(), &cache).await,
+                );
             }
         }
         Auth::App {
@@ -265,7 +278,9 @@ pub async fn collect(
                     Ok((id, crab)) => {
                         let c = client(crab);
                         let identity = Some(format!("github-app:{app_id}/installation:{}", id.0));
-                        out.push(collect_org(&c, org, only.as_deref(), identity, &cache).await);
+                        out.push(
+                            collect_org(&c, config, org, only.as_deref(), identity, &cache).await,
+                        );
                     }
                     Err(reason) => out.push(unreachable_org(org, collected_at, &reason)),
                 }
@@ -325,6 +340,7 @@ fn plan(config: &Config) -> Result<Vec<PlannedOrg>, CollectError> {
 
 async fn collect_org(
     client: &Client,
+    config: &Config,
     org: &str,
     only: Option<&[String]>,
     identity: Option<String>,
@@ -332,8 +348,20 @@ async fn collect_org(
 ) -> OrgCollection {
     let collected_at = time::OffsetDateTime::now_utc();
     client.progress().event(&Event::OrgStarted { org });
-    let raw = fetch::fetch_org(client, org, only, cache).await;
-    let mapped = mapping::map_org(&raw);
+    let scope = fetch::Scope {
+        branches: config.branches.clone(),
+        window_days: config.changes_since_days,
+    };
+    let mut raw = fetch::fetch_org(client, org, only, &scope, cache).await;
+    if let Some(days) = config.changes_since_days {
+        raw.changes = Some(changes::fetch_changes(client, org, collected_at, days).await);
+        raw.change_branches = config.branches.clone();
+    }
+    let mapped = if config.production_environments.is_empty() {
+        mapping::map_org(&raw)
+    } else {
+        mapping::map_org_with(&raw, &config.production_environments)
+    };
     let api_calls = client.calls();
     client.progress().event(&Event::OrgDone {
         org,
@@ -363,6 +391,9 @@ fn unreachable_org(org: &str, collected_at: time::OffsetDateTime, reason: &str) 
         collaborators: Err(unreadable.clone()),
         collaborators_2fa_disabled: Err(unreadable.clone()),
         collaborators_2fa_insecure: Err(unreadable.clone()),
+        actions: Err(unreadable.clone()),
+        changes: None,
+        change_branches: Vec::new(),
         repos: Vec::new(),
         repo_listing_error: Some(unreadable),
         unreadable_repos: Vec::new(),

@@ -9,9 +9,14 @@ use serde_json::{Map, Value};
 
 use trustcheck_snapshot::{Entity, Uid, UncollectedFact};
 
-use crate::entity::{BRANCH, MEMBER, ORG, OUTSIDE_COLLABORATOR, REPO};
-use crate::protection::{self, Fact};
-use crate::raw::{Fetched, RawBranch, RawOrg, RawRepo, UserPayload};
+use crate::entity::{
+    BRANCH, CHANGE, ENVIRONMENT, MEMBER, ORG, OUTSIDE_COLLABORATOR, REPO, RULE_BYPASS,
+};
+use crate::protection::{self, Fact, Protection};
+use crate::raw::{
+    EnvironmentPayload, Fetched, RawOrg, RawRepo, RawRepoSettings, RuleSuitePayload, UserPayload,
+    WorkflowPermissionsPayload,
+};
 
 /// Entities and collection errors of one organization, sorted.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -32,8 +37,22 @@ impl Mapped {
     }
 }
 
-/// Maps everything fetched for one organization.
+/// Glob patterns (`*` matches anything, case-insensitive) naming production environments when
+/// none are configured.
+pub const DEFAULT_PRODUCTION_ENVIRONMENTS: [&str; 3] = ["prod*", "production*", "live*"];
+
+/// Maps everything fetched for one organization, with the default production patterns.
 pub fn map_org(raw: &RawOrg) -> Mapped {
+    let defaults: Vec<String> = DEFAULT_PRODUCTION_ENVIRONMENTS
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    map_org_with(raw, &defaults)
+}
+
+/// Maps everything fetched for one organization; environments whose name matches one of
+/// `production` (globs) are marked production.
+pub fn map_org_with(raw: &RawOrg, production: &[String]) -> Mapped {
     let mut out = Mapped::default();
     let org_ref = Uid::new(ORG, &raw.login);
     map_settings(raw, &org_ref, &mut out);
@@ -56,7 +75,13 @@ pub fn map_org(raw: &RawOrg) -> Mapped {
         &raw.collaborators_2fa_insecure,
     );
     for repo in &raw.repos {
-        map_repo(repo, &org_ref, &mut out);
+        map_repo(repo, &org_ref, production, &mut out);
+    }
+    match &raw.changes {
+        Some(Ok(nodes)) => crate::changes::map_changes(raw, nodes, &mut out.entities),
+        // The population is incomplete: no change may look approved.
+        Some(Err(u)) => out.error(Uid::new(CHANGE, format!("{}/*", raw.login)), "*", &u.reason),
+        None => {}
     }
     if let Some(u) = &raw.repo_listing_error {
         // The list is incomplete: repositories we never saw must not look compliant.
@@ -111,9 +136,54 @@ fn map_settings(raw: &RawOrg, org_ref: &Uid, out: &mut Mapped) {
                 "members_can_create_public_repositories",
                 s.members_can_create_public_repositories.map(Value::from),
             );
+            for (name, field, value) in [
+                (
+                    "membersCanInviteOutsideCollaborators",
+                    "members_can_invite_outside_collaborators",
+                    s.members_can_invite_outside_collaborators,
+                ),
+                (
+                    "membersCanDeleteRepositories",
+                    "members_can_delete_repositories",
+                    s.members_can_delete_repositories,
+                ),
+                (
+                    "membersCanChangeRepoVisibility",
+                    "members_can_change_repo_visibility",
+                    s.members_can_change_repo_visibility,
+                ),
+                (
+                    "membersCanForkPrivateRepositories",
+                    "members_can_fork_private_repositories",
+                    s.members_can_fork_private_repositories,
+                ),
+                (
+                    "webCommitSignoffRequired",
+                    "web_commit_signoff_required",
+                    s.web_commit_signoff_required,
+                ),
+                (
+                    "secretScanningForNewRepositories",
+                    "secret_scanning_enabled_for_new_repositories",
+                    s.secret_scanning_enabled_for_new_repositories,
+                ),
+                (
+                    "pushProtectionForNewRepositories",
+                    "secret_scanning_push_protection_enabled_for_new_repositories",
+                    s.secret_scanning_push_protection_enabled_for_new_repositories,
+                ),
+                (
+                    "dependabotSecurityUpdatesForNewRepositories",
+                    "dependabot_security_updates_enabled_for_new_repositories",
+                    s.dependabot_security_updates_enabled_for_new_repositories,
+                ),
+            ] {
+                put(name, field, value.map(Value::from));
+            }
         }
         Err(u) => out.error(org_ref.clone(), "*", &u.reason),
     }
+    put_actions(&raw.actions, org_ref, &mut attrs, out);
     out.entities.push(Entity {
         uid: org_ref.clone(),
         attrs,
@@ -192,7 +262,61 @@ fn map_people(
     }
 }
 
-fn map_repo(raw: &RawRepo, org_ref: &Uid, out: &mut Mapped) {
+/// `actionsDefaultWorkflowPermissions` and `actionsCanApprovePullRequests` of an org or repository.
+fn put_actions(
+    actions: &Fetched<WorkflowPermissionsPayload>,
+    uid: &Uid,
+    attrs: &mut Map<String, Value>,
+    out: &mut Mapped,
+) {
+    let (permissions, approve) = match actions {
+        Ok(a) => (
+            a.default_workflow_permissions
+                .clone()
+                .ok_or("`default_workflow_permissions` not in the Actions workflow permissions"),
+            a.can_approve_pull_request_reviews.ok_or(
+                "`can_approve_pull_request_reviews` not in the Actions workflow permissions",
+            ),
+        ),
+        Err(u) => (Err(u.reason.as_str()), Err(u.reason.as_str())),
+    };
+    match permissions {
+        Ok(p) => {
+            attrs.insert("actionsDefaultWorkflowPermissions".into(), Value::from(p));
+        }
+        Err(reason) => out.error(uid.clone(), "actionsDefaultWorkflowPermissions", reason),
+    }
+    match approve {
+        Ok(b) => {
+            attrs.insert("actionsCanApprovePullRequests".into(), Value::from(b));
+        }
+        Err(reason) => out.error(uid.clone(), "actionsCanApprovePullRequests", reason),
+    }
+}
+
+/// Whether `name` matches a glob (`*` any run of characters), ignoring case.
+pub(crate) fn glob_matches(pattern: &str, name: &str) -> bool {
+    let (pattern, name) = (pattern.to_lowercase(), name.to_lowercase());
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let [first, middle @ .., last] = parts.as_slice() else {
+        return pattern == name;
+    };
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let Some(mut rest) = name.strip_prefix(first) else {
+        return false;
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(i) => rest = rest.get(i + part.len()..).unwrap_or_default(),
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
+}
+
+fn map_repo(raw: &RawRepo, org_ref: &Uid, production: &[String], out: &mut Mapped) {
     let r = &raw.repo;
     let repo_ref = Uid::new(REPO, &r.full_name);
     let visibility = r
@@ -200,12 +324,25 @@ fn map_repo(raw: &RawRepo, org_ref: &Uid, out: &mut Mapped) {
         .clone()
         .unwrap_or_else(|| if r.private { "private" } else { "public" }.to_string());
     let default_branch = r.default_branch.clone().unwrap_or_default();
+    let protection = raw.branch.as_ref().map(protection::effective);
     let mut attrs = Map::new();
     attrs.insert("fullName".into(), Value::from(r.full_name.clone()));
     attrs.insert("archived".into(), Value::from(r.archived));
+    attrs.insert("readOnly".into(), Value::from(r.archived || r.disabled));
     attrs.insert("fork".into(), Value::from(r.fork));
     attrs.insert("visibility".into(), Value::from(visibility));
     attrs.insert("defaultBranch".into(), Value::from(default_branch.clone()));
+    if let Some(p) = &protection {
+        match &p.protected {
+            Fact::Known(b) => {
+                attrs.insert("defaultBranchProtected".into(), Value::from(*b));
+            }
+            Fact::Unknown(reason) => out.error(repo_ref.clone(), "defaultBranchProtected", reason),
+        }
+    }
+    if let Some(settings) = &raw.settings {
+        map_repo_settings(raw, settings, &repo_ref, &mut attrs, production, out);
+    }
     // The repository's parent is its owner org, which is the org being collected.
     let parent = Uid::new(ORG, &r.owner.login);
     out.entities.push(Entity {
@@ -225,20 +362,189 @@ fn map_repo(raw: &RawRepo, org_ref: &Uid, out: &mut Mapped) {
     attrs.insert("name".into(), Value::from(default_branch.clone()));
     attrs.insert("isDefault".into(), Value::from(true));
     attrs.insert("repoArchived".into(), Value::from(r.archived || r.disabled));
-    if let Some(branch) = &raw.branch {
-        map_protection(branch, &uid, &mut attrs, out);
+    if let Some(p) = protection {
+        map_protection(p, &uid, &mut attrs, out);
     }
     // Archived and disabled repositories are read-only: their protection is not read and every
     // branch rule treats them as not applicable.
     out.entities.push(Entity {
         uid,
         attrs,
-        parents: vec![repo_ref],
+        parents: vec![repo_ref.clone()],
     });
+    match &raw.other_branches {
+        Ok(branches) => {
+            for b in branches {
+                let uid = Uid::new(BRANCH, format!("{}:{}", r.full_name, b.name));
+                let mut attrs = Map::new();
+                attrs.insert("name".into(), Value::from(b.name.clone()));
+                attrs.insert("isDefault".into(), Value::from(false));
+                attrs.insert("configured".into(), Value::from(true));
+                attrs.insert("repoArchived".into(), Value::from(false));
+                map_protection(protection::effective(b), &uid, &mut attrs, out);
+                out.entities.push(Entity {
+                    uid,
+                    attrs,
+                    parents: vec![repo_ref.clone()],
+                });
+            }
+        }
+        // Branches we could not list must not look compliant.
+        Err(u) => out.error(
+            Uid::new(BRANCH, format!("{}:*", r.full_name)),
+            "*",
+            &u.reason,
+        ),
+    }
 }
 
-fn map_protection(branch: &RawBranch, uid: &Uid, attrs: &mut Map<String, Value>, out: &mut Mapped) {
-    let p = protection::effective(branch);
+fn map_repo_settings(
+    raw: &RawRepo,
+    settings: &RawRepoSettings,
+    repo_ref: &Uid,
+    attrs: &mut Map<String, Value>,
+    production: &[String],
+    out: &mut Mapped,
+) {
+    let full = &raw.repo.full_name;
+    // security_and_analysis comes with the repository itself, only for its administrators.
+    let features = [
+        ("secretScanning", "secret_scanning"),
+        (
+            "secretScanningPushProtection",
+            "secret_scanning_push_protection",
+        ),
+        ("dependabotSecurityUpdates", "dependabot_security_updates"),
+    ];
+    for (name, field) in features {
+        let block = raw
+            .repo
+            .security_and_analysis
+            .as_ref()
+            .map(|s| match field {
+                "secret_scanning" => &s.secret_scanning,
+                "secret_scanning_push_protection" => &s.secret_scanning_push_protection,
+                _ => &s.dependabot_security_updates,
+            });
+        match block.map(|b| b.as_ref().and_then(|b| b.status.as_deref())) {
+            Some(Some(status)) => {
+                attrs.insert(name.into(), Value::from(status == "enabled"));
+            }
+            Some(None) => out.error(
+                repo_ref.clone(),
+                name,
+                &format!("GET /repos/{full}: `security_and_analysis.{field}.status` not returned"),
+            ),
+            None => out.error(
+                repo_ref.clone(),
+                name,
+                &format!("GET /repos/{full}: `security_and_analysis` not returned (GitHub shows it only to callers with admin rights on the repository: Administration read)"),
+            ),
+        }
+    }
+    put_actions(&settings.actions, repo_ref, attrs, out);
+    match &settings.codeowners {
+        Ok(c) => {
+            attrs.insert("codeownersErrors".into(), Value::from(c.errors.len()));
+        }
+        Err(u) => out.error(repo_ref.clone(), "codeownersErrors", &u.reason),
+    }
+    match &settings.deploy_keys {
+        Ok(keys) => {
+            attrs.insert("deployKeys".into(), Value::from(keys.len()));
+            let rw = keys.iter().filter(|k| !k.read_only).count();
+            attrs.insert("readWriteDeployKeys".into(), Value::from(rw));
+        }
+        Err(u) => {
+            out.error(repo_ref.clone(), "deployKeys", &u.reason);
+            out.error(repo_ref.clone(), "readWriteDeployKeys", &u.reason);
+        }
+    }
+    if let Some((period, suites)) = &settings.bypasses {
+        attrs.insert("ruleBypassPeriod".into(), Value::from(*period));
+        match suites {
+            Ok(suites) => {
+                let bypasses: Vec<_> = suites
+                    .iter()
+                    .filter(|s| s.result.as_deref().is_none_or(|r| r == "bypass"))
+                    .collect();
+                attrs.insert("ruleBypasses".into(), Value::from(bypasses.len()));
+                for suite in bypasses {
+                    out.entities.push(rule_bypass(full, suite, repo_ref));
+                }
+            }
+            Err(u) => out.error(repo_ref.clone(), "ruleBypasses", &u.reason),
+        }
+    }
+    match &settings.environments {
+        Ok(envs) => {
+            for env in &envs.environments {
+                out.entities
+                    .push(environment(full, env, repo_ref, production));
+            }
+        }
+        Err(u) => out.error(Uid::new(ENVIRONMENT, format!("{full}:*")), "*", &u.reason),
+    }
+}
+
+fn rule_bypass(full: &str, suite: &RuleSuitePayload, repo_ref: &Uid) -> Entity {
+    let mut attrs = Map::new();
+    let text = |v: &Option<String>| Value::from(v.clone().unwrap_or_default());
+    attrs.insert("actor".into(), text(&suite.actor_name));
+    attrs.insert("ref".into(), text(&suite.ref_name));
+    attrs.insert("pushedAt".into(), text(&suite.pushed_at));
+    attrs.insert("afterSha".into(), text(&suite.after_sha));
+    Entity {
+        uid: Uid::new(RULE_BYPASS, format!("{full}#{}", suite.id)),
+        attrs,
+        parents: vec![repo_ref.clone()],
+    }
+}
+
+fn environment(
+    full: &str,
+    env: &EnvironmentPayload,
+    repo_ref: &Uid,
+    production: &[String],
+) -> Entity {
+    let rules = env.protection_rules.as_deref().unwrap_or_default();
+    let reviewers: usize = rules
+        .iter()
+        .filter(|r| r.rule_type == "required_reviewers")
+        .map(|r| r.reviewers.as_ref().map_or(0, Vec::len))
+        .sum();
+    let wait: i64 = rules
+        .iter()
+        .filter(|r| r.rule_type == "wait_timer")
+        .filter_map(|r| r.wait_timer)
+        .max()
+        .unwrap_or(0);
+    let self_review = rules
+        .iter()
+        .any(|r| r.rule_type == "required_reviewers" && r.prevent_self_review == Some(true));
+    let policy = match env.deployment_branch_policy {
+        None => "all",
+        Some(p) if p.protected_branches => "protected",
+        Some(_) => "custom",
+    };
+    let mut attrs = Map::new();
+    attrs.insert("name".into(), Value::from(env.name.clone()));
+    attrs.insert(
+        "production".into(),
+        Value::from(production.iter().any(|p| glob_matches(p, &env.name))),
+    );
+    attrs.insert("requiredReviewers".into(), Value::from(reviewers));
+    attrs.insert("preventSelfReview".into(), Value::from(self_review));
+    attrs.insert("waitTimerMinutes".into(), Value::from(wait));
+    attrs.insert("deploymentBranchPolicy".into(), Value::from(policy));
+    Entity {
+        uid: Uid::new(ENVIRONMENT, format!("{full}:{}", env.name)),
+        attrs,
+        parents: vec![repo_ref.clone()],
+    }
+}
+
+fn map_protection(p: Protection, uid: &Uid, attrs: &mut Map<String, Value>, out: &mut Mapped) {
     let mut put = |name: &str, fact: Fact<Value>| match fact {
         Fact::Known(v) => {
             attrs.insert(name.into(), v);
@@ -268,6 +574,15 @@ fn map_protection(branch: &RawBranch, uid: &Uid, attrs: &mut Map<String, Value>,
     put("bypassActors", set(p.bypass_actors));
     put("protectionSources", set(p.sources));
     put("factSources", set(p.fact_sources));
+    put(
+        "requiredStatusCheckContexts",
+        set(p.required_status_check_contexts),
+    );
+    put(
+        "adminsExemptFromStatusChecks",
+        bool_fact(p.admins_exempt_from_status_checks),
+    );
+    put("currentUserCanBypass", bool_fact(p.current_user_can_bypass));
 }
 
 #[cfg(test)]
@@ -275,7 +590,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::raw::{ReadFailure, RepoPayload};
+    use crate::raw::{RawBranch, ReadFailure, RepoPayload};
 
     fn users(names: &[&str]) -> Fetched<Vec<UserPayload>> {
         Ok(names
@@ -307,6 +622,12 @@ mod tests {
             collaborators: users(&["vendor"]),
             collaborators_2fa_disabled: users(&["vendor"]),
             collaborators_2fa_insecure: users(&[]),
+            changes: None,
+            change_branches: vec![],
+            actions: Ok(WorkflowPermissionsPayload {
+                default_workflow_permissions: Some("read".into()),
+                can_approve_pull_request_reviews: Some(false),
+            }),
             repos: vec![],
             repo_listing_error: None,
             unreadable_repos: vec![],
@@ -393,6 +714,8 @@ mod tests {
         raw.repos = vec![RawRepo {
             repo: repo("old", true),
             branch: None,
+            settings: None,
+            other_branches: Ok(vec![]),
         }];
         let m = map_org(&raw);
         assert!(m.errors.is_empty());
@@ -413,18 +736,26 @@ mod tests {
                         serde_json::from_str(include_str!("../fixtures/protection_compliant.json"))
                             .unwrap(),
                     )),
+                    signatures_error: None,
+                    status_checks_error: None,
                     rules: Ok(vec![]),
                     rulesets: BTreeMap::new(),
                 }),
+                settings: None,
+                other_branches: Ok(vec![]),
             },
             RawRepo {
                 repo: repo("secret", false),
                 branch: Some(RawBranch {
                     name: "main".into(),
                     classic: Err(ReadFailure::new("GET …: 404 Not Found")),
+                    signatures_error: None,
+                    status_checks_error: None,
                     rules: Ok(vec![]),
                     rulesets: BTreeMap::new(),
                 }),
+                settings: None,
+                other_branches: Ok(vec![]),
             },
         ];
         let m = map_org(&raw);
@@ -452,6 +783,21 @@ mod tests {
             "protectionSources",
         ] {
             assert!(secret_errors.contains(&fact), "{fact}: {secret_errors:?}");
+        }
+    }
+
+    #[test]
+    fn production_environments_match_globs_ignoring_case() {
+        for (pattern, name, hit) in [
+            ("prod*", "Production", true),
+            ("prod*", "prod-eu", true),
+            ("prod*", "preprod", false),
+            ("*-prod", "eu-prod", true),
+            ("live", "LIVE", true),
+            ("live", "lively", false),
+            ("p*d*n", "production", true),
+        ] {
+            assert_eq!(glob_matches(pattern, name), hit, "{pattern} {name}");
         }
     }
 

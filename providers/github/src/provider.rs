@@ -78,10 +78,39 @@ pub struct GithubOptions {
     )]
     pub api_url: String,
 
+    /// Also judge the branches whose name matches this glob (`*` matches any characters,
+    /// `/` included; case-insensitive) as the default branch is judged, e.g. `release/*`;
+    /// repeatable. Costs one branch listing per repository plus the protection reads.
+    #[arg(long = "branch", value_name = "GLOB")]
+    pub branches: Vec<String>,
+
+    /// Collect operating evidence over this window (`30d`, `7d`, `1d`; at most `31d`, what GitHub
+    /// keeps): pull requests merged into default or `--branch` branches (`Github::Change`, one
+    /// GraphQL request per 100) and pushes that bypassed a ruleset (`Github::RuleBypass`, one
+    /// request per repository).
+    #[arg(long, value_name = "DAYS", value_parser = parse_days)]
+    pub changes_since: Option<u32>,
+
+    /// A deployment environment whose name matches this glob (`*` wildcard, case-insensitive) is
+    /// production; repeatable. Default: `prod*`, `production*`, `live*`.
+    #[arg(long = "production-environment", value_name = "GLOB")]
+    pub production_environments: Vec<String>,
+
     /// GitHub requests in flight at most.
     #[arg(long, value_name = "N", default_value_t = 8,
           value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+}
+
+/// `30d` (or `30`) → 30; between 1 and 31 days.
+fn parse_days(text: &str) -> Result<u32, String> {
+    let digits = text.trim().strip_suffix('d').unwrap_or(text.trim());
+    match digits.parse::<u32>() {
+        Ok(n @ 1..=31) => Ok(n),
+        _ => Err(format!(
+            "`{text}` is not a number of days between 1d and 31d (GitHub keeps rule suites for about a month)"
+        )),
+    }
 }
 
 fn collect_from_matches(matches: &clap::ArgMatches, ui: Ui) -> Result<Snapshot, CollectError> {
@@ -100,6 +129,9 @@ pub fn collect_snapshot(args: &GithubOptions, ui: Ui) -> Result<Snapshot, Collec
     config.orgs = args.orgs.clone();
     config.repos = args.repos.clone();
     config.concurrency = usize::from(args.concurrency);
+    config.production_environments = args.production_environments.clone();
+    config.branches = args.branches.clone();
+    config.changes_since_days = args.changes_since;
 
     let progress: Arc<dyn Progress> = if ui.quiet {
         Arc::new(NoProgress)

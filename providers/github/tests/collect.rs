@@ -91,6 +91,27 @@ async fn a_low_rate_limit_budget_slows_requests_down_before_it_runs_out() {
     fake.get("/repos/acme/api/rules/branches/main", low(json!([])))
         .await;
     fake.get("/orgs/acme", low(fixture_json("org.json"))).await;
+    fake.get(
+        "/orgs/acme/actions/permissions/workflow",
+        low(json!({"default_workflow_permissions": "read", "can_approve_pull_request_reviews": false})),
+    )
+    .await;
+    fake.get(
+        "/repos/acme/api/actions/permissions/workflow",
+        low(json!({"default_workflow_permissions": "read", "can_approve_pull_request_reviews": false})),
+    )
+    .await;
+    fake.get(
+        "/repos/acme/api/codeowners/errors",
+        low(json!({"errors": []})),
+    )
+    .await;
+    fake.get("/repos/acme/api/keys", low(json!([]))).await;
+    fake.get(
+        "/repos/acme/api/environments",
+        low(json!({"total_count": 0, "environments": []})),
+    )
+    .await;
     Mock::given(method("GET"))
         .and(wiremock::matchers::path_regex(
             "^/orgs/acme/(members|outside_collaborators)$",
@@ -187,5 +208,153 @@ async fn github_app_installation_token_goes_on_every_page_on_ghes() {
         by_auth.len(),
         3,
         "installation token + 2 JWT calls: {by_auth:?}"
+    );
+}
+
+/// Payloads GitHub's schema allows must never break a branch: GitHub's own example (no
+/// `required_signatures`: the dedicated endpoint is read), optional `enabled`, `null` apps and an
+/// absent approval count are each at most one unknown fact.
+#[tokio::test]
+async fn payload_variants_allowed_by_githubs_schema() {
+    let fake = Fake::start("").await;
+    fake.get("/user", reply(200, fake::simple_user("soc2-bot", 42)))
+        .await;
+    fake.get("/orgs/acme", reply(200, fixture_json("org.json")))
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(
+            "^/orgs/acme/(members|outside_collaborators)$",
+        ))
+        .respond_with(reply(200, json!([])))
+        .mount(&fake.server)
+        .await;
+    let example = fixture_json("protection_github_example.json");
+    let mut variants = BTreeMap::new();
+    variants.insert("example", example.clone());
+    variants.insert("example-signatures-hidden", example.clone());
+    let mut no_enabled = fixture_json("protection_compliant.json");
+    no_enabled["allow_force_pushes"] = json!({});
+    variants.insert("no-enabled", no_enabled);
+    let mut null_app = fixture_json("protection_weak.json");
+    null_app["required_pull_request_reviews"]["bypass_pull_request_allowances"]["apps"] =
+        json!([null]);
+    variants.insert("null-app", null_app);
+    let mut no_count = fixture_json("protection_compliant.json");
+    no_count["required_pull_request_reviews"]
+        .as_object_mut()
+        .unwrap()
+        .remove("required_approving_review_count");
+    variants.insert("no-count", no_count);
+    for (i, (name, protection)) in variants.iter().enumerate() {
+        fake.get(
+            &format!("/repos/acme/{name}"),
+            reply(200, fake::minimal_repo("acme", name, 100 + i as u64, false)),
+        )
+        .await;
+        fake.protection(&format!("acme/{name}"), reply(200, protection.clone()))
+            .await;
+        fake.rules(&format!("acme/{name}"), vec![]).await;
+        fake.settings(&format!("acme/{name}"), fake::Settings::Good)
+            .await;
+    }
+    fake.get(
+        "/orgs/acme/actions/permissions/workflow",
+        reply(200, json!({"default_workflow_permissions": "read", "can_approve_pull_request_reviews": false})),
+    )
+    .await;
+    let signatures =
+        |repo: &str| format!("/repos/acme/{repo}/branches/main/protection/required_signatures");
+    Mock::given(method("GET"))
+        .and(path(signatures("example")))
+        .respond_with(reply(
+            200,
+            json!({"url": format!("https://api.github.com{}", signatures("example")), "enabled": true}),
+        ))
+        .expect(1)
+        .mount(&fake.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(signatures("example-signatures-hidden")))
+        .respond_with(reply(404, fixture_json("not_found_404.json")))
+        .expect(1)
+        .mount(&fake.server)
+        .await;
+    let status_checks =
+        |repo: &str| format!("/repos/acme/{repo}/branches/main/protection/required_status_checks");
+    Mock::given(method("GET"))
+        .and(path(status_checks("example")))
+        .respond_with(reply(
+            200,
+            json!({
+                "url": format!("https://api.github.com{}", status_checks("example")),
+                "strict": true,
+                "contexts": ["continuous-integration/travis-ci"],
+                "checks": [{"context": "continuous-integration/travis-ci", "app_id": null}],
+                "contexts_url": format!("https://api.github.com{}/contexts", status_checks("example"))
+            }),
+        ))
+        .expect(1)
+        .mount(&fake.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(status_checks("example-signatures-hidden")))
+        .respond_with(
+            reply(403, fixture_json("forbidden_403.json"))
+                .insert_header("x-accepted-github-permissions", "administration=read"),
+        )
+        .expect(1)
+        .mount(&fake.server)
+        .await;
+    let mut c = config(&fake);
+    c.orgs.clear();
+    c.repos = variants.keys().map(|n| format!("acme/{n}")).collect();
+    let (out, _) = run(&c).await;
+    let s = to_snapshot(&out);
+    let branch = |repo: &str| {
+        &s.entities
+            .iter()
+            .find(|e| e.uid.id == format!("acme/{repo}:main"))
+            .unwrap()
+            .attrs
+    };
+    let unknown: Vec<(String, String)> = s.sources[0]
+        .errors
+        .iter()
+        .map(|e| (e.entity.id.clone(), e.fact.clone()))
+        .collect();
+    assert_eq!(branch("example")["requiredSignatures"], true);
+    assert_eq!(branch("example")["statusChecksStrict"], true);
+    assert_eq!(branch("example")["adminsExemptFromStatusChecks"], true);
+    assert_eq!(branch("example")["requireLastPushApproval"], true);
+    assert_eq!(branch("example")["requiredApprovingReviews"], 2);
+    assert_eq!(
+        branch("example-signatures-hidden")["requiredApprovingReviews"],
+        2
+    );
+    assert_eq!(branch("no-enabled")["deletionBlocked"], true);
+    assert!(branch("null-app")["bypassActors"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("classic:pull-request-bypass:app/?")));
+    assert_eq!(branch("no-count")["dismissStaleReviews"], true);
+    assert_eq!(
+        unknown,
+        vec![
+            (
+                "acme/example-signatures-hidden:main".into(),
+                "requiredSignatures".into()
+            ),
+            (
+                "acme/example-signatures-hidden:main".into(),
+                "statusChecksStrict".into()
+            ),
+            (
+                "acme/no-count:main".into(),
+                "requiredApprovingReviews".into()
+            ),
+            ("acme/no-enabled:main".into(), "forcePushesBlocked".into()),
+        ],
+        "{:?}",
+        s.sources[0].errors
     );
 }

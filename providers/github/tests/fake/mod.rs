@@ -101,8 +101,71 @@ pub fn minimal_repo(org: &str, name: &str, id: u64, archived: bool) -> Value {
         "disabled": false, "open_issues_count": 0, "license": null, "allow_forking": false,
         "is_template": false, "topics": [], "visibility": "private", "forks": 0,
         "open_issues": 0, "watchers": 0, "default_branch": "main",
-        "permissions": { "admin": true, "maintain": true, "push": true, "triage": true, "pull": true }
+        "permissions": { "admin": true, "maintain": true, "push": true, "triage": true, "pull": true },
+        "security_and_analysis": security_and_analysis("enabled")
     })
+}
+
+/// `security_and_analysis` with every feature in `status`.
+pub fn security_and_analysis(status: &str) -> Value {
+    json!({
+        "advanced_security": { "status": status },
+        "dependabot_security_updates": { "status": status },
+        "secret_scanning": { "status": status },
+        "secret_scanning_push_protection": { "status": status },
+        "secret_scanning_non_provider_patterns": { "status": "disabled" },
+        "secret_scanning_ai_detection": { "status": "disabled" }
+    })
+}
+
+/// A deploy key (`deploy-key`).
+pub fn deploy_key(id: u64, title: &str, read_only: bool) -> Value {
+    json!({
+        "id": id, "key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly",
+        "url": format!("https://api.github.com/repos/acme/r/keys/{id}"), "title": title,
+        "verified": true, "created_at": "2026-01-05T10:00:00Z", "read_only": read_only,
+        "added_by": "alice", "last_used": "2026-11-20T10:00:00Z", "enabled": true
+    })
+}
+
+/// An environment (`environment`) with `reviewers` required reviewers (none: no such rule).
+pub fn environment(id: u64, name: &str, reviewers: usize, protected_branches: bool) -> Value {
+    let mut rules =
+        vec![json!({"id": id * 10, "node_id": "GA_1", "type": "wait_timer", "wait_timer": 5})];
+    if reviewers > 0 {
+        let list: Vec<Value> = (0..reviewers)
+            .map(|i| json!({"type": "User", "reviewer": simple_user(&format!("reviewer{i}"), 700 + i as u64)}))
+            .collect();
+        rules.push(
+            json!({"id": id * 10 + 1, "node_id": "GA_2", "prevent_self_review": true,
+                          "type": "required_reviewers", "reviewers": list}),
+        );
+    }
+    json!({
+        "id": id, "node_id": format!("EN_{id}"), "name": name,
+        "url": format!("https://api.github.com/repos/acme/r/environments/{name}"),
+        "html_url": format!("https://github.com/acme/r/deployments/activity_log?environments_filter={name}"),
+        "created_at": "2026-01-05T10:00:00Z", "updated_at": "2026-10-05T10:00:00Z",
+        "protection_rules": rules,
+        "deployment_branch_policy": if protected_branches {
+            json!({"protected_branches": true, "custom_branch_policies": false})
+        } else { Value::Null }
+    })
+}
+
+/// How a repository's settings endpoints answer in the fake.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Settings {
+    /// Read-only token, no approvals by Actions, valid CODEOWNERS, a read-only key, a reviewed
+    /// production environment.
+    Good,
+    /// Write token, Actions can approve, CODEOWNERS errors, a read-write key, a production
+    /// environment without reviewers.
+    Weak,
+    /// GitHub's 404 for a token that cannot see the settings.
+    NotFound,
+    /// A fine-grained token without the permissions: 403 naming them.
+    Forbidden,
 }
 
 /// One effective rule as `/rules/branches/{b}` returns it.
@@ -311,6 +374,71 @@ impl Fake {
             .await;
     }
 
+    /// The Actions policy, CODEOWNERS errors, deploy keys and environments of `repo`.
+    pub async fn settings(&self, repo: &str, kind: Settings) {
+        let base = format!("/repos/{repo}");
+        let not_found = || reply(404, fixture_json("not_found_404.json"));
+        let forbidden = |perm: &str| {
+            reply(403, fixture_json("forbidden_403.json"))
+                .insert_header("x-accepted-github-permissions", perm)
+        };
+        let (actions, codeowners, keys, envs) = match kind {
+            Settings::Good => (
+                reply(
+                    200,
+                    json!({"default_workflow_permissions": "read", "can_approve_pull_request_reviews": false}),
+                ),
+                reply(200, json!({"errors": []})),
+                reply(200, json!([deploy_key(1, "ci read", true)])),
+                reply(
+                    200,
+                    json!({"total_count": 2, "environments": [
+                        environment(1, "production", 2, true), environment(2, "staging", 0, false)
+                    ]}),
+                ),
+            ),
+            Settings::Weak => (
+                reply(
+                    200,
+                    json!({"default_workflow_permissions": "write", "can_approve_pull_request_reviews": true}),
+                ),
+                reply(
+                    200,
+                    json!({"errors": [{
+                        "line": 3, "column": 1, "kind": "Unknown owner", "source": "* @acme/ghosts\n",
+                        "suggestion": null,
+                        "message": "Unknown owner on line 3: make sure @acme/ghosts exists and has write access to the repository\n\n  * @acme/ghosts\n    ^",
+                        "path": ".github/CODEOWNERS"
+                    }]}),
+                ),
+                reply(
+                    200,
+                    json!([
+                        deploy_key(2, "deploy bot", false),
+                        deploy_key(3, "mirror", true)
+                    ]),
+                ),
+                reply(
+                    200,
+                    json!({"total_count": 1, "environments": [environment(3, "Prod-EU", 0, false)]}),
+                ),
+            ),
+            Settings::NotFound => (not_found(), not_found(), not_found(), not_found()),
+            Settings::Forbidden => (
+                forbidden("actions=read"),
+                forbidden("contents=read"),
+                forbidden("administration=read"),
+                forbidden("actions=read"),
+            ),
+        };
+        self.get(&format!("{base}/actions/permissions/workflow"), actions)
+            .await;
+        self.get(&format!("{base}/codeowners/errors"), codeowners)
+            .await;
+        self.get(&format!("{base}/keys"), keys).await;
+        self.get(&format!("{base}/environments"), envs).await;
+    }
+
     pub async fn rules(&self, repo: &str, rules: Vec<Value>) {
         self.get(
             &format!("/repos/{repo}/rules/branches/main"),
@@ -370,11 +498,40 @@ impl Fake {
             &[],
         )
         .await;
+        self.get(
+            "/orgs/acme/actions/permissions/workflow",
+            reply(200, json!({"default_workflow_permissions": "read", "can_approve_pull_request_reviews": false})),
+        )
+        .await;
         let repos: Vec<Value> = ACME_CASES
             .iter()
             .enumerate()
-            .map(|(i, (name, _))| minimal_repo("acme", name, 9000 + i as u64, *name == "archived"))
+            .map(|(i, (name, _))| {
+                let mut repo = minimal_repo("acme", name, 9000 + i as u64, *name == "archived");
+                match *name {
+                    "classic-weak" => {
+                        repo["security_and_analysis"] = security_and_analysis("disabled")
+                    }
+                    // GitHub leaves it out for callers without admin rights.
+                    "no-admin" | "fine-grained" => {
+                        repo.as_object_mut()
+                            .map(|o| o.remove("security_and_analysis"));
+                    }
+                    _ => {}
+                }
+                repo
+            })
             .collect();
+        for (name, _) in ACME_CASES {
+            let kind = match name {
+                "archived" => continue,
+                "classic-weak" => Settings::Weak,
+                "no-admin" => Settings::NotFound,
+                "fine-grained" => Settings::Forbidden,
+                _ => Settings::Good,
+            };
+            self.settings(&format!("acme/{name}"), kind).await;
+        }
         self.repos("acme", &repos).await;
         for repo in &repos {
             let name = repo["name"].as_str().unwrap_or_default();
@@ -721,7 +878,8 @@ impl SyntheticOrg {
             "id": i, "name": format!("r{i}"), "full_name": format!("bench/r{i}"),
             "owner": {"login": "bench", "id": 1, "type": "Organization"},
             "private": true, "visibility": "private", "fork": false, "archived": false,
-            "disabled": false, "default_branch": "main"
+            "disabled": false, "default_branch": "main",
+            "security_and_analysis": security_and_analysis(if i % 2 == 0 { "enabled" } else { "disabled" })
         })
     }
 
@@ -752,7 +910,12 @@ impl Respond for SyntheticOrg {
             ["orgs", "bench"] => self.ok(json!({
                 "login": "bench", "id": 1, "two_factor_requirement_enabled": true,
                 "default_repository_permission": "read", "members_can_create_repositories": false,
-                "members_can_create_public_repositories": false
+                "members_can_create_public_repositories": false,
+                "members_can_invite_outside_collaborators": false, "members_can_delete_repositories": false,
+                "members_can_change_repo_visibility": false, "members_can_fork_private_repositories": false,
+                "web_commit_signoff_required": true, "secret_scanning_enabled_for_new_repositories": true,
+                "secret_scanning_push_protection_enabled_for_new_repositories": true,
+                "dependabot_security_updates_enabled_for_new_repositories": true
             })),
             ["orgs", "bench", "members" | "outside_collaborators"] => {
                 let users: Vec<Value> = (0..50)
@@ -800,7 +963,9 @@ impl Respond for SyntheticOrg {
                         "required_signatures": {"enabled": false},
                         "required_linear_history": {"enabled": false},
                         "allow_force_pushes": {"enabled": false},
-                        "allow_deletions": {"enabled": false}
+                        "allow_deletions": {"enabled": false},
+                        "required_conversation_resolution": {"enabled": i.is_multiple_of(4)},
+                        "lock_branch": {"enabled": false}
                     })),
                     _ => self.reply(404, json!({
                         "message": "Branch not protected",
@@ -813,10 +978,18 @@ impl Respond for SyntheticOrg {
                 let i: usize = name.trim_start_matches('r').parse().unwrap_or(0);
                 self.ok(self.rules(i))
             }
+            ["orgs", "bench", "actions", "permissions", "workflow"]
+            | ["repos", "bench", _, "actions", "permissions", "workflow"] => self.ok(json!({
+                "default_workflow_permissions": "read", "can_approve_pull_request_reviews": false
+            })),
+            ["repos", "bench", _, "codeowners", "errors"] => self.ok(json!({"errors": []})),
+            ["repos", "bench", _, "keys"] => self.ok(json!([])),
+            ["repos", "bench", _, "environments"] => self.ok(json!({"total_count": 0, "environments": []})),
             ["repos", "bench", _, "rulesets", id] => self.ok(json!({
                 "id": id.parse::<u64>().unwrap_or(0), "name": "baseline", "target": "branch",
                 "source_type": if *id == ORG_RULESET.to_string() { "Organization" } else { "Repository" },
-                "source": "bench", "enforcement": "active", "bypass_actors": []
+                "source": "bench", "enforcement": "active", "bypass_actors": [],
+                "current_user_can_bypass": "never"
             })),
             _ => self.reply(404, json!({"message": "Not Found", "status": "404"})),
         }
