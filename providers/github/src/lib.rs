@@ -27,7 +27,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use octocrab::models::{AppId, InstallationId};
 use octocrab::service::middleware::retry::RetryConfig;
 use octocrab::Octocrab;
 
@@ -203,7 +202,6 @@ pub async fn collect(
             .set_read_timeout(Some(config.timeout));
         let builder = match auth {
             BuilderAuth::Token(t) => builder.personal_token(t.0.clone()),
-            BuilderAuth::App(id, key) => builder.app(AppId(id), key),
         };
         builder.build().map_err(|e| setup::client(&e.to_string()))
     };
@@ -246,38 +244,17 @@ pub async fn collect(
             app_id,
             private_key_pem,
         } => {
-            let key = octocrab::EncodingKey::from_rsa_pem(private_key_pem)
+            // Signed with ring (trustcheck-jws), not octocrab's JWT backends: those are the
+            // `rsa` crate (RUSTSEC-2023-0071) or aws-lc.
+            let key = trustcheck_jws::key_pair(private_key_pem)
                 .map_err(|e| setup::app_key(&e.to_string()))?;
-            let app = build(BuilderAuth::App(*app_id, key))?;
             for (org, only) in &plan {
                 let collected_at = time::OffsetDateTime::now_utc();
-                let installation = match app.apps().get_org_installation(org).await {
-                    Ok(i) => Ok(i.id),
-                    Err(e) => Err(format!(
-                        "GET /orgs/{org}/installation: the GitHub App {app_id} is not installed on `{org}` or cannot be used ({})",
-                        first_line(&e.to_string())
-                    )),
-                };
-                let installed = match installation {
-                    // Minting the token now, once, keeps the concurrent requests below from
-                    // each minting their own (octocrab mints lazily when it has none).
-                    Ok(id) => app
-                        .installation_and_token(InstallationId(id.0))
-                        .await
-                        .map(|(crab, _token)| (id, crab))
-                        .map_err(|e| {
-                            format!(
-                                "POST /app/installations/{}/access_tokens: cannot get an installation token ({})",
-                                id.0,
-                                first_line(&e.to_string())
-                            )
-                        }),
-                    Err(reason) => Err(reason),
-                };
+                let installed = installation_token(&build, &key, *app_id, org).await;
                 match installed {
-                    Ok((id, crab)) => {
-                        let c = client(crab);
-                        let identity = Some(format!("github-app:{app_id}/installation:{}", id.0));
+                    Ok((id, token)) => {
+                        let c = client(build(BuilderAuth::Token(&token))?);
+                        let identity = Some(format!("github-app:{app_id}/installation:{id}"));
                         out.push(
                             collect_org(&c, config, org, only.as_deref(), identity, &cache).await,
                         );
@@ -292,7 +269,61 @@ pub async fn collect(
 
 enum BuilderAuth<'a> {
     Token(&'a Token),
-    App(u64, octocrab::EncodingKey),
+}
+
+/// The App's JWT (RS256): issued a minute in the past for clock drift, valid ten minutes, the
+/// longest GitHub accepts.
+fn app_jwt(key: &ring::signature::RsaKeyPair, app_id: u64) -> Result<String, String> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = serde_json::json!({"iat": now - 60, "exp": now + 540, "iss": app_id.to_string()});
+    let jwt = trustcheck_jws::sign_rs256(
+        key,
+        &serde_json::json!({"alg": "RS256", "typ": "JWT"}),
+        &claims,
+    )
+    .map_err(|e| format!("cannot sign the GitHub App JWT: {e}"))?;
+    trustcheck_snapshot::secrets::register(&jwt);
+    Ok(jwt)
+}
+
+/// The App's installation on `org` and a token for it, minted once per org (an installation
+/// token lasts an hour, far longer than collecting an org takes).
+async fn installation_token(
+    build: &impl Fn(BuilderAuth<'_>) -> Result<Octocrab, CollectError>,
+    key: &ring::signature::RsaKeyPair,
+    app_id: u64,
+    org: &str,
+) -> Result<(u64, Token), String> {
+    let jwt = Token::new(&app_jwt(key, app_id)?);
+    let app = build(BuilderAuth::Token(&jwt)).map_err(|e| e.message)?;
+    let id = app
+        .apps()
+        .get_org_installation(org)
+        .await
+        .map(|i| i.id.0)
+        .map_err(|e| {
+            format!(
+                "GET /orgs/{org}/installation: the GitHub App {app_id} is not installed on `{org}` or cannot be used ({})",
+                first_line(&e.to_string())
+            )
+        })?;
+    let reply: serde_json::Value = app
+        .post(
+            format!("/app/installations/{id}/access_tokens"),
+            None::<&()>,
+        )
+        .await
+        .map_err(|e| {
+            format!(
+                "POST /app/installations/{id}/access_tokens: cannot get an installation token ({})",
+                first_line(&e.to_string())
+            )
+        })?;
+    let token = reply.get("token").and_then(|t| t.as_str()).ok_or_else(|| {
+        format!("POST /app/installations/{id}/access_tokens: the reply has no `token`")
+    })?;
+    trustcheck_snapshot::secrets::register(token);
+    Ok((id, Token::new(token)))
 }
 
 /// An org to collect and the repositories to limit it to (`None`: all).
