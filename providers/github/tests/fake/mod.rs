@@ -879,7 +879,7 @@ impl SyntheticOrg {
             "owner": {"login": "bench", "id": 1, "type": "Organization"},
             "private": true, "visibility": "private", "fork": false, "archived": false,
             "disabled": false, "default_branch": "main",
-            "security_and_analysis": security_and_analysis(if i % 2 == 0 { "enabled" } else { "disabled" })
+            "security_and_analysis": security_and_analysis(if i.is_multiple_of(2) { "enabled" } else { "disabled" })
         })
     }
 
