@@ -545,7 +545,7 @@ fn rank(s: Status) -> u8 {
 
 /// A code span safe inside a table cell: on one line, `|` escaped, delimited by more backticks
 /// than the text holds in a row.
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     let s = s.replace(['\r', '\n'], " ").replace('|', "\\|");
     let longest = s
         .split(|c| c != '`')
@@ -561,7 +561,7 @@ fn code(s: &str) -> String {
 }
 
 /// Plain text from rule annotations (written by the rule author): one line, HTML neutralised.
-fn plain(s: &str) -> String {
+pub(crate) fn plain(s: &str) -> String {
     s.replace(['\r', '\n'], " ")
         .replace('&', "&amp;")
         .replace('<', "&lt;")
