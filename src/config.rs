@@ -99,8 +99,8 @@ pub struct Config {
     pub max_exception_days: Option<i64>,
     /// Default of `check --fail-on`.
     pub fail_on: Option<Severity>,
-    /// The evidence ledger every `check` records into (like `check --evidence`), resolved
-    /// against the file's base directory.
+    /// The evidence ledger every `check` records into (like `check --evidence`): an
+    /// `s3://bucket/prefix`, or a folder resolved against the file's base directory.
     pub evidence: Option<PathBuf>,
     /// Rules not to load.
     pub disable: Vec<RuleRef>,
@@ -219,7 +219,13 @@ impl Config {
                 None => None,
             },
             fail_on: raw.fail_on,
-            evidence: raw.evidence.as_ref().map(|p| base.join(p)),
+            evidence: raw.evidence.as_ref().map(|p| {
+                if p.starts_with("s3://") {
+                    PathBuf::from(p)
+                } else {
+                    base.join(p)
+                }
+            }),
             disable: raw.disable.iter().map(rule_ref).collect(),
             severity: raw
                 .severity

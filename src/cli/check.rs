@@ -64,12 +64,17 @@ pub struct Args {
     #[arg(long)]
     show_passed: bool,
 
-    /// Record this run in the evidence ledger DIR (created when new): a bundle with the
-    /// snapshots, findings, rules, schema, configuration and exceptions used, chained to the
-    /// previous run's bundle [default: `evidence` in trustcheck.toml]. A collection that fails is
-    /// recorded too, marked incomplete. See docs/evidence.md.
+    /// Record this run in the evidence ledger DIR or `s3://BUCKET/PREFIX` (created when new): a
+    /// bundle with the snapshots, findings, rules, schema, configuration and exceptions used,
+    /// chained to the previous run's bundle [default: `evidence` in trustcheck.toml]. A
+    /// collection that fails is recorded too, marked incomplete. See docs/evidence.md.
     #[arg(long, value_name = "DIR")]
     evidence: Option<PathBuf>,
+
+    /// With an `s3://` --evidence: days each written object is locked in Object Lock
+    /// compliance mode (no one can delete or overwrite that version before then).
+    #[arg(long, value_name = "DAYS", default_value_t = 400)]
+    evidence_retention_days: u32,
 }
 
 /// Reports, thresholds, baselines and policy comparison: the CI gate.
@@ -155,15 +160,17 @@ pub fn run(
         .evidence
         .clone()
         .or_else(|| loaded.config.evidence.clone());
-    if let Some(dir) = &evidence_dir {
-        evidence::check_destination(dir)?;
-    }
+    // Opened before collecting: a bad `s3://` location fails before any slow work.
+    let ledger = match &evidence_dir {
+        Some(dir) => Some(evidence::open(dir, args.evidence_retention_days)?),
+        None => None,
+    };
     // A snapshot that cannot be read or a collection that fails is still recorded (incomplete):
     // an auditor must see the runs that produced nothing too.
     let failed = |inputs: &[Input], error: miette::Report| -> miette::Report {
-        match &evidence_dir {
-            Some(dir) => evidence::record_failure(
-                dir,
+        match &ledger {
+            Some(ledger) => evidence::record_failure(
+                ledger,
                 evidence::snapshot_files(inputs),
                 &loaded,
                 &error,
@@ -204,16 +211,14 @@ pub fn run(
         }
         inputs.push(Input::in_memory(format!("{name} collection"), snapshot));
     }
-    let snapshot_files = evidence_dir
-        .as_ref()
-        .map(|_| evidence::snapshot_files(&inputs));
+    let snapshot_files = ledger.as_ref().map(|_| evidence::snapshot_files(&inputs));
     let store = match Store::load(inputs, schema) {
         Ok(store) => store,
         Err(e) => {
             let error = miette::Report::new(*e);
-            return Err(match (&evidence_dir, snapshot_files) {
-                (Some(dir), Some(files)) => {
-                    evidence::record_failure(dir, files, &loaded, &error, out)
+            return Err(match (&ledger, snapshot_files) {
+                (Some(ledger), Some(files)) => {
+                    evidence::record_failure(ledger, files, &loaded, &error, out)
                         .err()
                         .unwrap_or(error)
                 }
@@ -274,9 +279,9 @@ pub fn run(
         }
         None => None,
     };
-    if let (Some(dir), Some(files)) = (&evidence_dir, snapshot_files) {
+    if let (Some(ledger), Some(files)) = (&ledger, snapshot_files) {
         evidence::record(
-            dir,
+            ledger,
             evidence::Recorded {
                 files,
                 store: &store,

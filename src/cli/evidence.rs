@@ -73,7 +73,7 @@ impl PeriodArgs {
 
 #[derive(Debug, clap::Args)]
 struct VerifyArgs {
-    /// The ledger folder (as given to `check --evidence`).
+    /// The ledger: a folder or `s3://BUCKET/PREFIX` (as given to `check --evidence`).
     #[arg(value_name = "DIR")]
     dir: PathBuf,
 
@@ -93,7 +93,7 @@ enum VerifyFormat {
 
 #[derive(Debug, clap::Args)]
 struct ReportArgs {
-    /// The ledger folder (as given to `check --evidence`).
+    /// The ledger: a folder or `s3://BUCKET/PREFIX` (as given to `check --evidence`).
     #[arg(value_name = "DIR")]
     dir: PathBuf,
 
@@ -118,7 +118,7 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
 
 fn run_verify(args: VerifyArgs) -> miette::Result<ExitStatus> {
     let options = args.period.options()?;
-    let ledger = Ledger::at(&args.dir);
+    let ledger = Ledger::open(&args.dir, 0)?;
     let v = verify::verify(&ledger, options)?;
     match args.format {
         VerifyFormat::Text => print!("{}", verification_text(&v)),
@@ -195,7 +195,7 @@ fn verification_text(v: &Verification) -> String {
 
 fn run_report(args: ReportArgs, out: Output) -> miette::Result<ExitStatus> {
     let options = args.period.options()?;
-    let ledger = Ledger::at(&args.dir);
+    let ledger = Ledger::open(&args.dir, 0)?;
     let v = verify::verify(&ledger, options)?;
     verify::require_intact(&v)?;
     if v.runs_in_period == 0 {
@@ -223,16 +223,9 @@ fn run_report(args: ReportArgs, out: Output) -> miette::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// Refuses a destination `--evidence` cannot write before anything is collected.
-pub fn check_destination(dir: &Path) -> miette::Result<()> {
-    if dir.to_string_lossy().starts_with("s3://") {
-        return Err(miette::miette!(
-            help = "give a local folder; keep it write-once by syncing it to S3 with Object Lock or committing it to a git branch (docs/evidence.md)",
-            "S3 evidence stores are not supported yet: `{}`",
-            dir.display()
-        ));
-    }
-    Ok(())
+/// The ledger `--evidence` names: a folder or `s3://bucket/prefix`.
+pub fn open(location: &Path, retention_days: u32) -> miette::Result<Ledger> {
+    Ok(Ledger::open(location, retention_days)?)
 }
 
 /// The snapshots of a run as recorded: their text as read, or as collected.
@@ -276,7 +269,7 @@ fn ci() -> Option<CiContext> {
 }
 
 /// Records a judged run.
-pub fn record(dir: &Path, run: Recorded<'_>, out: Output) -> miette::Result<()> {
+pub fn record(ledger: &Ledger, run: Recorded<'_>, out: Output) -> miette::Result<()> {
     let mut population: BTreeMap<String, u64> = BTreeMap::new();
     for r in &run.store.resources {
         *population.entry(r.reference.type_name.clone()).or_default() += 1;
@@ -306,12 +299,12 @@ pub fn record(dir: &Path, run: Recorded<'_>, out: Output) -> miette::Result<()> 
         incomplete_reasons: run.failure.into_iter().collect(),
         ci: ci(),
     };
-    append(dir, input, out)
+    append(ledger, input, out)
 }
 
 /// Records a run whose snapshots could not be read or collected: incomplete, no findings.
 pub fn record_failure(
-    dir: &Path,
+    ledger: &Ledger,
     files: Vec<FileRecord>,
     loaded: &Loaded,
     error: &miette::Report,
@@ -331,11 +324,10 @@ pub fn record_failure(
         incomplete_reasons: vec![error.to_string()],
         ci: ci(),
     };
-    append(dir, input, out)
+    append(ledger, input, out)
 }
 
-fn append(dir: &Path, input: RunInput<'_>, out: Output) -> miette::Result<()> {
-    let ledger = Ledger::at(dir);
+fn append(ledger: &Ledger, input: RunInput<'_>, out: Output) -> miette::Result<()> {
     let entry = ledger.append(input, &written_at())?;
     if !out.quiet {
         eprintln!(

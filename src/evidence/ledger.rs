@@ -9,15 +9,15 @@
 //! Appending is atomic: the bundle is written to a temporary file beside its final name, synced
 //! and renamed; then the index is rewritten the same way with one more line. A run interrupted
 //! before the index is renamed leaves the index as it was (at most a bundle file the index does
-//! not list, which `verify` reports); one interrupted after it has recorded the run.
+//! not list, which `verify` reports); one interrupted after it has recorded the run. On S3 (see
+//! [`super::store`]) each file is one PUT of a locked object version.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::atomic_write;
-
 use super::bundle::{decode, Bundle, BundleSummary, RunInput};
+use super::store::Store;
 use super::{sha256_hex, EvidenceError};
 
 /// The format tag of the index's header line.
@@ -55,6 +55,10 @@ pub struct IndexEntry {
     pub written_at: String,
     /// Whether collection failed.
     pub incomplete: bool,
+    /// The S3 version of the bundle object (absent in a local ledger): `verify` reads this
+    /// version, the one locked when it was written, whatever was written to the key since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 /// The index as read: its header, its entries, and the lines that did not parse.
@@ -68,109 +72,81 @@ pub struct Index {
     pub bad_lines: Vec<(usize, String)>,
 }
 
-/// A ledger folder.
-#[derive(Debug, Clone)]
+/// A ledger: a folder or an S3 prefix (see [`Store`]).
+#[derive(Debug)]
 pub struct Ledger {
-    dir: PathBuf,
+    store: Store,
 }
 
 impl Ledger {
-    /// The ledger in `dir` (nothing is read yet).
+    /// The ledger in the local folder `dir` (nothing is read yet).
     pub fn at(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
-    }
-
-    /// The folder, for messages.
-    pub fn display(&self) -> String {
-        self.dir.display().to_string()
-    }
-
-    /// The index file's path.
-    pub fn index_path(&self) -> PathBuf {
-        self.dir.join(INDEX_FILE)
-    }
-
-    fn io(action: &'static str, path: &Path, source: std::io::Error) -> EvidenceError {
-        EvidenceError::Io {
-            action,
-            path: path.display().to_string(),
-            source,
+        Self {
+            store: Store::Local(dir.into()),
         }
+    }
+
+    /// The ledger at `location`: `s3://bucket/prefix` (new objects locked for
+    /// `retention_days`) or a local folder.
+    pub fn open(location: &Path, retention_days: u32) -> Result<Self, EvidenceError> {
+        Ok(Self {
+            store: Store::open(location, retention_days)?,
+        })
+    }
+
+    /// Where it is, for messages.
+    pub fn display(&self) -> String {
+        self.store.display()
+    }
+
+    fn index_display(&self) -> String {
+        format!("{}/{INDEX_FILE}", self.display().trim_end_matches('/'))
     }
 
     /// Reads and parses the index. A missing index is an error: it is never rebuilt.
     pub fn read_index(&self) -> Result<Index, EvidenceError> {
-        let path = self.index_path();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(EvidenceError::NoIndex {
-                    dir: self.display(),
-                    index: path.display().to_string(),
-                })
-            }
-            Err(e) => return Err(Self::io("read", &path, e)),
-        };
-        parse_index(&path.display().to_string(), &text)
+        let text = self.read_index_text()?;
+        parse_index(&self.index_display(), &text)
     }
 
-    /// The bytes of a bundle file named by the index (relative to the ledger folder).
-    pub fn read_bundle(&self, file: &str) -> Result<Vec<u8>, EvidenceError> {
-        let path = self.bundle_path(file)?;
-        std::fs::read(&path).map_err(|e| Self::io("read", &path, e))
-    }
-
-    /// Whether the bundle file named by the index exists.
-    pub fn has_bundle(&self, file: &str) -> bool {
-        self.bundle_path(file).is_ok_and(|p| p.is_file())
-    }
-
-    /// A bundle path from the index, refused when it leaves `bundles/` (an edited index must
-    /// not make trustcheck read other files).
-    fn bundle_path(&self, file: &str) -> Result<PathBuf, EvidenceError> {
-        let name = file.strip_prefix("bundles/").unwrap_or("");
-        if name.is_empty() || name.contains('/') || name.contains('\\') || name.starts_with('.') {
-            return Err(EvidenceError::BadBundle {
-                path: file.to_string(),
-                message: "not a file in `bundles/`".into(),
-            });
+    fn read_index_text(&self) -> Result<String, EvidenceError> {
+        match self.store.read(INDEX_FILE, None)? {
+            Some(bytes) => String::from_utf8(bytes).map_err(|e| EvidenceError::BadIndex {
+                path: self.index_display(),
+                line: 1,
+                message: format!("not UTF-8 text: {e}"),
+            }),
+            None => Err(EvidenceError::NoIndex {
+                dir: self.display(),
+                index: self.index_display(),
+            }),
         }
-        Ok(self.dir.join(BUNDLES_DIR).join(name))
     }
 
-    /// The bundle files present, relative to the ledger folder (temporary files left by an
-    /// interrupted write are not bundles and are left out).
+    /// The bytes of the bundle an index entry names (on S3: the version it recorded), or
+    /// `None` when it is not there.
+    pub fn read_bundle(&self, entry: &IndexEntry) -> Result<Option<Vec<u8>>, EvidenceError> {
+        check_bundle_name(&entry.file)?;
+        self.store.read(&entry.file, entry.version.as_deref())
+    }
+
+    /// The bundle files present, relative to the ledger (temporary files left by an
+    /// interrupted local write are not bundles and are left out).
     pub fn bundle_files(&self) -> Result<Vec<String>, EvidenceError> {
-        let dir = self.dir.join(BUNDLES_DIR);
-        let read = match std::fs::read_dir(&dir) {
-            Ok(read) => read,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Self::io("read", &dir, e)),
-        };
-        let mut files = Vec::new();
-        for entry in read {
-            let entry = entry.map_err(|e| Self::io("read", &dir, e))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') {
-                files.push(format!("{BUNDLES_DIR}/{name}"));
-            }
-        }
-        files.sort();
-        Ok(files)
+        self.store.list(BUNDLES_DIR)
     }
 
     /// Appends a run: checks that the ledger's last bundle is as the index says, writes the
     /// bundle, then the index with one more line. Returns the new index entry.
     pub fn append(&self, run: RunInput<'_>, written_at: &str) -> Result<IndexEntry, EvidenceError> {
-        let (header, previous, index_text) = match self.read_index() {
-            Ok(index) => {
+        let (header, previous, index_text) = match self.read_index_text() {
+            Ok(text) => {
+                let index = parse_index(&self.index_display(), &text)?;
                 let head = self.checked_head(&index)?;
-                let text = std::fs::read_to_string(self.index_path())
-                    .map_err(|e| Self::io("read", &self.index_path(), e))?;
                 (index.header, head, text)
             }
             Err(EvidenceError::NoIndex { .. }) => {
-                self.refuse_foreign_folder()?;
+                self.refuse_foreign_store()?;
                 let header = new_header(&run, written_at);
                 let mut text = serde_json::to_string(&header).unwrap_or_default();
                 text.push('\n');
@@ -194,14 +170,17 @@ impl Ledger {
             previous.as_ref().map(|h| h.sha256.clone()),
             written_at.to_string(),
         );
-        let bytes = bundle
-            .encode()
-            .map_err(|e| Self::io("compress", &self.dir, e))?;
+        let bytes = bundle.encode().map_err(|e| EvidenceError::Io {
+            action: "compress",
+            path: self.display(),
+            source: e,
+        })?;
         let sha256 = sha256_hex(&bytes);
         let file = format!(
             "{BUNDLES_DIR}/{sequence:06}-{}.json.zst",
             sha256.get(..12).unwrap_or(&sha256)
         );
+        let version = self.store.write_new(&file, &bytes)?;
         let entry = IndexEntry {
             sequence,
             file,
@@ -210,22 +189,12 @@ impl Ledger {
             collected_at: bundle.collected_at.clone(),
             written_at: bundle.written_at.clone(),
             incomplete: bundle.incomplete,
+            version,
         };
-        let bundles = self.dir.join(BUNDLES_DIR);
-        std::fs::create_dir_all(&bundles).map_err(|e| Self::io("create", &bundles, e))?;
-        let path = self.bundle_path(&entry.file)?;
-        write_new(&path, &bytes)?;
         let mut line = serde_json::to_string(&entry).unwrap_or_default();
         line.push('\n');
-        let index_path = self.index_path();
-        atomic_write::write(&index_path, format!("{index_text}{line}").as_bytes()).map_err(
-            |e| EvidenceError::Io {
-                action: "write",
-                path: e.path,
-                source: e.source,
-            },
-        )?;
-        sync_dir(&self.dir);
+        self.store
+            .replace(INDEX_FILE, format!("{index_text}{line}").as_bytes())?;
         Ok(entry)
     }
 
@@ -243,7 +212,12 @@ impl Ledger {
         let Some((_, head)) = index.entries.last() else {
             return Ok(None);
         };
-        let bytes = self.read_bundle(&head.file)?;
+        let Some(bytes) = self.read_bundle(head)? else {
+            return Err(broken(format!(
+                "the last bundle `{}` is not there",
+                head.file
+            )));
+        };
         if sha256_hex(&bytes) != head.sha256 {
             return Err(broken(format!(
                 "the last bundle `{}` does not have the hash the index records",
@@ -260,30 +234,36 @@ impl Ledger {
         Ok(Some(head.clone()))
     }
 
-    /// A new ledger goes into a new or empty folder only.
-    fn refuse_foreign_folder(&self) -> Result<(), EvidenceError> {
-        match std::fs::read_dir(&self.dir) {
-            Ok(mut entries) => {
-                if entries.next().is_some() {
-                    return Err(if self.dir.join(BUNDLES_DIR).is_dir() {
-                        EvidenceError::NoIndex {
-                            dir: self.display(),
-                            index: self.index_path().display().to_string(),
-                        }
-                    } else {
-                        EvidenceError::NotALedger {
-                            dir: self.display(),
-                        }
-                    });
-                }
-                Ok(())
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(&self.dir).map_err(|e| Self::io("create", &self.dir, e))
-            }
-            Err(e) => Err(Self::io("read", &self.dir, e)),
+    /// A new ledger goes where nothing is: bundles without an index are a ledger that lost its
+    /// index, anything else is not a ledger.
+    fn refuse_foreign_store(&self) -> Result<(), EvidenceError> {
+        if self.store.is_empty()? {
+            return Ok(());
         }
+        Err(if self.bundle_files()?.is_empty() {
+            EvidenceError::NotALedger {
+                dir: self.display(),
+            }
+        } else {
+            EvidenceError::NoIndex {
+                dir: self.display(),
+                index: self.index_display(),
+            }
+        })
     }
+}
+
+/// A bundle name from the index, refused when it leaves `bundles/` (an edited index must not
+/// make trustcheck read other files).
+fn check_bundle_name(file: &str) -> Result<(), EvidenceError> {
+    let name = file.strip_prefix("bundles/").unwrap_or("");
+    if name.is_empty() || name.contains('/') || name.contains('\\') || name.starts_with('.') {
+        return Err(EvidenceError::BadBundle {
+            path: file.to_string(),
+            message: "not a file in `bundles/`".into(),
+        });
+    }
+    Ok(())
 }
 
 /// A new ledger's header: its id is derived from when it was started and what it collects, so
@@ -339,37 +319,4 @@ pub fn parse_index(path: &str, text: &str) -> Result<Index, EvidenceError> {
         entries,
         bad_lines,
     })
-}
-
-/// Writes a bundle file atomically, never over an existing file: evidence is never rewritten.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
-    let io = |source| EvidenceError::Io {
-        action: "write",
-        path: path.display().to_string(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".trustcheck-").suffix(".tmp");
-    // Readable like any file the user writes (a temp file is 0600 by default).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
-    std::io::Write::write_all(tmp.as_file_mut(), bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    // `persist_noclobber` fails rather than replace a file of the same name.
-    tmp.persist_noclobber(path).map_err(|e| io(e.error))?;
-    Ok(())
-}
-
-/// Makes the renames durable (best effort: not every platform can sync a folder).
-fn sync_dir(dir: &Path) {
-    for d in [dir.to_path_buf(), dir.join(BUNDLES_DIR)] {
-        if let Ok(f) = std::fs::File::open(&d) {
-            let _ = f.sync_all();
-        }
-    }
 }

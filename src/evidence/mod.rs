@@ -12,6 +12,7 @@
 //! - [`verify`]: checking hashes, the chain and the cadence.
 //! - [`period`]: the period model (exception windows, held shares) built by streaming bundles.
 //! - [`render`]: the period report as Markdown, JSON, CSV and HTML.
+//! - [`store`]: a local folder or an S3 prefix with Object Lock.
 //! - [`times`]: dates, durations and cadences.
 
 pub mod bundle;
@@ -19,6 +20,7 @@ pub mod html;
 pub mod ledger;
 pub mod period;
 pub mod render;
+pub mod store;
 pub mod times;
 pub mod verify;
 

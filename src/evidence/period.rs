@@ -244,7 +244,7 @@ pub fn build(
         .unwrap_or(from);
     let mut builder = Builder::default();
     for (entry, _) in &in_period {
-        let bytes = ledger.read_bundle(&entry.file)?;
+        let bytes = ledger.read_bundle(entry)?.unwrap_or_default();
         if sha256_hex(&bytes) != entry.sha256 {
             return Err(EvidenceError::Broken {
                 dir: ledger.display(),

@@ -178,11 +178,17 @@ pub fn verify(ledger: &Ledger, options: Options) -> Result<Verification, Evidenc
             }
         }
         previous = Some(entry);
-        if !ledger.has_bundle(&entry.file) {
-            problem(ProblemKind::Missing, "the bundle file is not there".into());
-            continue;
-        }
-        let bytes = ledger.read_bundle(&entry.file)?;
+        let bytes = match ledger.read_bundle(entry) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                problem(ProblemKind::Missing, "the bundle file is not there".into());
+                continue;
+            }
+            Err(e) => {
+                problem(ProblemKind::Unreadable, e.to_string());
+                continue;
+            }
+        };
         let actual = sha256_hex(&bytes);
         if actual != entry.sha256 {
             problem(

@@ -652,3 +652,239 @@ fn the_configuration_names_the_ledger() {
     let bundle: Value = serde_json::from_slice(&zstd::decode_all(&bundle[..]).unwrap()).unwrap();
     assert_eq!(bundle["config"]["name"], "trustcheck.toml");
 }
+
+/// The binary pointed at moto's S3 with the test identity, and nothing else of the AWS
+/// environment.
+fn s3_cmd(dir: &Path, moto: &crate::moto::Moto) -> assert_cmd::Command {
+    let mut cmd = evidence_cmd(dir);
+    for var in [
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ENDPOINT_URL_S3",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", crate::moto::TEST_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", crate::moto::SECRET)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", dir.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_s3_ledger_is_locked_and_verify_reads_the_locked_versions() {
+    use aws_sdk_s3::primitives::ByteStream;
+    let moto = crate::moto::Moto::shared();
+    let sdk = moto.config(crate::moto::DEFAULT_ACCOUNT).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = "trustcheck-evidence-lock";
+    s3.create_bucket()
+        .bucket(bucket)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    let dir = workdir();
+    let location = format!("s3://{bucket}/acme/nightly");
+    for (day, things) in NIGHTS.iter().take(3) {
+        fs::write(
+            dir.path().join("snapshot.json"),
+            snapshot("lab", *day, things).to_string(),
+        )
+        .unwrap();
+        s3_cmd(dir.path(), moto)
+            .args([
+                "check",
+                "--no-config",
+                "--no-builtin",
+                "--quiet",
+                "--snapshot",
+                "snapshot.json",
+            ])
+            .args(["--schema", "fixture.cedarschema", "--policies", "rules"])
+            .args(["--evidence", &location, "--evidence-retention-days", "30"])
+            .assert()
+            .code(predicates::ord::lt(3))
+            .stderr("");
+    }
+    let index = s3
+        .get_object()
+        .bucket(bucket)
+        .key("acme/nightly/index.jsonl")
+        .send()
+        .await
+        .unwrap();
+    let index =
+        String::from_utf8(index.body.collect().await.unwrap().into_bytes().to_vec()).unwrap();
+    let first: Value = serde_json::from_str(index.lines().nth(1).unwrap()).unwrap();
+    let key = format!("acme/nightly/{}", first["file"].as_str().unwrap());
+    let version = first["version"]
+        .as_str()
+        .expect("the index records the S3 version")
+        .to_string();
+    let head = s3
+        .head_object()
+        .bucket(bucket)
+        .key(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        head.object_lock_mode().map(|m| m.as_str()),
+        Some("COMPLIANCE")
+    );
+    assert!(head.object_lock_retain_until_date().is_some());
+
+    // Deleting the locked version is refused.
+    let deleted = s3
+        .delete_object()
+        .bucket(bucket)
+        .key(&key)
+        .version_id(&version)
+        .send()
+        .await;
+    let refused = format!(
+        "{}",
+        aws_sdk_s3::error::DisplayErrorContext(
+            deleted.expect_err("a locked version cannot be deleted")
+        )
+    );
+    assert!(refused.contains("AccessDenied"), "{refused}");
+
+    // Writing the key again adds a version; the locked one is intact and is what verify reads.
+    s3.put_object()
+        .bucket(bucket)
+        .key(&key)
+        .body(ByteStream::from_static(b"forged"))
+        .send()
+        .await
+        .unwrap();
+    let locked = s3
+        .get_object()
+        .bucket(bucket)
+        .key(&key)
+        .version_id(&version)
+        .send()
+        .await
+        .unwrap();
+    let locked = locked.body.collect().await.unwrap().into_bytes();
+    assert_eq!(
+        trustcheck::evidence::sha256_hex(&locked),
+        first["sha256"].as_str().unwrap()
+    );
+    let out = s3_cmd(dir.path(), moto)
+        .args(["evidence", "verify", &location])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("3 bundle(s)") && stdout.ends_with("intact and complete\n"),
+        "{stdout}"
+    );
+    s3_cmd(dir.path(), moto)
+        .args(["evidence", "report", &location, "--format", "json"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("\"sequence\": 3"));
+}
+
+/// The HTML report in a real browser: headless Chromium (Debian's, `scripts/install-chromium`)
+/// prints it to PDF, and the PDF has the pages and text an auditor files.
+#[test]
+fn the_html_report_prints_to_pdf_in_chromium() {
+    let chromium = Path::new("/usr/bin/chromium");
+    assert!(
+        chromium.exists(),
+        "Chromium is not installed: run `scripts/install-chromium` (the test command `scripts/test` does)"
+    );
+    let dir = lab_ledger();
+    let (code, _, stderr) = run(
+        dir.path(),
+        &[
+            "evidence",
+            "report",
+            "ledger",
+            "--format",
+            "html",
+            "--output",
+            "period.html",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let profile = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("period.pdf");
+    let out = std::process::Command::new("timeout")
+        .arg("120")
+        .arg(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!(
+            "file://{}",
+            dir.path().join("period.html").display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        pdf.exists(),
+        "Chromium wrote no PDF: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = std::process::Command::new("pdfinfo")
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    let info = String::from_utf8(info.stdout).unwrap();
+    let pages: u32 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .map(|p| p.trim().parse().unwrap())
+        .unwrap();
+    assert!((1..=4).contains(&pages), "{pages} pages\n{info}");
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    for expected in [
+        "Evidence report 2026-01-01 – 2026-01-09",
+        "The period at a glance",
+        "fixture-thing-enabled",
+        "Exception windows",
+        "Fixture::Thing::\"lab/a\"",
+        "failing at period start",
+        "ciso@example.com",
+        "Cadence gaps",
+    ] {
+        assert!(
+            text.contains(expected),
+            "the PDF lacks `{expected}`:\n{text}"
+        );
+    }
+}
