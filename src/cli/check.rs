@@ -169,15 +169,16 @@ pub fn run(
     // an auditor must see the runs that produced nothing too.
     let failed = |inputs: &[Input], error: miette::Report| -> miette::Report {
         match &ledger {
-            Some(ledger) => evidence::record_failure(
-                ledger,
-                evidence::snapshot_files(inputs),
-                &loaded,
-                &error,
-                out,
-            )
-            .err()
-            .unwrap_or(error),
+            Some(ledger) => {
+                evidence::record_failure(
+                    ledger,
+                    evidence::snapshot_files(inputs),
+                    &loaded,
+                    &error,
+                    out,
+                );
+                error
+            }
             None => error,
         }
     };
@@ -218,9 +219,8 @@ pub fn run(
             let error = miette::Report::new(*e);
             return Err(match (&ledger, snapshot_files) {
                 (Some(ledger), Some(files)) => {
-                    evidence::record_failure(ledger, files, &loaded, &error, out)
-                        .err()
-                        .unwrap_or(error)
+                    evidence::record_failure(ledger, files, &loaded, &error, out);
+                    error
                 }
                 _ => error,
             });

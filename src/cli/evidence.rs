@@ -302,14 +302,15 @@ pub fn record(ledger: &Ledger, run: Recorded<'_>, out: Output) -> miette::Result
     append(ledger, input, out)
 }
 
-/// Records a run whose snapshots could not be read or collected: incomplete, no findings.
+/// Records a run whose snapshots could not be read or collected: incomplete, no findings. The
+/// run fails with its own error either way; when it cannot be recorded either, that is said too.
 pub fn record_failure(
     ledger: &Ledger,
     files: Vec<FileRecord>,
     loaded: &Loaded,
     error: &miette::Report,
     out: Output,
-) -> miette::Result<()> {
+) {
     let now = written_at();
     let input = RunInput {
         collected_at: now,
@@ -324,7 +325,12 @@ pub fn record_failure(
         incomplete_reasons: vec![error.to_string()],
         ci: ci(),
     };
-    append(ledger, input, out)
+    if let Err(e) = append(ledger, input, out) {
+        eprintln!(
+            "trustcheck: the failed run could not be recorded in the evidence ledger {} either: {e}",
+            ledger.display()
+        );
+    }
 }
 
 fn append(ledger: &Ledger, input: RunInput<'_>, out: Output) -> miette::Result<()> {
