@@ -7,6 +7,7 @@
 //! exceptions = "risk/trustcheck-exceptions.toml"  # risk acceptances (default: found like this file)
 //! max-exception-days = 180                       # how far ahead an acceptance may expire (365)
 //! fail-on = "high"                               # default of `check --fail-on`
+//! evidence = "evidence"                          # record every `check` in this ledger folder
 //! disable = ["github-org-default-permission-read"]
 //!
 //! [severity]                                     # override a rule's @severity
@@ -50,6 +51,7 @@ pub const KEYS: &[&str] = &[
     "exceptions",
     "max-exception-days",
     "fail-on",
+    "evidence",
     "disable",
     "severity",
     "params",
@@ -69,6 +71,8 @@ struct RawConfig {
     max_exception_days: Option<Spanned<i64>>,
     #[serde(default)]
     fail_on: Option<Severity>,
+    #[serde(default)]
+    evidence: Option<String>,
     #[serde(default)]
     disable: Vec<Spanned<String>>,
     #[serde(default)]
@@ -101,6 +105,9 @@ pub struct Config {
     pub max_exception_days: Option<i64>,
     /// Default of `check --fail-on`.
     pub fail_on: Option<Severity>,
+    /// The evidence ledger every `check` records into (like `check --evidence`): an
+    /// `s3://bucket/prefix`, or a folder resolved against the file's base directory.
+    pub evidence: Option<PathBuf>,
     /// Rules not to load.
     pub disable: Vec<RuleRef>,
     /// Severity overrides.
@@ -220,6 +227,13 @@ impl Config {
                 None => None,
             },
             fail_on: raw.fail_on,
+            evidence: raw.evidence.as_ref().map(|p| {
+                if p.starts_with("s3://") {
+                    PathBuf::from(p)
+                } else {
+                    base.join(p)
+                }
+            }),
             disable: raw.disable.iter().map(rule_ref).collect(),
             severity: raw
                 .severity

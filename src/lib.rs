@@ -19,6 +19,7 @@ pub mod docs;
 pub mod drift;
 pub mod engine;
 pub mod entities;
+pub mod evidence;
 pub mod exceptions;
 pub mod exit;
 pub mod findings;

@@ -18,6 +18,7 @@ use trustcheck::rules::RuleSet;
 use trustcheck::severity::Severity;
 
 use super::collect;
+use super::evidence;
 use super::{Adjust, ExceptionsArgs, Output, RuleArgs};
 
 /// Judge one or more snapshots with the shipped and custom rules.
@@ -62,6 +63,18 @@ pub struct Args {
     /// List passing and not-applicable findings in the table too, not only their counts.
     #[arg(long)]
     show_passed: bool,
+
+    /// Record this run in the evidence ledger DIR or `s3://BUCKET/PREFIX` (created when new): a
+    /// bundle with the snapshots, findings, rules, schema, configuration and exceptions used,
+    /// chained to the previous run's bundle [default: `evidence` in trustcheck.toml]. A
+    /// collection that fails is recorded too, marked incomplete. See docs/evidence.md.
+    #[arg(long, value_name = "DIR")]
+    evidence: Option<PathBuf>,
+
+    /// With an `s3://` --evidence: days each written object is locked in Object Lock
+    /// compliance mode (no one can delete or overwrite that version before then).
+    #[arg(long, value_name = "DAYS", default_value_t = 400)]
+    evidence_retention_days: u32,
 }
 
 /// Reports, thresholds, baselines and policy comparison: the CI gate.
@@ -169,16 +182,48 @@ pub fn run(
         };
         Some(old.load(Adjust::Configured)?.rules)
     };
+    let evidence_dir = args
+        .evidence
+        .clone()
+        .or_else(|| loaded.config.evidence.clone());
+    // Opened before collecting: a bad `s3://` location fails before any slow work.
+    let ledger = match &evidence_dir {
+        Some(dir) => Some(evidence::open(dir, args.evidence_retention_days)?),
+        None => None,
+    };
+    // A snapshot that cannot be read or a collection that fails is still recorded (incomplete):
+    // an auditor must see the runs that produced nothing too.
+    let failed = |inputs: &[Input], error: miette::Report| -> miette::Report {
+        match &ledger {
+            Some(ledger) => {
+                evidence::record_failure(
+                    ledger,
+                    evidence::snapshot_files(inputs),
+                    &loaded,
+                    &error,
+                    out,
+                );
+                error
+            }
+            None => error,
+        }
+    };
     let mut inputs = Vec::new();
     for path in &args.snapshots {
-        inputs.push(Input::read(path)?);
+        match Input::read(path) {
+            Ok(input) => inputs.push(input),
+            Err(e) => return Err(failed(&inputs, e.into())),
+        }
     }
     for name in &args.collect {
         let provider = registry
             .iter()
             .find(|p| p.name == name)
             .ok_or_else(|| miette::miette!("unknown provider `{name}`"))?;
-        let snapshot = collect::collect(provider, matches, out)?;
+        let snapshot = match collect::collect(provider, matches, out) {
+            Ok(snapshot) => snapshot,
+            Err(e) => return Err(failed(&inputs, e)),
+        };
         if let Some(path) = &args.save_snapshot {
             let path = if args.collect.len() > 1 {
                 let file = path
@@ -193,7 +238,20 @@ pub fn run(
         }
         inputs.push(Input::in_memory(format!("{name} collection"), snapshot));
     }
-    let store = Store::load(inputs, schema).map_err(|e| miette::Report::new(*e))?;
+    let snapshot_files = ledger.as_ref().map(|_| evidence::snapshot_files(&inputs));
+    let store = match Store::load(inputs, schema) {
+        Ok(store) => store,
+        Err(e) => {
+            let error = miette::Report::new(*e);
+            return Err(match (&ledger, snapshot_files) {
+                (Some(ledger), Some(files)) => {
+                    evidence::record_failure(ledger, files, &loaded, &error, out);
+                    error
+                }
+                _ => error,
+            });
+        }
+    };
     let mut findings = engine::evaluate(rules, &store)?;
     // Risk acceptances, checked against the rules and measured from the snapshots' time.
     let today = store
@@ -244,6 +302,20 @@ pub fn run(
         }
         None => None,
     };
+    if let (Some(ledger), Some(files)) = (&ledger, snapshot_files) {
+        evidence::record(
+            ledger,
+            evidence::Recorded {
+                files,
+                store: &store,
+                loaded: &loaded,
+                exceptions: exceptions.as_ref().map(|x| &x.file),
+                findings: &findings,
+                failure: None,
+            },
+            out,
+        )?;
+    }
     let comparison = baseline.map(|b| Comparison::of(&b, &findings));
     let mut gate = Gate::new(fail_on);
     if let (Some(c), true) = (&comparison, args.gate.fail_on_new) {

@@ -8,6 +8,7 @@ mod check;
 mod collect;
 mod controls;
 mod diff;
+mod evidence;
 mod explain;
 mod new;
 mod schema;
@@ -74,6 +75,8 @@ enum Command {
     Schema(schema::Args),
     /// Show what changed between two snapshots: facts, and findings that changed status.
     Diff(diff::Args),
+    /// Type 2 evidence: verify the ledger `check --evidence` records, report on a period of it.
+    Evidence(evidence::Args),
 }
 
 /// Where rules come from; shared by every subcommand that loads rules.
@@ -316,6 +319,7 @@ pub fn run() -> ExitCode {
         Command::Explain(args) => explain::run(args, out),
         Command::Schema(args) => schema::run(args, out),
         Command::Diff(args) => diff::run(args, out),
+        Command::Evidence(args) => evidence::run(args, out),
     };
     // A report that could not be written to stdout (a full disk, not a closed pipe) is an error.
     let result = match (result, stdout::failure()) {

@@ -544,12 +544,12 @@ fn rank(s: Status) -> u8 {
 }
 
 /// A code span safe inside a table cell (see [`crate::untrusted::markdown_code`]).
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     crate::untrusted::markdown_code(s)
 }
 
 /// Plain text from rule annotations (written by the rule author): one line, HTML neutralised.
-fn plain(s: &str) -> String {
+pub(crate) fn plain(s: &str) -> String {
     crate::untrusted::terminal(s)
         .replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -27,6 +27,7 @@ mod byo_facts;
 mod check;
 mod drift;
 mod engine_agreement;
+mod evidence;
 mod exceptions;
 mod github;
 mod github_judged;
