@@ -12,18 +12,8 @@ use super::render::cell_class;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    // One place for untrusted text (crate::untrusted): markup and unsafe characters escaped.
+    crate::untrusted::html(s)
 }
 
 const STYLE: &str = r#"
