@@ -340,6 +340,106 @@ pub fn render(format: Format, report: &Report<'_>, style: Style) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    /// Hostile text anywhere a collected string can reach a finding, through every format:
+    /// terminals and logs see no control sequence and no workflow command, Markdown has no
+    /// markup from values, XML and JSON stay well-formed.
+    mod hostile {
+        use super::super::fixtures;
+        use super::*;
+        use crate::findings::Status;
+        use crate::untrusted::is_unsafe;
+        use proptest::prelude::*;
+        use std::sync::OnceLock;
+
+        fn rules() -> &'static RuleSet {
+            static RULES: OnceLock<RuleSet> = OnceLock::new();
+            RULES.get_or_init(fixtures::rules)
+        }
+
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[\\x00-\\x1f\\x7f-\\x9f\u{202a}-\u{202e}\u{200b}:`|<>@\\[\\]()=+ a-z]{0,24}",
+                proptest::sample::select(crate::untrusted::HOSTILE.to_vec()).prop_map(String::from),
+            ]
+        }
+
+        fn inert_lines(what: &str, out: &str) -> Result<(), TestCaseError> {
+            prop_assert!(
+                !out.chars().any(|c| is_unsafe(c) && c != '\n'),
+                "{what}: raw control character in {out:?}"
+            );
+            for line in out.lines() {
+                let line = line.trim_start();
+                prop_assert!(
+                    !line.starts_with("::")
+                        || [
+                            "::group::",
+                            "::endgroup::",
+                            "::error title=",
+                            "::warning title=",
+                            "::notice title="
+                        ]
+                        .iter()
+                        .any(|p| line.starts_with(p)),
+                    "{what}: workflow command from a value: {line}"
+                );
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(48))]
+            #[test]
+            fn every_renderer_keeps_hostile_values_inert(
+                name in text(), message in text(), owner in text(), fail in any::<bool>()
+            ) {
+                let status = if fail { Status::Fail } else { Status::Accepted };
+                let mut acceptance = fixtures::acceptance("2027-01-01", 40);
+                acceptance.owner = owner;
+                let mut f = fixtures::finding(&name, status, (!fail).then_some(acceptance));
+                f.message = message;
+                let findings = vec![f];
+                let report = Report {
+                    findings: &findings,
+                    rules: rules(),
+                    snapshots: &[],
+                    gate: crate::gate::Gate::new(Severity::Low),
+                    verdict: crate::gate::Verdict::Failed,
+                    context: Context::default(),
+                };
+                let style = Style { color: false, width: 100, show_passed: true };
+                for format in [Format::Table, Format::Csv, Format::Markdown, Format::Junit] {
+                    inert_lines(format.as_str(), &render(format, &report, style))?;
+                }
+                inert_lines("annotations", &annotations::render(&report))?;
+                for format in [Format::Json, Format::Sarif, Format::Ocsf] {
+                    let out = render(format, &report, style);
+                    inert_lines(format.as_str(), &out)?;
+                    prop_assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok(), "{}", format.as_str());
+                }
+                let xml = render(Format::Junit, &report, style);
+                prop_assert!(roxmltree::Document::parse(&xml).is_ok(), "{xml}");
+                let md = render(Format::Markdown, &report, style);
+                for event in pulldown_cmark::Parser::new_ext(&md, pulldown_cmark::Options::ENABLE_TABLES) {
+                    match event {
+                        // The report's own `<details>`/`<summary>` folding: no value inside.
+                        pulldown_cmark::Event::Html(h) | pulldown_cmark::Event::InlineHtml(h) => {
+                            let mut rest = h.to_string();
+                            for tag in ["<details>", "</details>", "<summary>", "</summary>", "<code>", "</code>"] {
+                                rest = rest.replace(tag, "");
+                            }
+                            prop_assert!(!rest.contains('<'), "HTML from a value: {h}\n{md}");
+                        }
+                        pulldown_cmark::Event::Start(pulldown_cmark::Tag::Link { .. }) => {
+                            prop_assert!(false, "a link from a value\n{md}");
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
     use super::*;
 
     #[test]

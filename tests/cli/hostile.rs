@@ -524,3 +524,31 @@ async fn a_server_that_echoes_the_token_never_gets_it_into_output() {
     assert!(stderr.contains("***"), "{stderr}");
     assert!(stderr.len() < 16 * 1024, "{} bytes of stderr", stderr.len());
 }
+
+#[test]
+fn a_located_error_past_column_65535_is_shown_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.json");
+    // One line: an error at column ~70,100 (a bare word after a long string).
+    std::fs::write(
+        &path,
+        format!(
+            "{{\"format\": \"trustcheck.snapshot/v1\", \"collected_at\": \"2026-11-22T03:00:00Z\", \"x\": \"{}\" oops}}",
+            "a".repeat(70_000)
+        ),
+    )
+    .unwrap();
+    let out = trustcheck()
+        .args(["check", "--no-config", "--snapshot"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 1, column 700"),
+        "{}",
+        &stderr[..stderr.len().min(2000)]
+    );
+    assert!(stderr.len() < 16 * 1024, "bounded: {} bytes", stderr.len());
+}
