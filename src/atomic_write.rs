@@ -286,6 +286,24 @@ mod tests {
     }
 
     #[test]
+    fn an_interrupted_write_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.json");
+        let result = write_with(&path, |f| {
+            f.write_all(b"partial")?;
+            // What the Ctrl-C handler does while a write is in progress.
+            remove_pending();
+            Err(std::io::Error::other("interrupted"))
+        });
+        assert!(result.is_err());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no temp file left"
+        );
+    }
+
+    #[test]
     fn a_missing_folder_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         assert!(write(&dir.path().join("no/such/out.json"), b"x").is_err());

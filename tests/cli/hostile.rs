@@ -552,3 +552,61 @@ fn a_located_error_past_column_65535_is_shown_without_a_panic() {
     );
     assert!(stderr.len() < 16 * 1024, "bounded: {} bytes", stderr.len());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_quietly_and_a_full_disk_is_exit_2() {
+    use std::process::{Command, Stdio};
+    let bin = assert_cmd::cargo::cargo_bin("trustcheck");
+    let args = [
+        "check",
+        "--no-builtin",
+        "--no-config",
+        "--policies",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/reports/rules"),
+        "--snapshot",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/reports/snapshot.json"
+        ),
+        "--show-passed",
+    ];
+    for format in ["table", "json", "markdown", "csv", "sarif", "junit"] {
+        // The reader goes away before anything is written: the pipe is closed.
+        let mut child = Command::new(&bin)
+            .args(args)
+            .args(["--format", format])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{format}: the run's own verdict"
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        if std::path::Path::new("/dev/full").exists() {
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap();
+            let out = Command::new(&bin)
+                .args(args)
+                .args(["--format", format])
+                .stdout(full)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{format}");
+            assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write to stdout"));
+        }
+    }
+}
