@@ -231,9 +231,11 @@ fn longest_run(s: &str, of: char) -> usize {
         .unwrap_or_default()
 }
 
-/// Hostile values every renderer is tested with (`tests/cli/hostile.rs` and unit tests).
-#[cfg(test)]
-pub(crate) const HOSTILE: &[&str] = &[
+/// Hostile values every renderer is tested with (unit tests here and in `report`, and the CLI
+/// corpus in `tests/cli/hostile.rs`): workflow commands, line breaks, escape sequences, C1 and
+/// bidi controls, backticks, pipes, HTML, mentions and links.
+#[doc(hidden)]
+pub const HOSTILE: &[&str] = &[
     "::add-mask::secret",
     "  ::stop-commands::token",
     "a\n::error::injected",

@@ -12,25 +12,7 @@ const FIXTURE: &str = "tests/fixtures/reports/snapshot.json";
 const RULES: &str = "tests/fixtures/reports/rules";
 
 /// Strings a repository, member, ruleset or server could send.
-const HOSTILE: &[&str] = &[
-    "::add-mask::secret",
-    "  ::stop-commands::token",
-    "a\n::error::injected",
-    "x\r\n::warning file=a::b",
-    "\u{1b}[2J\u{1b}[Hcleared",
-    "\u{1b}]8;;https://evil.example\u{7}link\u{1b}]8;;\u{7}",
-    "csi\u{9b}31m",
-    "rtl\u{202e}gnp.exe",
-    "zero\u{200b}width",
-    "`` ` code ` ``",
-    "a | b | c",
-    "<img src=x onerror=alert(1)>",
-    "@octocat please review",
-    "[link](https://evil.example)",
-    "</details><script>x</script>",
-    "````\n```",
-    "`",
-];
+use trustcheck::untrusted::HOSTILE;
 
 fn unsafe_char(c: char) -> bool {
     c.is_control() && c != '\n'
