@@ -88,18 +88,7 @@ pub fn facts(document: &Value) -> Result<Vec<StatementFacts>, String> {
                 v.dedup();
                 v
             };
-            let mut condition_keys: Vec<String> = s
-                .get("Condition")
-                .and_then(Value::as_object)
-                .map(|ops| {
-                    ops.values()
-                        .filter_map(Value::as_object)
-                        .flat_map(|keys| keys.keys().map(|k| k.to_ascii_lowercase()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            condition_keys.sort();
-            condition_keys.dedup();
+            let condition_keys = condition_keys(s);
             let actions = owned("Action");
             let not_actions = owned("NotAction");
             let has_not_action = s.get("NotAction").is_some();
@@ -126,6 +115,24 @@ pub fn facts(document: &Value) -> Result<Vec<StatementFacts>, String> {
             })
         })
         .collect()
+}
+
+/// The condition keys a statement's `Condition` tests, under any operator, lower-cased (IAM
+/// compares them without case), sorted and without repeats. Shared with the trust statements.
+pub(crate) fn condition_keys(statement: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = statement
+        .get("Condition")
+        .and_then(Value::as_object)
+        .map(|ops| {
+            ops.values()
+                .filter_map(Value::as_object)
+                .flat_map(|keys| keys.keys().map(|k| k.to_ascii_lowercase()))
+                .collect()
+        })
+        .unwrap_or_default();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// Whether a statement with these `Action` / `NotAction` lists allows `wanted` (an action, or

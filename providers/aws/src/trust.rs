@@ -60,17 +60,15 @@ pub fn facts(document: &Value) -> Result<Vec<TrustFacts>, String> {
                 }
                 _ => {}
             }
-            let mut condition_keys = Vec::new();
+            let condition_keys = crate::statements::condition_keys(s);
             let mut github_subjects = Vec::new();
             if let Some(ops) = s.get("Condition").and_then(Value::as_object) {
                 for keys in ops.values().filter_map(Value::as_object) {
                     for (key, values) in keys {
-                        let key = key.to_ascii_lowercase();
-                        if key == format!("{GITHUB_OIDC}:sub") {
+                        if key.to_ascii_lowercase() == format!("{GITHUB_OIDC}:sub") {
                             github_subjects
                                 .extend(strings(Some(values)).into_iter().map(String::from));
                         }
-                        condition_keys.push(key);
                     }
                 }
             }
@@ -83,7 +81,6 @@ pub fn facts(document: &Value) -> Result<Vec<TrustFacts>, String> {
                 &mut accounts,
                 &mut services,
                 &mut federated,
-                &mut condition_keys,
                 &mut github_subjects,
             ] {
                 list.sort();
