@@ -15,6 +15,10 @@
 //!
 //! [params]                                       # thresholds rules read (`trustcheck controls`)
 //! awsCredentialUnusedDays = 90
+//!
+//! [collect.github]                               # options of `collect github` (and `check --collect github`)
+//! org = "acme"
+//! branches = ["release/*"]                       # a key is an option's long name (or alias)
 //! ```
 //!
 //! The file is `.github/trustcheck.toml` or `trustcheck.toml`, in the current directory or the
@@ -55,6 +59,7 @@ pub const KEYS: &[&str] = &[
     "disable",
     "severity",
     "params",
+    "collect",
 ];
 
 /// The file as written: parsed strictly, not yet checked against the loaded rules.
@@ -79,6 +84,8 @@ struct RawConfig {
     severity: BTreeMap<Spanned<String>, Severity>,
     #[serde(default)]
     params: BTreeMap<Spanned<String>, Spanned<i64>>,
+    #[serde(default)]
+    collect: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
 }
 
 /// A rule id written in the file, with where it was written (for errors about it).
@@ -88,6 +95,32 @@ pub struct RuleRef {
     pub id: String,
     /// Where it is in the file.
     pub span: SourceSpan,
+}
+
+/// One option of a provider's collection set in the file (`[collect.github] org = "acme"`):
+/// the command line checks it against the provider's options and gives it to the collector
+/// as if it had been typed, unless the command line or the environment sets that option.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollectSetting {
+    /// The provider's name (`github`), where the table is named.
+    pub provider: RuleRef,
+    /// The option's long name or alias (`branch`, `branches`), where the key is.
+    pub option: RuleRef,
+    /// The value.
+    pub value: CollectValue,
+    /// Where the value is.
+    pub value_span: SourceSpan,
+}
+
+/// The value of a [`CollectSetting`], as the command line would take it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CollectValue {
+    /// One value (`"acme"`, or a number written as its digits).
+    One(String),
+    /// A switch on (`true`) or left off (`false`).
+    Switch(bool),
+    /// Several values, as a repeatable option takes them.
+    Many(Vec<String>),
 }
 
 /// The settings of one configuration file (or none: [`Config::default`]).
@@ -114,6 +147,8 @@ pub struct Config {
     pub severity: Vec<(RuleRef, Severity)>,
     /// Parameter values (`[params]`), each with where its name was written.
     pub params: Vec<(RuleRef, i64)>,
+    /// Options of providers' collections (`[collect.NAME]`), in file order per provider.
+    pub collect: Vec<CollectSetting>,
 }
 
 /// A configuration file that cannot be found, read or understood.
@@ -245,6 +280,7 @@ impl Config {
                 .iter()
                 .map(|(name, value)| (rule_ref(name), *value.get_ref()))
                 .collect(),
+            collect: collect_settings(&raw.collect, &file)?,
             file: Some(file),
         })
     }
@@ -371,6 +407,65 @@ pub fn fail_on(flag_or_env: Option<Severity>, config: &Config) -> Severity {
     flag_or_env.or(config.fail_on).unwrap_or(Severity::Low)
 }
 
+/// The `[collect.NAME]` tables as settings; a value the command line could not take (a table,
+/// a date, a list of non-strings) is an error at the value.
+fn collect_settings(
+    raw: &BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+    file: &SourceFile,
+) -> Result<Vec<CollectSetting>, ConfigError> {
+    let name = |s: &Spanned<String>| RuleRef {
+        id: s.get_ref().clone(),
+        span: SourceSpan::from(s.span()),
+    };
+    let scalar = |v: &toml::Value| match v {
+        toml::Value::String(s) => Some(s.clone()),
+        toml::Value::Integer(i) => Some(i.to_string()),
+        _ => None,
+    };
+    let mut settings = Vec::new();
+    for (provider, options) in raw {
+        for (option, value) in options {
+            let converted = match value.get_ref() {
+                toml::Value::Boolean(b) => Some(CollectValue::Switch(*b)),
+                toml::Value::Array(items) => items
+                    .iter()
+                    .map(scalar)
+                    .collect::<Option<Vec<_>>>()
+                    .map(CollectValue::Many),
+                other => scalar(other).map(CollectValue::One),
+            };
+            let Some(value_converted) = converted else {
+                return Err(ConfigError::Invalid(Box::new(
+                    InFile::new(
+                        Problem {
+                            message: format!(
+                                "`{}` in `[collect.{}]` is not a value an option takes",
+                                option.get_ref(),
+                                provider.get_ref()
+                            ),
+                            help: Some(
+                                "give a string, a number, `true`/`false` for a switch, or a list of strings"
+                                    .into(),
+                            ),
+                            span: SourceSpan::from(value.span()),
+                            label: "here".into(),
+                        },
+                        file,
+                    )
+                    .with_code("config::collect"),
+                )));
+            };
+            settings.push(CollectSetting {
+                provider: name(provider),
+                option: name(option),
+                value: value_converted,
+                value_span: SourceSpan::from(value.span()),
+            });
+        }
+    }
+    Ok(settings)
+}
+
 /// The directory relative folders are resolved against.
 fn base_dir(file: &Path) -> PathBuf {
     let dir = file.parent().unwrap_or(Path::new(""));
@@ -458,6 +553,43 @@ mod tests {
         let text = render_plain(&err);
         assert!(text.contains("trustcheck.toml:2:11"), "{text}");
         assert!(text.contains("urgent"), "{text}");
+    }
+
+    #[test]
+    fn collect_tables_become_settings_and_odd_values_are_located_errors() {
+        let c = parse(
+            "trustcheck.toml",
+            "[collect.github]\norg = \"acme\"\nbranches = [\"release/*\", \"main\"]\nconcurrency = 4\nx = true\n",
+        )
+        .unwrap();
+        let values: Vec<_> = c
+            .collect
+            .iter()
+            .map(|s| {
+                (
+                    s.provider.id.as_str(),
+                    s.option.id.as_str(),
+                    s.value.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (
+                    "github",
+                    "branches",
+                    CollectValue::Many(vec!["release/*".into(), "main".into()])
+                ),
+                ("github", "concurrency", CollectValue::One("4".into())),
+                ("github", "org", CollectValue::One("acme".into())),
+                ("github", "x", CollectValue::Switch(true)),
+            ]
+        );
+        let err = parse("trustcheck.toml", "[collect.aws]\nrole-name = { a = 1 }\n").unwrap_err();
+        let text = render_plain(&err);
+        assert!(text.contains("trustcheck.toml:2:13"), "{text}");
+        assert!(text.contains("not a value an option takes"), "{text}");
     }
 
     #[test]

@@ -152,6 +152,19 @@ pub fn run(
     // Everything that can be wrong with the request is checked before any (slow) collection.
     let specs = report_specs(&args)?;
     let loaded = args.rules.load(Adjust::Configured)?;
+    collect::check_settings(&loaded.config, registry)?;
+    let mut collections = Vec::new();
+    for name in &args.collect {
+        let provider = registry
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| miette::miette!("unknown provider `{name}`"))?;
+        collections.push((
+            name,
+            provider,
+            collect::configured(provider, matches, &loaded.config)?,
+        ));
+    }
     let exceptions_file = args
         .exceptions
         .path(&loaded.config, args.rules.config.no_config)?;
@@ -215,12 +228,8 @@ pub fn run(
             Err(e) => return Err(failed(&inputs, e.into())),
         }
     }
-    for name in &args.collect {
-        let provider = registry
-            .iter()
-            .find(|p| p.name == name)
-            .ok_or_else(|| miette::miette!("unknown provider `{name}`"))?;
-        let snapshot = match collect::collect(provider, matches, out) {
+    for (name, provider, options) in &collections {
+        let snapshot = match collect::collect(provider, options, out) {
             Ok(snapshot) => snapshot,
             Err(e) => return Err(failed(&inputs, e)),
         };

@@ -25,6 +25,7 @@ mod aws;
 mod baseline;
 mod byo_facts;
 mod check;
+mod collect_config;
 mod drift;
 mod engine_agreement;
 mod evidence;
