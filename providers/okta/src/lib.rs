@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use client::{ApiToken, NoProgress, Progress, RetryPolicy};
-pub use mapping::Parameters;
 pub use provider::PROVIDER;
 use trustcheck_snapshot::{CollectError, Snapshot, Source};
 
@@ -33,8 +32,6 @@ pub struct Config {
     pub org_url: String,
     /// The API token (`SSWS`).
     pub token: ApiToken,
-    /// Rule parameters recorded on the org.
-    pub parameters: Parameters,
     /// Requests in flight at most.
     pub concurrency: usize,
     /// Retries and waits.
@@ -49,7 +46,6 @@ impl Config {
         Self {
             org_url: org_url.into(),
             token,
-            parameters: Parameters::default(),
             concurrency: 4,
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
@@ -102,7 +98,7 @@ pub async fn collect(
                 .with_help("the token is wrong, expired or revoked: create a new one (Security → API → Tokens); providers/okta/README.md lists what it needs"));
         }
     }
-    let mapped = mapping::map_org(&raw, config.parameters);
+    let mapped = mapping::map_org(&raw);
     let collected_at = trustcheck_snapshot::utc::format_utc_seconds(started);
     let mut snapshot = Snapshot::new(collected_at.clone());
     let mut source = Source::new(PROVIDER.name, host, collected_at);

@@ -17,21 +17,6 @@ pub const ORG: &str = "Okta::Org";
 /// Entity type of a user.
 pub const USER: &str = "Okta::User";
 
-/// Rule parameters, recorded on the org so that the snapshot says what findings were judged with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Parameters {
-    /// `staleAfterDays`.
-    pub stale_after_days: u32,
-}
-
-impl Default for Parameters {
-    fn default() -> Self {
-        Self {
-            stale_after_days: 90,
-        }
-    }
-}
-
 /// Entities and uncollected facts of one org, sorted.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Mapped {
@@ -42,15 +27,11 @@ pub struct Mapped {
 }
 
 /// Maps one org.
-pub fn map_org(raw: &RawOrg, params: Parameters) -> Mapped {
+pub fn map_org(raw: &RawOrg) -> Mapped {
     let org = Uid::new(ORG, &raw.host);
     let mut out = Mapped::default();
     let mut attrs = Map::new();
     attrs.insert("host".into(), Value::from(raw.host.clone()));
-    attrs.insert(
-        "staleAfterDays".into(),
-        Value::from(params.stale_after_days),
-    );
     out.entities.push(Entity {
         uid: org.clone(),
         attrs,
@@ -232,7 +213,7 @@ mod tests {
 
     #[test]
     fn users_map_active_factors_roles_and_sign_ins() {
-        let m = map_org(&raw(), Parameters::default());
+        let m = map_org(&raw());
         let admin = entity(&m, "ada@acme.example");
         // PENDING_ACTIVATION factors are not among the active ones.
         assert_eq!(
@@ -270,7 +251,7 @@ mod tests {
             )),
         );
         r.factors.remove("00u2staff");
-        let m = map_org(&r, Parameters::default());
+        let m = map_org(&r);
         assert!(!entity(&m, "ada@acme.example")
             .attrs
             .contains_key("activeFactorTypes"));
@@ -288,7 +269,7 @@ mod tests {
         r.users = Err(ReadFailure::new(
             "GET /api/v1/users: 401 E0000011: Invalid token provided",
         ));
-        let m = map_org(&r, Parameters::default());
+        let m = map_org(&r);
         assert_eq!(m.entities.len(), 1);
         assert_eq!(m.errors[0].entity.id, "acme.okta.com/*");
     }

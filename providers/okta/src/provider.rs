@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use clap::{Args, FromArgMatches};
 use trustcheck_snapshot::provider::owns_by_prefix_or_arn;
-use trustcheck_snapshot::{CollectError, Provider, Scaffold, ScaffoldExample, Snapshot, Ui};
+use trustcheck_snapshot::{
+    CollectError, Param, ParamKind, Provider, Scaffold, ScaffoldExample, Snapshot, Ui,
+};
 
-use crate::{ApiToken, Config, NoProgress, Parameters, Progress};
+use crate::{ApiToken, Config, NoProgress, Progress};
 
 /// The Okta provider.
 pub static PROVIDER: Provider = Provider {
@@ -38,8 +40,16 @@ pub static PROVIDER: Provider = Provider {
     },
     options: OktaOptions::augment_args,
     collect: collect_from_matches,
-    params: &[],
+    params: &PARAMS,
 };
+
+/// The thresholds of the Okta rules (`[params]` in trustcheck.toml).
+static PARAMS: [Param; 1] = [Param {
+    name: "oktaUserStaleDays",
+    kind: ParamKind::Days,
+    default: 90,
+    doc: "days an Okta user who can sign in may go without signing in (one who never did counts from creation)",
+}];
 
 /// Okta collection options.
 #[derive(Debug, Clone, clap::Args)]
@@ -56,11 +66,6 @@ pub struct OktaOptions {
         default_value = "OKTA_API_TOKEN"
     )]
     pub okta_token_env: String,
-
-    /// Rule parameter `staleAfterDays`: days without a sign-in after which an active user is stale.
-    #[arg(long = "okta-stale-days", value_name = "DAYS", default_value_t = 90,
-          value_parser = clap::value_parser!(u32).range(1..=3650))]
-    pub okta_stale_days: u32,
 
     /// Okta requests in flight at most (per-user factor and role calls run this wide).
     #[arg(long = "okta-concurrency", value_name = "N", default_value_t = 4,
@@ -94,9 +99,6 @@ pub fn collect_snapshot(options: &OktaOptions, ui: Ui) -> Result<Snapshot, Colle
         }
     };
     let mut config = Config::new(org_url, token);
-    config.parameters = Parameters {
-        stale_after_days: options.okta_stale_days,
-    };
     config.concurrency = usize::from(options.okta_concurrency);
     let (_, host) = crate::origin_and_host(&config.org_url)?;
     ui.note(&format!("okta: collecting `{host}`"));
