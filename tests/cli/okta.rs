@@ -76,6 +76,21 @@ async fn collect_writes_a_snapshot_and_check_judges_it_with_the_others() {
         status("okta-inactive-user-no-admin", "gus@acme.example"),
         "fail"
     );
+    // Policies: the default rule requires MFA, the contractors' office rule does not; the
+    // Classic enrollment policy requires only a security question.
+    assert_eq!(
+        status("okta-sign-on-requires-mfa", "00p0default/0pr0default"),
+        "pass"
+    );
+    assert_eq!(
+        status("okta-sign-on-requires-mfa", "00p1contractors/0pr1office"),
+        "fail"
+    );
+    assert_eq!(status("okta-enrollment-requires-mfa", "00p3enroll"), "pass");
+    assert_eq!(
+        status("okta-enrollment-requires-mfa", "00p4classic"),
+        "fail"
+    );
     for provider in ["aws-", "github-", "okta-"] {
         assert!(
             all.iter()

@@ -1,6 +1,7 @@
 //! Okta collector for trustcheck: every user (DEPROVISIONED ones included) with their status,
 //! creation and last sign-in, the factors they have enrolled and activated, and the admin roles
-//! they hold, as Cedar entities of the `Okta::` namespace (`okta.cedarschema`).
+//! they hold, and the global session (with their rules) and authenticator enrollment policies, as
+//! Cedar entities of the `Okta::` namespace (`okta.cedarschema`).
 //!
 //! Layout: [`client`] talks HTTP within Okta's rate limits, [`fetch`] gathers raw payloads
 //! ([`raw`]), and the pure [`mapping`] turns them into entities. Facts that cannot be read are

@@ -56,8 +56,9 @@ async fn collects_every_page_deprovisioned_users_factors_and_roles() {
     let source = &s.sources[0];
     assert_eq!(source.provider, "okta");
     assert_eq!(source.scope, fake.host());
-    // 2 user pages + deprovisioned + assignees + 2 roles + 2 factor lists
-    assert_eq!(source.api_calls, 8);
+    // 2 user pages + deprovisioned + assignees + 2 roles + 2 factor lists + 2 policy lists +
+    // the rules of 2 sign-on policies
+    assert_eq!(source.api_calls, 12);
     assert!(source.errors.is_empty(), "{:?}", source.errors);
     let users: Vec<&str> = s
         .entities
@@ -87,6 +88,84 @@ async fn collects_every_page_deprovisioned_users_factors_and_roles() {
         serde_json::json!(["SUPER_ADMIN"])
     );
     assert!(!s.to_json().contains(TOKEN));
+}
+
+#[tokio::test]
+async fn sign_on_and_enrollment_policies_are_read_with_their_rules() {
+    let fake = Fake::start().await;
+    fake.mount_acme().await;
+    let s = run(&fake).await;
+    let host = fake.host();
+    let attrs = |id: &str| {
+        &s.entities
+            .iter()
+            .find(|e| e.uid.id == format!("{host}/{id}"))
+            .unwrap_or_else(|| panic!("no {id}"))
+            .attrs
+    };
+    let default = attrs("00p0default");
+    assert_eq!(default["system"], true);
+    assert_eq!(
+        default["includedGroupIds"],
+        serde_json::json!(["00g0everyone"])
+    );
+    let rule = attrs("00p0default/0pr0default");
+    assert_eq!(rule["requireFactor"], true);
+    assert_eq!(rule["factorPromptMode"], "ALWAYS");
+    assert_eq!(rule["maxSessionLifetimeMinutes"], 0);
+    let office = attrs("00p1contractors/0pr1office");
+    assert_eq!(office["access"], "ALLOW");
+    assert_eq!(office["requireFactor"], false);
+    // A DENY rule's factor setting does not matter: not read, and not an error.
+    let legacy = attrs("00p1contractors/0pr2legacy");
+    assert_eq!(legacy["access"], "DENY");
+    assert!(!legacy.contains_key("requireFactor") && !legacy.contains_key("priority"));
+    assert_eq!(
+        attrs("00p3enroll")["requiredAuthenticators"],
+        serde_json::json!(["okta_password", "okta_verify"])
+    );
+    assert_eq!(
+        attrs("00p4classic")["requiredAuthenticators"],
+        serde_json::json!(["okta_question"])
+    );
+    assert!(errors(&s).is_empty(), "{:?}", errors(&s));
+}
+
+#[tokio::test]
+async fn a_token_without_the_policies_scope_leaves_policies_uncollected() {
+    let fake = Fake::start().await;
+    fake.users().await;
+    fake.roles().await;
+    fake.factors().await;
+    fake.get(
+        "/api/v1/policies",
+        ResponseTemplate::new(403).set_body_json(fixture("forbidden_403.json")),
+    )
+    .await;
+    let s = run(&fake).await;
+    let host = fake.host();
+    let denied = "403 E0000006: You do not have permission to perform the requested action";
+    let e = errors(&s);
+    for (kind, t) in [
+        ("OKTA_SIGN_ON", "Okta::SignOnPolicy"),
+        ("OKTA_SIGN_ON", "Okta::SignOnPolicyRule"),
+        ("MFA_ENROLL", "Okta::EnrollmentPolicy"),
+    ] {
+        let fact = s.sources[0]
+            .errors
+            .iter()
+            .find(|f| f.entity.type_name == t)
+            .unwrap_or_else(|| panic!("no error on {t}: {e:?}"));
+        assert_eq!(fact.entity.id, format!("{host}/*"));
+        assert_eq!(
+            fact.reason,
+            format!("GET /api/v1/policies?type={kind}: {denied}")
+        );
+    }
+    assert!(!s
+        .entities
+        .iter()
+        .any(|e| e.uid.type_name.contains("Policy")));
 }
 
 #[tokio::test]
@@ -165,6 +244,7 @@ async fn throttling_waits_for_the_rate_limit_reset_and_retries() {
         .mount(&fake.server)
         .await;
     fake.factors().await;
+    fake.policies().await;
     let begun = Instant::now();
     let s = run(&fake).await;
     assert!(
@@ -172,7 +252,7 @@ async fn throttling_waits_for_the_rate_limit_reset_and_retries() {
         "the reset was waited for"
     );
     assert!(s.sources[0].errors.is_empty(), "{:?}", s.sources[0].errors);
-    assert_eq!(s.sources[0].api_calls, 9, "the retry is counted");
+    assert_eq!(s.sources[0].api_calls, 13, "the retry is counted");
 }
 
 #[tokio::test]
@@ -200,6 +280,7 @@ async fn a_rate_limit_running_low_makes_the_next_request_wait() {
         ok(fixture("factors_sms_only.json")),
     )
     .await;
+    fake.policies().await;
     let begun = Instant::now();
     let s = run(&fake).await;
     assert!(
@@ -225,6 +306,7 @@ async fn server_errors_beyond_the_retries_are_uncollected_facts() {
         .expect(3)
         .mount(&fake.server)
         .await;
+    fake.policies().await;
     let s = run(&fake).await;
     let e = errors(&s);
     assert_eq!(e.len(), 1, "{e:?}");
@@ -250,6 +332,7 @@ async fn a_next_page_on_another_origin_is_not_followed() {
         ok(serde_json::json!({"value": []})),
     )
     .await;
+    fake.policies().await;
     let s = run(&fake).await;
     let e = errors(&s);
     assert_eq!(e[0].0, format!("{}/*", fake.host()));
