@@ -15,14 +15,20 @@ use tokio::sync::Semaphore;
 
 use crate::raw::{ErrorPayload, ReadFailure};
 
-/// An Okta API token. Its `Debug` never shows it.
+/// What authorises requests: an API token (`SSWS`) or a service app's access token (`Bearer`).
+/// Its `Debug` never shows it.
 #[derive(Clone)]
 pub struct ApiToken(String);
 
 impl ApiToken {
-    /// Wraps a token.
+    /// An API token, sent as `SSWS`.
     pub fn new(token: impl Into<String>) -> Self {
-        Self(token.into())
+        Self(format!("SSWS {}", token.into()))
+    }
+
+    /// An OAuth access token, sent as `Bearer`.
+    pub fn bearer(token: impl Into<String>) -> Self {
+        Self(format!("Bearer {}", token.into()))
     }
 }
 
@@ -154,7 +160,7 @@ impl Client {
                 let mut request = self
                     .http
                     .get(&url)
-                    .header("Authorization", format!("SSWS {}", self.token.0))
+                    .header("Authorization", &self.token.0)
                     .header("Accept", "application/json");
                 if !query.is_empty() {
                     request = request.query(query);
@@ -308,7 +314,7 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
 }
 
 /// A transport error in one line.
-fn transport_reason(e: &reqwest::Error) -> String {
+pub(crate) fn transport_reason(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

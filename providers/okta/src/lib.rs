@@ -14,6 +14,7 @@
 pub mod client;
 pub mod fetch;
 pub mod mapping;
+pub mod oauth;
 pub mod provider;
 pub mod raw;
 
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use client::{ApiToken, NoProgress, Progress, RetryPolicy};
+pub use oauth::ServiceApp;
 pub use provider::PROVIDER;
 use trustcheck_snapshot::{CollectError, Snapshot, Source};
 
@@ -31,8 +33,8 @@ use crate::client::Client;
 pub struct Config {
     /// The org's base URL, `https://acme.okta.com` (any `http(s)://host:port`).
     pub org_url: String,
-    /// The API token (`SSWS`).
-    pub token: ApiToken,
+    /// How requests are authorised.
+    pub credentials: Credentials,
     /// Requests in flight at most.
     pub concurrency: usize,
     /// Retries and waits.
@@ -46,11 +48,29 @@ impl Config {
     pub fn new(org_url: impl Into<String>, token: ApiToken) -> Self {
         Self {
             org_url: org_url.into(),
-            token,
+            credentials: Credentials::ApiToken(token),
             concurrency: 4,
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
         }
+    }
+}
+
+/// How requests are authorised.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// An API token (`SSWS`).
+    ApiToken(ApiToken),
+    /// An API service app, exchanged for a Bearer token first.
+    ServiceApp(ServiceApp),
+}
+
+impl Config {
+    /// A configuration authorised by an API service app, with the defaults of [`Config::new`].
+    pub fn with_service_app(org_url: impl Into<String>, app: ServiceApp) -> Self {
+        let mut config = Self::new(org_url, ApiToken::new(String::new()));
+        config.credentials = Credentials::ServiceApp(app);
+        config
     }
 }
 
@@ -83,10 +103,16 @@ pub async fn collect(
     let (origin, host) = origin_and_host(&config.org_url)?;
     let http = client::http_client(config.timeout)
         .map_err(|e| CollectError::new(format!("cannot set up the HTTP client: {e}")))?;
+    let token = match &config.credentials {
+        Credentials::ApiToken(t) => t.clone(),
+        Credentials::ServiceApp(app) => {
+            oauth::exchange(&http, &origin, app, started.unix_timestamp()).await?
+        }
+    };
     let client = Arc::new(Client::new(
         http,
         &origin,
-        config.token.clone(),
+        token,
         config.concurrency,
         config.retry,
         progress,
@@ -95,7 +121,7 @@ pub async fn collect(
     if let Err(u) = &raw.users {
         // A rejected token reads nothing at all: stop rather than write a snapshot of errors.
         if u.status == Some(401) {
-            return Err(CollectError::new(format!("Okta rejected the API token: {}", u.reason))
+            return Err(CollectError::new(format!("Okta rejected the credentials: {}", u.reason))
                 .with_help("the token is wrong, expired or revoked: create a new one (Security → API → Tokens); providers/okta/README.md lists what it needs"));
         }
     }

@@ -4,7 +4,12 @@
 //! `X-Rate-Limit-Reset`, a rate limit running low, 5xx retried and beyond the retries, and a next
 //! link to another origin refused.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 mod fake;
 
@@ -340,4 +345,154 @@ async fn a_next_page_on_another_origin_is_not_followed() {
         e[0].2.contains("the next page is on another origin"),
         "{e:?}"
     );
+}
+
+fn service_app() -> trustcheck_okta::ServiceApp {
+    let pem = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../google/fixtures/test-key.pem"
+    );
+    trustcheck_okta::ServiceApp {
+        client_id: "0oa1trustcheck".into(),
+        private_key: std::fs::read_to_string(pem).unwrap(),
+        key_id: Some("kid-1".into()),
+    }
+}
+
+fn service_config(fake: &Fake) -> Config {
+    let mut c = Config::with_service_app(fake.org_url(), service_app());
+    c.retry = config(fake).retry;
+    c
+}
+
+#[tokio::test]
+async fn a_service_app_exchanges_a_signed_assertion_for_a_bearer_token() {
+    use base64::Engine as _;
+    use wiremock::matchers::{body_string_contains, header};
+    let fake = Fake::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth2/v1/token"))
+        .and(body_string_contains("grant_type=client_credentials"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "token_type": "Bearer",
+            "expires_in": 3600,
+            "access_token": "eyJraWQiOiJmYWtlIn0.bearer.token",
+            "scope": "okta.users.read okta.roles.read okta.factors.read okta.policies.read"
+        })))
+        .expect(1)
+        .mount(&fake.server)
+        .await;
+    let bearer = "Bearer eyJraWQiOiJmYWtlIn0.bearer.token";
+    for (at, body) in [
+        ("/api/v1/users", serde_json::json!([])),
+        (
+            "/api/v1/iam/assignees/users",
+            serde_json::json!({"value": []}),
+        ),
+        ("/api/v1/policies", serde_json::json!([])),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(at))
+            .and(header("authorization", bearer))
+            .respond_with(ok(body))
+            .mount(&fake.server)
+            .await;
+    }
+    let started = time::macros::datetime!(2026-11-22 03:00:00 UTC);
+    let s = collect(&service_config(&fake), started, Arc::new(NoProgress))
+        .await
+        .unwrap();
+    assert!(errors(&s).is_empty(), "{:?}", errors(&s));
+
+    let requests = fake.server.received_requests().await.unwrap();
+    let token = requests
+        .iter()
+        .find(|r| r.method.as_str() == "POST")
+        .unwrap();
+    let form: std::collections::HashMap<String, String> =
+        url_form(&String::from_utf8(token.body.clone()).unwrap());
+    assert_eq!(
+        form["client_assertion_type"],
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    );
+    assert_eq!(
+        form["scope"],
+        "okta.users.read okta.roles.read okta.factors.read okta.policies.read"
+    );
+    let parts: Vec<&str> = form["client_assertion"].split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let decode = |p: &str| -> Value {
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let (head, claims) = (decode(parts[0]), decode(parts[1]));
+    assert_eq!(head["alg"], "RS256");
+    assert_eq!(head["kid"], "kid-1");
+    assert_eq!(claims["iss"], "0oa1trustcheck");
+    assert_eq!(claims["sub"], "0oa1trustcheck");
+    assert_eq!(claims["aud"], format!("{}/oauth2/v1/token", fake.org_url()));
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        300
+    );
+    assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
+    // Every API call carried the Bearer token, none an SSWS one.
+    assert!(requests
+        .iter()
+        .filter(|r| r.method.as_str() == "GET")
+        .all(|r| r.headers.get("authorization").unwrap() == bearer));
+}
+
+#[tokio::test]
+async fn a_refused_service_app_stops_the_run_and_says_what_to_grant() {
+    let fake = Fake::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth2/v1/token"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({
+            "error": "invalid_client",
+            "error_description": "The client_assertion signature is invalid."
+        })))
+        .mount(&fake.server)
+        .await;
+    let started = time::macros::datetime!(2026-11-22 03:00:00 UTC);
+    let e = collect(&service_config(&fake), started, Arc::new(NoProgress))
+        .await
+        .unwrap_err();
+    let shown = format!("{e:?}");
+    assert!(
+        shown.contains(
+            "`0oa1trustcheck` (401 invalid_client: The client_assertion signature is invalid.)"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("okta.policies.read"), "{shown}");
+    assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+}
+
+/// `a=b&c=d` with percent-encoding and `+` for spaces.
+fn url_form(body: &str) -> std::collections::HashMap<String, String> {
+    let decode = |s: &str| {
+        let s = s.replace('+', " ");
+        let bytes = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    };
+    body.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
 }
