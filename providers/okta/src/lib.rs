@@ -50,7 +50,7 @@ impl Config {
             org_url: org_url.into(),
             credentials: Credentials::ApiToken(token),
             concurrency: 4,
-            retry: RetryPolicy::default(),
+            retry: client::default_retry(),
             timeout: Duration::from_secs(30),
         }
     }
