@@ -122,7 +122,10 @@ pub async fn collect(
         // A rejected token reads nothing at all: stop rather than write a snapshot of errors.
         if u.status == Some(401) {
             return Err(CollectError::new(format!("Okta rejected the credentials: {}", u.reason))
-                .with_help("the token is wrong, expired or revoked: create a new one (Security → API → Tokens); providers/okta/README.md lists what it needs"));
+                .with_help(match config.credentials {
+                    Credentials::ApiToken(_) => "the token is wrong, expired or revoked: create a new one (Security → API → Tokens); providers/okta/README.md lists what it needs",
+                    Credentials::ServiceApp(_) => "the service app's token was refused: check that the app has the Okta API scopes and an administrator role; providers/okta/README.md lists what it needs",
+                }));
         }
     }
     let mapped = mapping::map_org(&raw);

@@ -16,7 +16,7 @@ use crate::{ApiToken, Config, NoProgress, Progress, ServiceApp};
 pub static PROVIDER: Provider = Provider {
     name: "okta",
     namespace: "Okta",
-    about: "Snapshot an Okta org (users, enrolled factors, admin roles, sign-ins)",
+    about: "Snapshot an Okta org (users, enrolled factors, admin roles, sign-ins, MFA policies)",
     scope_noun: "org",
     owns: owns_by_prefix_or_arn,
     scaffold: Scaffold {
