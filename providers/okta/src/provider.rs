@@ -68,20 +68,20 @@ pub struct OktaOptions {
     pub okta_token_env: String,
 
     /// An API service app's client id: authorise with OAuth (client credentials, a
-    /// `private_key_jwt` assertion signed with --private-key-file) instead of an API token.
-    #[arg(long = "client-id", value_name = "ID", env = "OKTA_CLIENT_ID")]
+    /// `private_key_jwt` assertion signed with --okta-private-key-file) instead of an API token.
+    #[arg(long = "okta-client-id", value_name = "ID", env = "OKTA_CLIENT_ID")]
     pub okta_client_id: Option<String>,
 
-    /// The service app's PEM private key (PKCS #8 or PKCS #1), with --client-id; never printed.
+    /// The service app's PEM private key (PKCS #8 or PKCS #1), with --okta-client-id; never printed.
     #[arg(
-        long = "private-key-file",
+        long = "okta-private-key-file",
         value_name = "FILE",
         env = "OKTA_PRIVATE_KEY_FILE"
     )]
     pub okta_private_key_file: Option<std::path::PathBuf>,
 
     /// The `kid` of the service app's key, when the app has several public keys.
-    #[arg(long = "key-id", value_name = "KID", env = "OKTA_KEY_ID")]
+    #[arg(long = "okta-key-id", value_name = "KID", env = "OKTA_KEY_ID")]
     pub okta_key_id: Option<String>,
 
     /// Okta requests in flight at most (per-user factor and role calls run this wide).
@@ -117,7 +117,7 @@ fn service_app(options: &OktaOptions, client_id: &str) -> Result<ServiceApp, Col
         return Err(CollectError::new(format!(
             "the Okta service app `{client_id}` has no private key"
         ))
-        .with_help("set OKTA_PRIVATE_KEY_FILE (or --private-key-file) to the PEM private key registered with the app"));
+        .with_help("set OKTA_PRIVATE_KEY_FILE (or --okta-private-key-file) to the PEM private key registered with the app"));
     };
     let shown = path.display().to_string();
     let private_key = std::fs::read_to_string(path)
