@@ -123,6 +123,48 @@ pub fn transport_reason(e: &reqwest::Error) -> String {
     }
 }
 
+/// What an OAuth 2.0 token endpoint answered (RFC 6749 §5.1 and §5.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenReply {
+    /// A 200 with an `access_token`.
+    Token(String),
+    /// A refusal: `error` and, when given, `error_description`.
+    Refused {
+        /// E.g. `invalid_client`, `invalid_scope`, `unauthorized_client`.
+        error: String,
+        /// Okta's and Google's explanation.
+        description: Option<String>,
+    },
+    /// Anything else (no JSON, no token, no error).
+    Unexpected,
+}
+
+#[derive(serde::Deserialize)]
+struct TokenBody {
+    access_token: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Reads a token endpoint's answer.
+pub fn token_reply(status: u16, body: &str) -> TokenReply {
+    match serde_json::from_str::<TokenBody>(body).ok() {
+        Some(TokenBody {
+            access_token: Some(token),
+            ..
+        }) if status == 200 => TokenReply::Token(token),
+        Some(TokenBody {
+            error: Some(error),
+            error_description,
+            ..
+        }) => TokenReply::Refused {
+            error,
+            description: error_description,
+        },
+        _ => TokenReply::Unexpected,
+    }
+}
+
 /// Whether the client follows redirects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Redirects {
@@ -184,6 +226,26 @@ mod tests {
             HeaderValue::from_static("Wed, 21 Oct 2026 07:28:00 GMT"),
         );
         assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn token_replies_are_a_token_a_refusal_or_unexpected() {
+        assert_eq!(
+            token_reply(200, r#"{"access_token":"t","token_type":"Bearer"}"#),
+            TokenReply::Token("t".into())
+        );
+        assert_eq!(
+            token_reply(401, r#"{"error":"invalid_client"}"#),
+            TokenReply::Refused {
+                error: "invalid_client".into(),
+                description: None
+            }
+        );
+        assert_eq!(
+            token_reply(401, r#"{"access_token":"t"}"#),
+            TokenReply::Unexpected
+        );
+        assert_eq!(token_reply(502, "<html>"), TokenReply::Unexpected);
     }
 
     #[tokio::test]

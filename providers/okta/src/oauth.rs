@@ -5,7 +5,8 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use trustcheck_http::TokenReply;
 use trustcheck_snapshot::CollectError;
 
 use crate::client::ApiToken;
@@ -48,13 +49,6 @@ struct Claims<'a> {
     iat: i64,
     exp: i64,
     jti: String,
-}
-
-#[derive(Deserialize)]
-struct TokenReply {
-    access_token: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
 }
 
 /// The signed client assertion for the token endpoint `aud`, valid five minutes from `now`.
@@ -120,22 +114,13 @@ pub async fn exchange(
         })?;
     let status = reply.status().as_u16();
     let body = reply.text().await.unwrap_or_default();
-    match serde_json::from_str::<TokenReply>(&body).ok() {
-        Some(TokenReply {
-            access_token: Some(token),
-            ..
-        }) if status == 200 => {
+    match trustcheck_http::token_reply(status, &body) {
+        TokenReply::Token(token) => {
             trustcheck_snapshot::secrets::register(&token);
             Ok(ApiToken::bearer(token))
         }
-        Some(TokenReply {
-            error: Some(error),
-            error_description,
-            ..
-        }) => {
-            let detail = error_description
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default();
+        TokenReply::Refused { error, description } => {
+            let detail = description.map(|d| format!(": {d}")).unwrap_or_default();
             Err(CollectError::new(format!(
                 "Okta refused a token for the service app `{}` ({status} {error}{detail})",
                 app.client_id
@@ -145,7 +130,7 @@ pub async fn exchange(
                 SCOPES.join(", ")
             )))
         }
-        _ => Err(CollectError::new(format!(
+        TokenReply::Unexpected => Err(CollectError::new(format!(
             "the token endpoint `{uri}` answered {status} without an access token"
         ))),
     }
