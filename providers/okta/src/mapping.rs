@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use trustcheck_snapshot::{Entity, Uid, UncollectedFact};
 
 use crate::fetch::SIGN_IN_STATUSES;
-use crate::raw::{PolicyConditions, RawOrg, SignOnRule, User};
+use crate::raw::{Policy, PolicyConditions, RawOrg, SignOnRule, User};
 
 /// Entity type of the org.
 pub const ORG: &str = "Okta::Org";
@@ -231,6 +231,37 @@ fn policy_common(
     );
 }
 
+/// A policy's id, uid and common attributes, or `None` (and an uncollected fact) without an id.
+fn map_policy<'a>(
+    raw: &RawOrg,
+    type_name: &str,
+    call: &str,
+    policy: &'a Policy,
+    org: &Uid,
+    out: &mut Mapped,
+) -> Option<(&'a str, Uid, Map<String, Value>)> {
+    let Some(id) = policy.id.as_deref() else {
+        out.errors.push(UncollectedFact::new(
+            Uid::new(type_name, format!("{}/*", raw.host)),
+            "*",
+            format!("{call}: a policy has no `id`"),
+        ));
+        return None;
+    };
+    let uid = Uid::new(type_name, format!("{}/{id}", raw.host));
+    let mut attrs = Map::new();
+    attrs.insert("org".into(), entity_ref(org));
+    policy_common(
+        &uid,
+        call,
+        (&policy.name, &policy.status, policy.priority, policy.system),
+        policy.conditions.as_ref(),
+        &mut attrs,
+        &mut out.errors,
+    );
+    Some((id, uid, attrs))
+}
+
 fn map_sign_on(raw: &RawOrg, org: &Uid, out: &mut Mapped) {
     let call = "GET /api/v1/policies?type=OKTA_SIGN_ON";
     let policies = match &raw.sign_on {
@@ -247,25 +278,9 @@ fn map_sign_on(raw: &RawOrg, org: &Uid, out: &mut Mapped) {
         }
     };
     for (policy, rules) in policies {
-        let Some(id) = policy.id.as_deref() else {
-            out.errors.push(UncollectedFact::new(
-                Uid::new(SIGN_ON_POLICY, format!("{}/*", raw.host)),
-                "*",
-                format!("{call}: a policy has no `id`"),
-            ));
+        let Some((id, uid, attrs)) = map_policy(raw, SIGN_ON_POLICY, call, policy, org, out) else {
             continue;
         };
-        let uid = Uid::new(SIGN_ON_POLICY, format!("{}/{id}", raw.host));
-        let mut attrs = Map::new();
-        attrs.insert("org".into(), entity_ref(org));
-        policy_common(
-            &uid,
-            call,
-            (&policy.name, &policy.status, policy.priority, policy.system),
-            policy.conditions.as_ref(),
-            &mut attrs,
-            &mut out.errors,
-        );
         out.entities.push(Entity {
             uid: uid.clone(),
             attrs,
@@ -382,25 +397,10 @@ fn map_enrollment(raw: &RawOrg, org: &Uid, out: &mut Mapped) {
         }
     };
     for policy in policies {
-        let Some(id) = policy.id.as_deref() else {
-            out.errors.push(UncollectedFact::new(
-                Uid::new(ENROLLMENT_POLICY, format!("{}/*", raw.host)),
-                "*",
-                format!("{call}: a policy has no `id`"),
-            ));
+        let Some((_, uid, mut attrs)) = map_policy(raw, ENROLLMENT_POLICY, call, policy, org, out)
+        else {
             continue;
         };
-        let uid = Uid::new(ENROLLMENT_POLICY, format!("{}/{id}", raw.host));
-        let mut attrs = Map::new();
-        attrs.insert("org".into(), entity_ref(org));
-        policy_common(
-            &uid,
-            call,
-            (&policy.name, &policy.status, policy.priority, policy.system),
-            policy.conditions.as_ref(),
-            &mut attrs,
-            &mut out.errors,
-        );
         let settings = policy.settings.as_ref();
         // Identity Engine lists authenticators; Classic Engine keys factors. Either is a list of
         // what enrolment requires; neither is unknown.
@@ -555,5 +555,46 @@ mod tests {
         let m = map_org(&r);
         assert_eq!(m.entities.len(), 1);
         assert_eq!(m.errors[0].entity.id, "acme.okta.com/*");
+    }
+
+    #[test]
+    fn policies_without_settings_or_id_and_rules_not_read_are_uncollected() {
+        let mut r = raw();
+        let policies: Vec<crate::raw::Policy> = serde_json::from_str(
+            r#"[{"id": "00p1", "status": "ACTIVE", "name": "P", "priority": 1, "system": false},
+                {"status": "ACTIVE", "name": "no id"}]"#,
+        )
+        .unwrap();
+        r.enrollment = Ok(policies.clone());
+        r.sign_on = Ok(vec![(
+            policies[0].clone(),
+            Err(ReadFailure::new("GET /api/v1/policies/{id}/rules: 403").with_status(403)),
+        )]);
+        let m = map_org(&r);
+        let facts: Vec<(&str, &str, &str)> = m
+            .errors
+            .iter()
+            .map(|e| {
+                (
+                    e.entity.type_name.as_str(),
+                    e.entity.id.as_str(),
+                    e.fact.as_str(),
+                )
+            })
+            .collect();
+        assert!(facts.contains(&(
+            ENROLLMENT_POLICY,
+            "acme.okta.com/00p1",
+            "requiredAuthenticators"
+        )));
+        assert!(facts.contains(&(ENROLLMENT_POLICY, "acme.okta.com/*", "*")));
+        assert!(facts.contains(&(SIGN_ON_RULE, "acme.okta.com/00p1/*", "*")));
+        // No group condition is a fact: applies to no group in particular, not unknown.
+        let policy = m
+            .entities
+            .iter()
+            .find(|e| e.uid.type_name == SIGN_ON_POLICY)
+            .unwrap();
+        assert_eq!(policy.attrs["includedGroupIds"], serde_json::json!([]));
     }
 }
