@@ -95,23 +95,20 @@ async fn collect_writes_a_snapshot_and_check_judges_it_with_the_others() {
         );
     }
 
-    // Collected and judged in one go, with a parameter, keeping the evidence.
+    // Collected and judged in one go, with a parameter from trustcheck.toml, keeping the
+    // evidence: the finding names the value that judged it; the snapshot holds facts only.
     let saved = dir.path().join("evidence.json");
+    let config = dir.path().join("trustcheck.toml");
+    std::fs::write(&config, "[params]\ngoogleMaxSuperAdmins = 0\n").unwrap();
     trustcheck(&fake, &key)
-        .args([
-            "--quiet",
-            "check",
-            "--no-config",
-            "--collect",
-            "google",
-            "--admin-email",
-            ADMIN,
-        ])
-        .args(["--google-max-super-admins", "0", "--save-snapshot"])
+        .args(["--quiet", "check", "--format", "json", "--config"])
+        .arg(&config)
+        .args(["--collect", "google", "--admin-email", ADMIN])
+        .arg("--save-snapshot")
         .arg(&saved)
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("google-super-admins-limited"))
+        .stdout(predicate::str::contains("params.googleMaxSuperAdmins = 0"))
         .stdout(predicate::str::contains(ACCESS_TOKEN).not())
         .stderr(predicate::str::contains("collecting").not());
     let evidence: serde_json::Value =
@@ -122,7 +119,8 @@ async fn collect_writes_a_snapshot_and_check_judges_it_with_the_others() {
         .iter()
         .find(|e| e["uid"]["type"] == "Google::Customer")
         .unwrap();
-    assert_eq!(customer["attrs"]["maxSuperAdmins"], 0);
+    assert_eq!(customer["attrs"]["superAdminCount"], 1);
+    assert!(customer["attrs"].get("maxSuperAdmins").is_none());
 }
 
 #[tokio::test(flavor = "multi_thread")]

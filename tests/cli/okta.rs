@@ -3,6 +3,8 @@
 
 use assert_cmd::Command;
 use predicates::prelude::*;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
 
 use crate::okta_fake::{Fake, TOKEN};
 
@@ -10,6 +12,7 @@ fn trustcheck(fake: &Fake) -> Command {
     let mut cmd = Command::cargo_bin("trustcheck").unwrap();
     cmd.env("OKTA_API_TOKEN", TOKEN)
         .env("OKTA_ORG_URL", fake.org_url())
+        .env_remove("OKTA_CLIENT_ID")
         .env("NO_COLOR", "1");
     cmd
 }
@@ -76,6 +79,21 @@ async fn collect_writes_a_snapshot_and_check_judges_it_with_the_others() {
         status("okta-inactive-user-no-admin", "gus@acme.example"),
         "fail"
     );
+    // Policies: the default rule requires MFA, the contractors' office rule does not; the
+    // Classic enrollment policy requires only a security question.
+    assert_eq!(
+        status("okta-sign-on-requires-mfa", "00p0default/0pr0default"),
+        "pass"
+    );
+    assert_eq!(
+        status("okta-sign-on-requires-mfa", "00p1contractors/0pr1office"),
+        "fail"
+    );
+    assert_eq!(status("okta-enrollment-requires-mfa", "00p3enroll"), "pass");
+    assert_eq!(
+        status("okta-enrollment-requires-mfa", "00p4classic"),
+        "fail"
+    );
     for provider in ["aws-", "github-", "okta-"] {
         assert!(
             all.iter()
@@ -133,6 +151,45 @@ async fn a_missing_token_or_org_is_a_clear_usage_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("is not an Okta org URL"));
+    // A service app without its key; then one whose key is refused, which never prints the key.
+    trustcheck(&fake)
+        .env_remove("OKTA_PRIVATE_KEY_FILE")
+        .args([
+            "collect",
+            "okta",
+            "--okta-client-id",
+            "0oa1app",
+            "--out",
+            "never.json",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the Okta service app `0oa1app` has no private key",
+        ))
+        .stderr(predicate::str::contains("OKTA_PRIVATE_KEY_FILE"));
+    let key = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/providers/google/fixtures/test-key.pem"
+    );
+    Mock::given(method("POST"))
+        .and(path("/oauth2/v1/token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "error": "invalid_scope",
+            "error_description": "The following scopes are not allowed: okta.policies.read"
+        })))
+        .mount(&fake.server)
+        .await;
+    trustcheck(&fake)
+        .env("OKTA_CLIENT_ID", "0oa1app")
+        .env("OKTA_PRIVATE_KEY_FILE", key)
+        .args(["collect", "okta", "--out", "never.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "Okta refused a token for the service app `0oa1app` (400 invalid_scope",
+        ))
+        .stderr(predicate::str::contains("PRIVATE KEY").not());
     assert!(!std::path::Path::new("never.json").exists());
 }
 

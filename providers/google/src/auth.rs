@@ -123,13 +123,6 @@ impl fmt::Debug for AccessToken {
     }
 }
 
-#[derive(Deserialize)]
-struct TokenReply {
-    access_token: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
 /// Exchanges the assertion at the key file's `token_uri`. A refusal stops the run: without a
 /// token nothing can be read, and the reason (delegation not granted, a scope missing, a disabled
 /// key) is for the person running it.
@@ -159,24 +152,14 @@ pub async fn exchange(
         })?;
     let status = reply.status().as_u16();
     let body = reply.text().await.unwrap_or_default();
-    let parsed: Option<TokenReply> = serde_json::from_str(&body).ok();
-    match parsed {
-        Some(TokenReply {
-            access_token: Some(token),
-            ..
-        }) if status == 200 => {
+    match trustcheck_http::token_reply(status, &body) {
+        trustcheck_http::TokenReply::Token(token) => {
             // A server that echoes the request must not put the token in any output.
             trustcheck_snapshot::secrets::register(&token);
             Ok(AccessToken(token))
         }
-        Some(TokenReply {
-            error: Some(error),
-            error_description,
-            ..
-        }) => {
-            let detail = error_description
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default();
+        trustcheck_http::TokenReply::Refused { error, description } => {
+            let detail = description.map(|d| format!(": {d}")).unwrap_or_default();
             Err(CollectError::new(format!(
                 "Google refused a token for `{}` impersonating `{subject}` ({status} {error}{detail})",
                 key.client_email
@@ -186,7 +169,7 @@ pub async fn exchange(
                 SCOPES.join(",")
             )))
         }
-        _ => Err(CollectError::new(format!(
+        trustcheck_http::TokenReply::Unexpected => Err(CollectError::new(format!(
             "the token endpoint `{uri}` answered {status} without an access token"
         ))),
     }

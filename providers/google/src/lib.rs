@@ -22,7 +22,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use client::{NoProgress, Progress, RetryPolicy};
-pub use mapping::Parameters;
 pub use provider::PROVIDER;
 use trustcheck_snapshot::{CollectError, Snapshot, Source};
 
@@ -41,8 +40,6 @@ pub struct Config {
     pub key: ServiceAccountKey,
     /// The administrator the service account impersonates.
     pub admin_email: String,
-    /// Rule parameters recorded on the customer.
-    pub parameters: Parameters,
     /// Requests in flight at most.
     pub concurrency: usize,
     /// Retries and waits.
@@ -62,7 +59,6 @@ impl Config {
             api_url: api_url.into(),
             key,
             admin_email: admin_email.into(),
-            parameters: Parameters::default(),
             concurrency: 4,
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
@@ -105,7 +101,7 @@ pub async fn collect(
     .await?;
     let client = Client::new(http, url, token, config.concurrency, config.retry, progress);
     let raw = fetch::fetch_directory(&client).await;
-    let mapped = mapping::map_directory(&raw, fallback_domain, config.parameters);
+    let mapped = mapping::map_directory(&raw, fallback_domain);
     let collected_at = trustcheck_snapshot::utc::format_utc_seconds(started);
     let mut snapshot = Snapshot::new(collected_at.clone());
     let mut source = Source::new(PROVIDER.name, mapped.domain, collected_at);

@@ -18,24 +18,6 @@ pub const CUSTOMER: &str = "Google::Customer";
 /// Entity type of a user.
 pub const USER: &str = "Google::User";
 
-/// Rule parameters, recorded on the customer so that the snapshot says what findings were judged with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Parameters {
-    /// `maxSuperAdmins`.
-    pub max_super_admins: u32,
-    /// `staleAfterDays`.
-    pub stale_after_days: u32,
-}
-
-impl Default for Parameters {
-    fn default() -> Self {
-        Self {
-            max_super_admins: 4,
-            stale_after_days: 90,
-        }
-    }
-}
-
 /// Entities and uncollected facts of one customer, sorted.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Mapped {
@@ -49,7 +31,7 @@ pub struct Mapped {
 
 /// Maps one customer. `fallback_domain` names the customer when the customer itself could not
 /// be read (the impersonated administrator's domain).
-pub fn map_directory(raw: &RawDirectory, fallback_domain: &str, params: Parameters) -> Mapped {
+pub fn map_directory(raw: &RawDirectory, fallback_domain: &str) -> Mapped {
     let customer_path = format!("GET {DIRECTORY}/customers/my_customer");
     let users_path = format!("GET {DIRECTORY}/users");
     let mut errors = Vec::new();
@@ -63,14 +45,6 @@ pub fn map_directory(raw: &RawDirectory, fallback_domain: &str, params: Paramete
 
     let mut customer = Map::new();
     customer.insert("domain".into(), Value::from(domain.clone()));
-    customer.insert(
-        "maxSuperAdmins".into(),
-        Value::from(params.max_super_admins),
-    );
-    customer.insert(
-        "staleAfterDays".into(),
-        Value::from(params.stale_after_days),
-    );
     match &raw.customer {
         Ok(c) => {
             let mut put = |name: &str, field: &str, value: Option<Value>| match value {
@@ -356,7 +330,7 @@ mod tests {
 
     #[test]
     fn users_map_their_facts_and_roles_as_reported() {
-        let m = map_directory(&raw(), "fallback.example", Parameters::default());
+        let m = map_directory(&raw(), "fallback.example");
         assert_eq!(m.domain, "acme.example");
         let admin = entity(&m, "ada@acme.example");
         assert_eq!(admin.attrs["isEnrolledIn2Sv"], true);
@@ -371,13 +345,13 @@ mod tests {
         assert_eq!(never.attrs["lastLoginTime"], "1970-01-01T00:00:00Z");
         let customer = entity(&m, "acme.example");
         assert_eq!(customer.attrs["superAdminCount"], 1);
-        assert_eq!(customer.attrs["maxSuperAdmins"], 4);
+        assert!(!customer.attrs.contains_key("maxSuperAdmins"));
         assert_eq!(customer.attrs["customerId"], "C01abc2de");
     }
 
     #[test]
     fn missing_fields_are_uncollected_never_defaulted() {
-        let m = map_directory(&raw(), "fallback.example", Parameters::default());
+        let m = map_directory(&raw(), "fallback.example");
         let sparse = entity(&m, "sparse@acme.example");
         assert!(!sparse.attrs.contains_key("isEnrolledIn2Sv"));
         assert!(m.errors.iter().any(|e| e.entity.id == "sparse@acme.example"
@@ -393,7 +367,7 @@ mod tests {
         ));
         r.assignments = Err(ReadFailure::new("GET …/roleassignments: 403 forbidden: no"));
         r.customer = Err(ReadFailure::new("GET …/customers/my_customer: 403"));
-        let m = map_directory(&r, "fallback.example", Parameters::default());
+        let m = map_directory(&r, "fallback.example");
         assert_eq!(m.domain, "fallback.example");
         assert_eq!(m.entities.len(), 1);
         assert!(m
@@ -403,7 +377,7 @@ mod tests {
         assert!(m.errors.iter().any(|e| e.fact == "superAdminCount"));
         let mut r = raw();
         r.assignments = Err(ReadFailure::new("GET …/roleassignments: 403 forbidden: no"));
-        let m = map_directory(&r, "fallback.example", Parameters::default());
+        let m = map_directory(&r, "fallback.example");
         assert!(m
             .errors
             .iter()

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, FromArgMatches};
-use trustcheck_snapshot::{CollectError, Provider, Scaffold, ScaffoldExample, Snapshot, Ui};
+use trustcheck_snapshot::{
+    CollectError, Param, ParamKind, Provider, Scaffold, ScaffoldExample, Snapshot, Ui,
+};
 
 use crate::auth::ServiceAccountKey;
-use crate::{Config, NoProgress, Parameters, Progress};
+use crate::{Config, NoProgress, Progress};
 
 /// The Google Workspace provider.
 pub static PROVIDER: Provider = Provider {
@@ -39,7 +41,7 @@ pub static PROVIDER: Provider = Provider {
     },
     options: GoogleOptions::augment_args,
     collect: collect_from_matches,
-    params: &[],
+    params: &PARAMS,
 };
 
 /// Users are named by their primary email, the customer by its primary domain: an entity
@@ -53,6 +55,22 @@ fn owns(id: &str, scope: &str) -> bool {
             .strip_prefix(scope)
             .is_some_and(|rest| rest.starts_with('/'))
 }
+
+/// The thresholds of the Google Workspace rules (`[params]` in trustcheck.toml).
+static PARAMS: [Param; 2] = [
+    Param {
+        name: "googleMaxSuperAdmins",
+        kind: ParamKind::Count,
+        default: 4,
+        doc: "users who may hold the Google Workspace super administrator role (a few break-glass accounts)",
+    },
+    Param {
+        name: "googleUserStaleDays",
+        kind: ParamKind::Days,
+        default: 90,
+        doc: "days an active Google Workspace user may go without signing in (one who never did counts from creation)",
+    },
+];
 
 /// Google Workspace collection options.
 #[derive(Debug, Clone, clap::Args)]
@@ -78,19 +96,6 @@ pub struct GoogleOptions {
         default_value = crate::DEFAULT_API_URL
     )]
     pub google_api_url: String,
-
-    /// Rule parameter `maxSuperAdmins`: how many super administrators are enough.
-    #[arg(
-        long = "google-max-super-admins",
-        value_name = "N",
-        default_value_t = 4
-    )]
-    pub google_max_super_admins: u32,
-
-    /// Rule parameter `staleAfterDays`: days without a sign-in after which an active user is stale.
-    #[arg(long = "google-stale-days", value_name = "DAYS", default_value_t = 90,
-          value_parser = clap::value_parser!(u32).range(1..=3650))]
-    pub google_stale_days: u32,
 
     /// Google API requests in flight at most.
     #[arg(long = "google-concurrency", value_name = "N", default_value_t = 4,
@@ -125,10 +130,6 @@ pub fn collect_snapshot(options: &GoogleOptions, ui: Ui) -> Result<Snapshot, Col
     })?;
     let key = ServiceAccountKey::parse(&text, &shown)?;
     let mut config = Config::new(options.google_api_url.clone(), key, admin_email);
-    config.parameters = Parameters {
-        max_super_admins: options.google_max_super_admins,
-        stale_after_days: options.google_stale_days,
-    };
     config.concurrency = usize::from(options.google_concurrency);
 
     ui.note(&format!(

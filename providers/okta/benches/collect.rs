@@ -79,6 +79,22 @@ impl Respond for SyntheticOrg {
         if path == "/api/v1/iam/assignees/users" {
             return reply(json!({"value": []}));
         }
+        if path == "/api/v1/policies" {
+            let kind = query("type").unwrap_or_default();
+            return reply(json!([{"id": format!("p-{kind}"), "name": "Default Policy",
+                "status": "ACTIVE", "priority": 1, "system": true, "type": kind,
+                "conditions": {"people": {"groups": {"include": ["g-everyone"]}}},
+                "settings": {"type": "AUTHENTICATORS", "authenticators": [
+                    {"key": "okta_verify", "enroll": {"self": "REQUIRED"}}]}}]));
+        }
+        if path.ends_with("/rules") {
+            return reply(
+                json!([{"id": "r1", "name": "Default Rule", "status": "ACTIVE",
+                "priority": 1, "system": true, "type": "SIGN_ON",
+                "actions": {"signon": {"access": "ALLOW", "requireFactor": true,
+                    "factorPromptMode": "ALWAYS"}}}]),
+            );
+        }
         if path.ends_with("/factors") {
             return reply(json!([{"factorType": "signed_nonce", "status": "ACTIVE"}]));
         }
@@ -136,7 +152,8 @@ fn main() {
             bound.as_secs_f64(),
             wall.as_secs_f64() / bound.as_secs_f64(),
         );
-        assert_eq!(entities, 1 + users, "every user collected");
+        // The org, every user, a sign-on policy with its rule and an enrollment policy.
+        assert_eq!(entities, 1 + users + 3, "every user and policy collected");
         assert_eq!(errors, 0, "no fact left unread");
     }
 }

@@ -6,23 +6,28 @@
 //! back as a [`ReadFailure`]: the caller records it as an uncollected fact, never as a verdict.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
-use tokio::sync::Semaphore;
+use trustcheck_http::{Gate, Redirects};
 
 use crate::raw::{ErrorPayload, ReadFailure};
 
-/// An Okta API token. Its `Debug` never shows it.
+/// What authorises requests: an API token (`SSWS`) or a service app's access token (`Bearer`).
+/// Its `Debug` never shows it.
 #[derive(Clone)]
 pub struct ApiToken(String);
 
 impl ApiToken {
-    /// Wraps a token.
+    /// An API token, sent as `SSWS`.
     pub fn new(token: impl Into<String>) -> Self {
-        Self(token.into())
+        Self(format!("SSWS {}", token.into()))
+    }
+
+    /// An OAuth access token, sent as `Bearer`.
+    pub fn bearer(token: impl Into<String>) -> Self {
+        Self(format!("Bearer {}", token.into()))
     }
 }
 
@@ -32,39 +37,15 @@ impl fmt::Debug for ApiToken {
     }
 }
 
-/// How often and how long to retry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts per request, the first included.
-    pub max_attempts: u32,
-    /// First backoff for 5xx and transport errors; doubled each retry.
-    pub base_delay: Duration,
-    /// Longest single wait (for a rate-limit reset too); a longer one is an error.
-    pub max_wait: Duration,
-}
+pub use trustcheck_http::{NoProgress, Progress, RetryPolicy};
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(500),
-            max_wait: Duration::from_secs(90),
-        }
+/// Okta's default retries: as the shared default, but a rate-limit reset is a minute away at
+/// most, so a wait of up to 90 s is allowed.
+pub fn default_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_wait: Duration::from_secs(90),
+        ..RetryPolicy::default()
     }
-}
-
-/// Where the client reports waits and retries (progress, never a secret).
-pub trait Progress: Send + Sync {
-    /// One line about a wait or a retry.
-    fn note(&self, message: &str);
-}
-
-/// Says nothing.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn note(&self, _message: &str) {}
 }
 
 /// A 200 answer: its body and the next page's URL, if any.
@@ -81,9 +62,8 @@ pub struct Client {
     http: reqwest::Client,
     origin: String,
     token: ApiToken,
-    permits: Semaphore,
+    gate: Gate,
     retry: RetryPolicy,
-    calls: AtomicU64,
     /// When the last answer said the rate limit was (nearly) used up: its reset, Unix seconds.
     exhausted_until: Mutex<Option<u64>>,
     /// Requests left below which the next request waits for the reset (one per request that
@@ -108,9 +88,8 @@ impl Client {
             http,
             origin: origin.trim_end_matches('/').to_string(),
             token,
-            permits: Semaphore::new(concurrency),
+            gate: Gate::new(concurrency),
             retry,
-            calls: AtomicU64::new(0),
             exhausted_until: Mutex::new(None),
             reserve: concurrency as u64,
             progress,
@@ -119,7 +98,7 @@ impl Client {
 
     /// Requests made so far, retries included.
     pub fn calls(&self) -> u64 {
-        self.calls.load(Ordering::Relaxed)
+        self.gate.calls()
     }
 
     /// GETs `path` (with `query`) on the org, or a next-page URL returned earlier.
@@ -147,14 +126,13 @@ impl Client {
             self.wait_for_reset(&shown).await?;
             let sent = {
                 // The permit bounds requests in flight; it is released before any wait.
-                let _permit = self.permits.acquire().await.map_err(|_| {
+                let _permit = self.gate.enter().await.ok_or_else(|| {
                     ReadFailure::new(format!("GET {shown}: the client was shut down"))
                 })?;
-                self.calls.fetch_add(1, Ordering::Relaxed);
                 let mut request = self
                     .http
                     .get(&url)
-                    .header("Authorization", format!("SSWS {}", self.token.0))
+                    .header("Authorization", &self.token.0)
                     .header("Accept", "application/json");
                 if !query.is_empty() {
                     request = request.query(query);
@@ -196,11 +174,7 @@ impl Client {
                     "GET {shown}: {why} (gave up after {attempt} attempts)"
                 )));
             }
-            let wait = wait.unwrap_or_else(|| {
-                self.retry
-                    .base_delay
-                    .saturating_mul(1 << (attempt - 1).min(10))
-            });
+            let wait = wait.unwrap_or_else(|| self.retry.backoff(attempt));
             if wait > self.retry.max_wait {
                 return Err(ReadFailure::new(format!(
                     "GET {shown}: {why} (the rate limit resets in {}s, more than the {}s allowed)",
@@ -308,48 +282,14 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
 }
 
 /// A transport error in one line.
-fn transport_reason(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind}: {detail}")
-    }
+pub(crate) fn transport_reason(e: &reqwest::Error) -> String {
+    trustcheck_http::transport_reason(e)
 }
 
-/// The HTTP client: rustls with ring and the system's roots (the same TLS stack as the other
-/// providers; no native-tls, no second crypto library).
+/// The HTTP client (rustls with ring and the system's roots). Redirects are refused: they would
+/// carry the token to wherever they point.
 pub fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    // Unreadable system certificates are skipped, as hyper-rustls does.
-    let _ = roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(timeout)
-        // Redirects would carry the token to wherever they point.
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("trustcheck/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| e.to_string())
+    trustcheck_http::client(timeout, Redirects::Refuse)
 }
 
 #[cfg(test)]

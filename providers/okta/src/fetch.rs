@@ -11,7 +11,9 @@ use serde::de::DeserializeOwned;
 use tokio::task::JoinSet;
 
 use crate::client::Client;
-use crate::raw::{Factor, Fetched, RawOrg, ReadFailure, Role, RoleAssignedUsers, User};
+use crate::raw::{
+    Factor, Fetched, Policy, RawOrg, ReadFailure, Role, RoleAssignedUsers, SignOnRule, User,
+};
 
 /// Statuses of users who can sign in: their factors are read.
 pub const SIGN_IN_STATUSES: &[&str] = &["ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT", "RECOVERY"];
@@ -30,7 +32,10 @@ pub async fn fetch_org(client: Arc<Client>, host: &str) -> RawOrg {
         &[("filter", "status eq \"DEPROVISIONED\""), ("limit", "200")],
     );
     let holders = role_holders(&client);
-    let (listed, deprovisioned, holders) = tokio::join!(listed, deprovisioned, holders);
+    let sign_on = sign_on_policies(&client);
+    let enrollment = policies(&client, "MFA_ENROLL");
+    let (listed, deprovisioned, holders, sign_on, enrollment) =
+        tokio::join!(listed, deprovisioned, holders, sign_on, enrollment);
     let users = match (listed, deprovisioned) {
         (Ok(mut users), Ok(more)) => {
             users.extend(more);
@@ -61,7 +66,63 @@ pub async fn fetch_org(client: Arc<Client>, host: &str) -> RawOrg {
         users,
         factors,
         roles,
+        sign_on,
+        enrollment,
     }
+}
+
+/// The policies of one type; a failure names the type.
+async fn policies(client: &Client, kind: &str) -> Fetched<Vec<Policy>> {
+    let path = "/api/v1/policies";
+    pages::<Policy>(client, path, &[("type", kind), ("limit", "200")])
+        .await
+        .map_err(|mut e| {
+            if let Some(rest) = e.reason.strip_prefix(&format!("GET {path}")) {
+                e.reason = format!("GET {path}?type={kind}{rest}");
+            }
+            e
+        })
+}
+
+/// Global session policies (`type=OKTA_SIGN_ON`) and the rules of each (one call per policy).
+async fn sign_on_policies(
+    client: &Arc<Client>,
+) -> Fetched<Vec<(Policy, Fetched<Vec<SignOnRule>>)>> {
+    let policies = policies(client, "OKTA_SIGN_ON").await?;
+    let mut tasks = JoinSet::new();
+    for (index, policy) in policies.iter().enumerate() {
+        let Some(id) = policy.id.clone() else {
+            continue;
+        };
+        let client = Arc::clone(client);
+        tasks.spawn(async move {
+            let path = format!("/api/v1/policies/{id}/rules");
+            let rules = match client.get(&path, &[]).await {
+                Ok(page) => parse::<Vec<SignOnRule>>("/api/v1/policies/{id}/rules", &page.body),
+                Err(e) => Err(e),
+            };
+            (index, rules)
+        });
+    }
+    let mut rules = BTreeMap::new();
+    while let Some(done) = tasks.join_next().await {
+        // A task only ends early if it panicked, which nothing in it can do.
+        if let Ok((index, list)) = done {
+            rules.insert(index, list);
+        }
+    }
+    Ok(policies
+        .into_iter()
+        .enumerate()
+        .map(|(index, policy)| {
+            let list = rules.remove(&index).unwrap_or_else(|| {
+                Err(ReadFailure::new(
+                    "GET /api/v1/policies/{id}/rules: not read (the policy has no `id`)",
+                ))
+            });
+            (policy, list)
+        })
+        .collect())
 }
 
 /// Ids of the users holding an admin role (`GET /api/v1/iam/assignees/users`).

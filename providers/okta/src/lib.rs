@@ -1,6 +1,7 @@
 //! Okta collector for trustcheck: every user (DEPROVISIONED ones included) with their status,
 //! creation and last sign-in, the factors they have enrolled and activated, and the admin roles
-//! they hold, as Cedar entities of the `Okta::` namespace (`okta.cedarschema`).
+//! they hold, and the global session (with their rules) and authenticator enrollment policies, as
+//! Cedar entities of the `Okta::` namespace (`okta.cedarschema`).
 //!
 //! Layout: [`client`] talks HTTP within Okta's rate limits, [`fetch`] gathers raw payloads
 //! ([`raw`]), and the pure [`mapping`] turns them into entities. Facts that cannot be read are
@@ -13,6 +14,7 @@
 pub mod client;
 pub mod fetch;
 pub mod mapping;
+pub mod oauth;
 pub mod provider;
 pub mod raw;
 
@@ -20,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use client::{ApiToken, NoProgress, Progress, RetryPolicy};
-pub use mapping::Parameters;
+pub use oauth::ServiceApp;
 pub use provider::PROVIDER;
 use trustcheck_snapshot::{CollectError, Snapshot, Source};
 
@@ -31,10 +33,8 @@ use crate::client::Client;
 pub struct Config {
     /// The org's base URL, `https://acme.okta.com` (any `http(s)://host:port`).
     pub org_url: String,
-    /// The API token (`SSWS`).
-    pub token: ApiToken,
-    /// Rule parameters recorded on the org.
-    pub parameters: Parameters,
+    /// How requests are authorised.
+    pub credentials: Credentials,
     /// Requests in flight at most.
     pub concurrency: usize,
     /// Retries and waits.
@@ -48,12 +48,29 @@ impl Config {
     pub fn new(org_url: impl Into<String>, token: ApiToken) -> Self {
         Self {
             org_url: org_url.into(),
-            token,
-            parameters: Parameters::default(),
+            credentials: Credentials::ApiToken(token),
             concurrency: 4,
-            retry: RetryPolicy::default(),
+            retry: client::default_retry(),
             timeout: Duration::from_secs(30),
         }
+    }
+}
+
+/// How requests are authorised.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// An API token (`SSWS`).
+    ApiToken(ApiToken),
+    /// An API service app, exchanged for a Bearer token first.
+    ServiceApp(ServiceApp),
+}
+
+impl Config {
+    /// A configuration authorised by an API service app, with the defaults of [`Config::new`].
+    pub fn with_service_app(org_url: impl Into<String>, app: ServiceApp) -> Self {
+        let mut config = Self::new(org_url, ApiToken::new(String::new()));
+        config.credentials = Credentials::ServiceApp(app);
+        config
     }
 }
 
@@ -86,10 +103,16 @@ pub async fn collect(
     let (origin, host) = origin_and_host(&config.org_url)?;
     let http = client::http_client(config.timeout)
         .map_err(|e| CollectError::new(format!("cannot set up the HTTP client: {e}")))?;
+    let token = match &config.credentials {
+        Credentials::ApiToken(t) => t.clone(),
+        Credentials::ServiceApp(app) => {
+            oauth::exchange(&http, &origin, app, started.unix_timestamp()).await?
+        }
+    };
     let client = Arc::new(Client::new(
         http,
         &origin,
-        config.token.clone(),
+        token,
         config.concurrency,
         config.retry,
         progress,
@@ -98,11 +121,14 @@ pub async fn collect(
     if let Err(u) = &raw.users {
         // A rejected token reads nothing at all: stop rather than write a snapshot of errors.
         if u.status == Some(401) {
-            return Err(CollectError::new(format!("Okta rejected the API token: {}", u.reason))
-                .with_help("the token is wrong, expired or revoked: create a new one (Security → API → Tokens); providers/okta/README.md lists what it needs"));
+            return Err(CollectError::new(format!("Okta rejected the credentials: {}", u.reason))
+                .with_help(match config.credentials {
+                    Credentials::ApiToken(_) => "the token is wrong, expired or revoked: create a new one (Security → API → Tokens); providers/okta/README.md lists what it needs",
+                    Credentials::ServiceApp(_) => "the service app's token was refused: check that the app has the Okta API scopes and an administrator role; providers/okta/README.md lists what it needs",
+                }));
         }
     }
-    let mapped = mapping::map_org(&raw, config.parameters);
+    let mapped = mapping::map_org(&raw);
     let collected_at = trustcheck_snapshot::utc::format_utc_seconds(started);
     let mut snapshot = Snapshot::new(collected_at.clone());
     let mut source = Source::new(PROVIDER.name, host, collected_at);

@@ -6,15 +6,17 @@ use std::sync::Arc;
 
 use clap::{Args, FromArgMatches};
 use trustcheck_snapshot::provider::owns_by_prefix_or_arn;
-use trustcheck_snapshot::{CollectError, Provider, Scaffold, ScaffoldExample, Snapshot, Ui};
+use trustcheck_snapshot::{
+    CollectError, Param, ParamKind, Provider, Scaffold, ScaffoldExample, Snapshot, Ui,
+};
 
-use crate::{ApiToken, Config, NoProgress, Parameters, Progress};
+use crate::{ApiToken, Config, NoProgress, Progress, ServiceApp};
 
 /// The Okta provider.
 pub static PROVIDER: Provider = Provider {
     name: "okta",
     namespace: "Okta",
-    about: "Snapshot an Okta org (users, enrolled factors, admin roles, sign-ins)",
+    about: "Snapshot an Okta org (users, enrolled factors, admin roles, sign-ins, MFA policies)",
     scope_noun: "org",
     owns: owns_by_prefix_or_arn,
     scaffold: Scaffold {
@@ -38,8 +40,16 @@ pub static PROVIDER: Provider = Provider {
     },
     options: OktaOptions::augment_args,
     collect: collect_from_matches,
-    params: &[],
+    params: &PARAMS,
 };
+
+/// The thresholds of the Okta rules (`[params]` in trustcheck.toml).
+static PARAMS: [Param; 1] = [Param {
+    name: "oktaUserStaleDays",
+    kind: ParamKind::Days,
+    default: 90,
+    doc: "days an Okta user who can sign in may go without signing in (one who never did counts from creation)",
+}];
 
 /// Okta collection options.
 #[derive(Debug, Clone, clap::Args)]
@@ -57,10 +67,22 @@ pub struct OktaOptions {
     )]
     pub okta_token_env: String,
 
-    /// Rule parameter `staleAfterDays`: days without a sign-in after which an active user is stale.
-    #[arg(long = "okta-stale-days", value_name = "DAYS", default_value_t = 90,
-          value_parser = clap::value_parser!(u32).range(1..=3650))]
-    pub okta_stale_days: u32,
+    /// An API service app's client id: authorise with OAuth (client credentials, a
+    /// `private_key_jwt` assertion signed with --okta-private-key-file) instead of an API token.
+    #[arg(long = "okta-client-id", value_name = "ID", env = "OKTA_CLIENT_ID")]
+    pub okta_client_id: Option<String>,
+
+    /// The service app's PEM private key (PKCS #8 or PKCS #1), with --okta-client-id; never printed.
+    #[arg(
+        long = "okta-private-key-file",
+        value_name = "FILE",
+        env = "OKTA_PRIVATE_KEY_FILE"
+    )]
+    pub okta_private_key_file: Option<std::path::PathBuf>,
+
+    /// The `kid` of the service app's key, when the app has several public keys.
+    #[arg(long = "okta-key-id", value_name = "KID", env = "OKTA_KEY_ID")]
+    pub okta_key_id: Option<String>,
 
     /// Okta requests in flight at most (per-user factor and role calls run this wide).
     #[arg(long = "okta-concurrency", value_name = "N", default_value_t = 4,
@@ -80,26 +102,53 @@ pub fn collect_snapshot(options: &OktaOptions, ui: Ui) -> Result<Snapshot, Colle
         return Err(CollectError::new("no Okta org to collect")
             .with_help("pass --org-url https://ORG.okta.com (or set OKTA_ORG_URL)"));
     };
-    let token = match std::env::var(&options.okta_token_env) {
-        Ok(t) if !t.trim().is_empty() => ApiToken::new(t.trim()),
-        _ => {
-            return Err(CollectError::new(format!(
+    let mut config = match &options.okta_client_id {
+        Some(client_id) => Config::with_service_app(org_url, service_app(options, client_id)?),
+        None => Config::new(org_url, api_token(options)?),
+    };
+    config.concurrency = usize::from(options.okta_concurrency);
+    let (_, host) = crate::origin_and_host(&config.org_url)?;
+    ui.note(&format!("okta: collecting `{host}`"));
+    run(&config, ui)
+}
+
+fn service_app(options: &OktaOptions, client_id: &str) -> Result<ServiceApp, CollectError> {
+    let Some(path) = &options.okta_private_key_file else {
+        return Err(CollectError::new(format!(
+            "the Okta service app `{client_id}` has no private key"
+        ))
+        .with_help("set OKTA_PRIVATE_KEY_FILE (or --okta-private-key-file) to the PEM private key registered with the app"));
+    };
+    let shown = path.display().to_string();
+    let private_key = std::fs::read_to_string(path)
+        .map_err(|e| CollectError::new(format!("cannot read the private key `{shown}`: {e}")))?;
+    trustcheck_snapshot::secrets::register(&private_key);
+    Ok(ServiceApp {
+        client_id: client_id.to_string(),
+        private_key,
+        key_id: options.okta_key_id.clone(),
+    })
+}
+
+fn api_token(options: &OktaOptions) -> Result<ApiToken, CollectError> {
+    match std::env::var(&options.okta_token_env) {
+        Ok(t) if !t.trim().is_empty() => {
+            trustcheck_snapshot::secrets::register(t.trim());
+            Ok(ApiToken::new(t.trim()))
+        }
+        _ => Err(CollectError::new(format!(
                 "no Okta API token: `{}` is not set",
                 options.okta_token_env
             ))
             .with_help(format!(
                 "export a read-only administrator's API token in `{}` (or name another variable with --okta-token-env); providers/okta/README.md lists what it needs",
                 options.okta_token_env
-            )))
-        }
-    };
-    let mut config = Config::new(org_url, token);
-    config.parameters = Parameters {
-        stale_after_days: options.okta_stale_days,
-    };
-    config.concurrency = usize::from(options.okta_concurrency);
-    let (_, host) = crate::origin_and_host(&config.org_url)?;
-    ui.note(&format!("okta: collecting `{host}`"));
+            ))),
+    }
+}
+
+/// Collects with `config`, progress on stderr unless quiet.
+fn run(config: &Config, ui: Ui) -> Result<Snapshot, CollectError> {
     let progress: Arc<dyn Progress> = if ui.quiet {
         Arc::new(NoProgress)
     } else {
@@ -110,7 +159,7 @@ pub fn collect_snapshot(options: &OktaOptions, ui: Ui) -> Result<Snapshot, Colle
         .enable_all()
         .build()
         .map_err(|e| CollectError::new(format!("cannot start the async runtime: {e}")))?;
-    let snapshot = runtime.block_on(crate::collect(&config, started, progress))?;
+    let snapshot = runtime.block_on(crate::collect(config, started, progress))?;
     if let Some(source) = snapshot.sources.first() {
         let unread = match source.errors.len() {
             0 => String::new(),

@@ -149,6 +149,140 @@ pub struct Role {
     pub assignment_type: Option<String>,
 }
 
+/// A policy of `GET /api/v1/policies?type=OKTA_SIGN_ON` (global session policy) or
+/// `type=MFA_ENROLL` (authenticator enrollment policy).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Policy {
+    /// The policy's id (`00p…`).
+    pub id: Option<String>,
+    /// Its name.
+    pub name: Option<String>,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: Option<String>,
+    /// Evaluation order (1 first).
+    pub priority: Option<i64>,
+    /// Whether Okta created it (the default policy).
+    pub system: Option<bool>,
+    /// `conditions.people.groups.include`: the groups it applies to.
+    pub conditions: Option<PolicyConditions>,
+    /// Enrollment policies: `settings`.
+    pub settings: Option<EnrollmentSettings>,
+}
+
+/// `conditions` of a policy or a rule.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PolicyConditions {
+    /// `people`; `null` when the rule has no people condition.
+    pub people: Option<People>,
+}
+
+/// `conditions.people`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct People {
+    /// `groups`.
+    pub groups: Option<GroupCondition>,
+}
+
+/// `conditions.people.groups`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GroupCondition {
+    /// Group ids included.
+    pub include: Option<Vec<String>>,
+    /// Group ids excluded.
+    pub exclude: Option<Vec<String>>,
+}
+
+/// `settings` of an authenticator enrollment policy: `authenticators` (Identity Engine,
+/// `type: AUTHENTICATORS`) or `factors` (Classic Engine, `type: FACTORS`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EnrollmentSettings {
+    /// `AUTHENTICATORS` or `FACTORS`.
+    #[serde(rename = "type")]
+    pub settings_type: Option<String>,
+    /// Identity Engine: one entry per enabled authenticator.
+    pub authenticators: Option<Vec<AuthenticatorSetting>>,
+    /// Classic Engine: factor key → its settings.
+    pub factors: Option<BTreeMap<String, FactorSetting>>,
+}
+
+/// One entry of `settings.authenticators`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuthenticatorSetting {
+    /// E.g. `okta_verify`, `webauthn`, `okta_password`, `phone_number`.
+    pub key: Option<String>,
+    /// `enroll.self`.
+    pub enroll: Option<Enroll>,
+}
+
+/// One value of `settings.factors`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FactorSetting {
+    /// `enroll.self`.
+    pub enroll: Option<Enroll>,
+}
+
+/// `enroll`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Enroll {
+    /// `NOT_ALLOWED`, `OPTIONAL` or `REQUIRED`.
+    #[serde(rename = "self")]
+    pub self_: Option<String>,
+}
+
+/// A rule of `GET /api/v1/policies/{id}/rules` of a global session policy (`type: SIGN_ON`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SignOnRule {
+    /// The rule's id (`0pr…`).
+    pub id: Option<String>,
+    /// Its name.
+    pub name: Option<String>,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: Option<String>,
+    /// Evaluation order within the policy; nullable.
+    pub priority: Option<i64>,
+    /// Whether Okta created it (the policy's catch-all rule).
+    pub system: Option<bool>,
+    /// `conditions.people` (groups and users the rule applies to).
+    pub conditions: Option<PolicyConditions>,
+    /// `actions.signon`.
+    pub actions: Option<SignOnActions>,
+}
+
+/// `actions` of a sign-on rule.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SignOnActions {
+    /// `signon`.
+    pub signon: Option<SignOn>,
+}
+
+/// `actions.signon`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignOn {
+    /// `ALLOW` or `DENY`.
+    pub access: Option<String>,
+    /// Whether a second factor is required.
+    pub require_factor: Option<bool>,
+    /// `ALWAYS`, `DEVICE` or `SESSION`; only with `requireFactor`.
+    pub factor_prompt_mode: Option<String>,
+    /// Minutes before MFA is asked again (`SESSION` prompt mode).
+    pub factor_lifetime: Option<i64>,
+    /// `session`.
+    pub session: Option<Session>,
+}
+
+/// `actions.signon.session`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    /// Minutes a session may be idle.
+    pub max_session_idle_minutes: Option<i64>,
+    /// Minutes a session lasts at most (`0`: no limit).
+    pub max_session_lifetime_minutes: Option<i64>,
+    /// Whether session cookies outlive the browser.
+    pub use_persistent_cookie: Option<bool>,
+}
+
 /// Everything fetched for one org.
 #[derive(Debug, Clone)]
 pub struct RawOrg {
@@ -161,4 +295,8 @@ pub struct RawOrg {
     /// Admin roles per user id holding any (users absent here hold none), or why the list of
     /// role holders could not be read.
     pub roles: Fetched<BTreeMap<String, Fetched<Vec<Role>>>>,
+    /// Global session policies, each with its rules (or why they could not be read).
+    pub sign_on: Fetched<Vec<(Policy, Fetched<Vec<SignOnRule>>)>>,
+    /// Authenticator enrollment policies.
+    pub enrollment: Fetched<Vec<Policy>>,
 }

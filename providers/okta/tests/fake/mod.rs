@@ -140,10 +140,37 @@ impl Fake {
         .await;
     }
 
+    /// Global session policies with their rules, and authenticator enrollment policies.
+    pub async fn policies(&self) {
+        for (kind, file) in [
+            ("OKTA_SIGN_ON", "policies_sign_on.json"),
+            ("MFA_ENROLL", "policies_mfa_enroll.json"),
+        ] {
+            Mock::given(method("GET"))
+                .and(path("/api/v1/policies"))
+                .and(query_param("type", kind))
+                .and(header("authorization", format!("SSWS {TOKEN}").as_str()))
+                .respond_with(ok(fixture(file)))
+                .mount(&self.server)
+                .await;
+        }
+        self.get(
+            "/api/v1/policies/00p0default/rules",
+            ok(fixture("sign_on_rules_default.json")),
+        )
+        .await;
+        self.get(
+            "/api/v1/policies/00p1contractors/rules",
+            ok(fixture("sign_on_rules_contractors.json")),
+        )
+        .await;
+    }
+
     /// The whole documented org.
     pub async fn mount_acme(&self) {
         self.users().await;
         self.roles().await;
         self.factors().await;
+        self.policies().await;
     }
 }
