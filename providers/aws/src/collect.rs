@@ -26,6 +26,7 @@ use crate::api_calls::ApiCallCounter;
 use crate::fetch::{self, CallLog, FetchSettings};
 use crate::mapping;
 use crate::raw::{RawAccount, ReadFailure};
+use crate::statements::SensitiveActions;
 use crate::timestamp;
 
 /// IAM is a global service; its endpoint lives in us-east-1 (for the `aws` partition).
@@ -53,6 +54,8 @@ pub struct CollectOptions {
     pub concurrency: usize,
     /// Credential report polling.
     pub fetch: FetchSettings,
+    /// What policy statements' sensitive actions are resolved against.
+    pub sensitive_actions: SensitiveActions,
 }
 
 impl Default for CollectOptions {
@@ -63,6 +66,7 @@ impl Default for CollectOptions {
             session_name: "trustcheck".to_string(),
             concurrency: 4,
             fetch: FetchSettings::default(),
+            sensitive_actions: SensitiveActions::default(),
         }
     }
 }
@@ -256,12 +260,16 @@ async fn collect_one(
         (Err(e), Some(arn)) => {
             // Validated in `collect`.
             let (partition, account_id) = parse_role_arn(arn)?;
-            let failed =
-                ReadFailure::new("AssumeRole", format!("role `{arn}` could not be used: {e}"));
+            // `e` is GetCallerIdentity's failure, which carries STS's refusal of AssumeRole
+            // when that is the cause (`fetch::call_error`).
+            let failed = ReadFailure::new(
+                "AssumeRole",
+                format!("role `{arn}` could not be assumed: {}", e.reason),
+            );
             (unreadable(&account_id, &partition, &failed), None)
         }
     };
-    let mapped = mapping::map_account(&raw);
+    let mapped = mapping::map_account_with(&raw, &options.sensitive_actions);
     let mut calls_by_operation = log.snapshot();
     let mut api_calls = counter.get();
     if role.is_some() {
