@@ -136,7 +136,7 @@ where
 /// credentials provider's `AssumeRole` was refused (`AccessDenied: User … is not authorized to
 /// perform: sts:AssumeRole …`). The SDK buries it in the dispatch failure's causes, with the raw
 /// response beside it; `None` when no cause is such a refusal.
-fn assume_role_refusal(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+pub(crate) fn assume_role_refusal(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
     use aws_sdk_sts::operation::assume_role::AssumeRoleError;
     let mut next = Some(cause);
     while let Some(e) = next {

@@ -14,10 +14,11 @@
 
 #![allow(dead_code)] // Each test crate that includes this file uses a different part of it.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
@@ -32,7 +33,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 pub struct ProxySettings {
     /// Accounts (12-digit ids) no role can be assumed into.
     pub deny_assume_role_into: Vec<String>,
-    /// Waited before each request is answered.
+    /// Waited before each request is answered (changed later with [`Proxy::set_latency`]).
     pub latency: Duration,
 }
 
@@ -41,6 +42,8 @@ pub struct Proxy {
     /// Its base URL, `http://127.0.0.1:<port>`: give it to the SDK or the binary as the endpoint.
     pub url: String,
     requests: Arc<AtomicU64>,
+    by_action: Arc<Mutex<BTreeMap<String, u64>>>,
+    latency_us: Arc<AtomicU64>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -48,6 +51,8 @@ pub struct Proxy {
 struct State {
     upstream: String,
     settings: ProxySettings,
+    latency_us: Arc<AtomicU64>,
+    by_action: Arc<Mutex<BTreeMap<String, u64>>>,
     client: Client<HttpConnector, Full<Bytes>>,
     requests: Arc<AtomicU64>,
 }
@@ -61,9 +66,13 @@ impl Proxy {
             .set_nonblocking(true)
             .expect("a non-blocking listener");
         let requests = Arc::new(AtomicU64::new(0));
+        let latency_us = Arc::new(AtomicU64::new(micros(settings.latency)));
+        let by_action = Arc::new(Mutex::new(BTreeMap::new()));
         let state = Arc::new(State {
             upstream: upstream.trim_end_matches('/').to_string(),
             settings,
+            latency_us: Arc::clone(&latency_us),
+            by_action: Arc::clone(&by_action),
             client: Client::builder(TokioExecutor::new()).build_http(),
             requests: Arc::clone(&requests),
         });
@@ -99,9 +108,25 @@ impl Proxy {
         Self {
             url: format!("http://{addr}"),
             requests,
+            by_action,
+            latency_us,
             stop: Some(stop),
             thread: Some(thread),
         }
+    }
+
+    /// Changes the latency added to each request from now on.
+    pub fn set_latency(&self, latency: Duration) {
+        self.latency_us.store(micros(latency), Ordering::Relaxed);
+    }
+
+    /// Requests so far by action: the query protocol's `Action` (STS, IAM), or the operation of
+    /// an `X-Amz-Target` header (Organizations).
+    pub fn requests_by_action(&self) -> BTreeMap<String, u64> {
+        self.by_action
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Requests the proxy has answered or forwarded so far.
@@ -127,9 +152,24 @@ async fn handle(req: Request<Incoming>, state: &State) -> Response<Full<Bytes>> 
     let Ok(body) = body.collect().await.map(|b| b.to_bytes()) else {
         return text(StatusCode::BAD_REQUEST, "unreadable request body");
     };
-    if !state.settings.latency.is_zero() {
-        tokio::time::sleep(state.settings.latency).await;
+    let latency = state.latency_us.load(Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_micros(latency)).await;
     }
+    let action = form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.into_owned())
+        .or_else(|| {
+            let target = parts.headers.get("x-amz-target")?.to_str().ok()?;
+            Some(target.rsplit('.').next()?.to_string())
+        })
+        .unwrap_or_else(|| "?".to_string());
+    *state
+        .by_action
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(action)
+        .or_default() += 1;
     if let Some(role) = denied_role(&body, &state.settings.deny_assume_role_into) {
         return access_denied(&role);
     }
@@ -194,6 +234,10 @@ fn access_denied(role: &str) -> Response<Full<Bytes>> {
         .header("x-amzn-requestid", "2f6a2a84-5d4e-4a36-9c0e-7f3c1a0b9e11")
         .body(Full::new(Bytes::from(xml)))
         .expect("a valid response")
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 fn text(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
