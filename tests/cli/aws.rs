@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::moto::{Moto, DEFAULT_ACCOUNT, SECRET, TEST_KEY};
+use crate::proxy::{Proxy, ProxySettings};
 use assert_cmd::Command;
 use aws_sdk_iam::Client;
 use serde_json::Value;
@@ -11,6 +12,11 @@ use serde_json::Value;
 /// The binary with AWS settings taken only from what the test gives it: no profile, no region
 /// (so the us-east-1 fallback is exercised), no instance metadata.
 fn trustcheck(moto: &Moto, home: &Path) -> Command {
+    trustcheck_at(&moto.url, home)
+}
+
+/// [`trustcheck`] with AWS requests sent to `endpoint` (moto, or the proxy in front of it).
+fn trustcheck_at(endpoint: &str, home: &Path) -> Command {
     let mut cmd = Command::cargo_bin("trustcheck").unwrap();
     for var in [
         "AWS_REGION",
@@ -22,7 +28,7 @@ fn trustcheck(moto: &Moto, home: &Path) -> Command {
     ] {
         cmd.env_remove(var);
     }
-    cmd.env("AWS_ENDPOINT_URL", &moto.url)
+    cmd.env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", TEST_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
         .env("AWS_CONFIG_FILE", home.join("config"))
@@ -284,10 +290,20 @@ async fn an_organization_is_read_account_by_account_through_the_role() {
     // Something to find in one member.
     let iam = Client::new(&moto.config(&members[7]).await);
     iam.create_user().user_name("eve").send().await.unwrap();
+    // One member whose audit role does not trust the caller: moto does not evaluate trust
+    // policies, so the proxy answers that AssumeRole as STS does (403 AccessDenied).
+    let refused = members[13].clone();
+    let proxy = Proxy::start(
+        &moto.url,
+        ProxySettings {
+            deny_assume_role_into: vec![refused.clone()],
+            ..ProxySettings::default()
+        },
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("org.json");
-    let run = trustcheck(&moto, dir.path())
+    let run = trustcheck_at(&proxy.url, dir.path())
         .args([
             "collect",
             "aws",
@@ -300,7 +316,8 @@ async fn an_organization_is_read_account_by_account_through_the_role() {
         ])
         .arg(&out)
         .assert()
-        // moto's credential reports have no root row: every account has one unknown fact.
+        // Facts not collected (the refused account's; moto's credential reports have no root
+        // row): the snapshot is written and the run says it is incomplete.
         .code(2);
     let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
     let pages = (MEMBERS + 1).div_ceil(20);
@@ -311,11 +328,21 @@ async fn an_organization_is_read_account_by_account_through_the_role() {
         )),
         "{stderr}"
     );
+    assert!(
+        stderr.contains(&format!(
+            "aws {refused}: not read: AssumeRole: role `arn:aws:iam::{refused}:role/trustcheck-audit` could not be assumed: AccessDenied: User: "
+        )),
+        "{stderr}"
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(!text.contains(SECRET) && !stderr.contains(SECRET));
     let doc: Value = serde_json::from_str(&text).unwrap();
     let sources = doc["sources"].as_array().unwrap();
-    assert_eq!(sources.len(), MEMBERS + 1, "one source per account");
+    assert_eq!(
+        sources.len(),
+        MEMBERS + 1,
+        "one source per account, the refused one included"
+    );
     let mut scopes: Vec<&str> = sources
         .iter()
         .map(|s| s["scope"].as_str().unwrap())
@@ -331,18 +358,31 @@ async fn an_organization_is_read_account_by_account_through_the_role() {
     // Members through the role, the management account with the caller's own credentials.
     let mut member_calls = Vec::new();
     for s in sources {
+        let scope = s["scope"].as_str().unwrap();
+        if scope == refused {
+            // Nobody read it; every fact of the account is recorded as not collected, with STS's
+            // reason.
+            assert!(s.get("identity").is_none(), "{s}");
+            let errors = s["errors"].as_array().unwrap();
+            assert!(errors.len() > 1, "{s}");
+            for e in errors {
+                let reason = e["reason"].as_str().unwrap();
+                assert!(
+                    reason.contains("AccessDenied") && reason.contains("sts:AssumeRole"),
+                    "{reason}"
+                );
+            }
+            continue;
+        }
         let identity = s["identity"].as_str().unwrap();
-        if s["scope"] == DEFAULT_ACCOUNT {
+        if scope == DEFAULT_ACCOUNT {
             assert!(
                 !identity.contains("assumed-role/trustcheck-audit"),
                 "{identity}"
             );
         } else {
             assert!(
-                identity.contains(&format!(
-                    "{}:assumed-role/trustcheck-audit",
-                    s["scope"].as_str().unwrap()
-                )),
+                identity.contains(&format!("{scope}:assumed-role/trustcheck-audit")),
                 "{identity}"
             );
             member_calls.push(s["api_calls"].as_u64().unwrap());
@@ -357,4 +397,40 @@ async fn an_organization_is_read_account_by_account_through_the_role() {
         .unwrap()
         .iter()
         .any(|e| e["uid"]["id"] == eve.as_str()));
+
+    // Judged, the refused account is an error in the report, never a pass or an absence.
+    let judged = Command::cargo_bin("trustcheck")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(["check", "--format", "json", "--snapshot"])
+        .arg(&out)
+        .assert()
+        .code(2);
+    let report: Value = serde_json::from_slice(&judged.get_output().stdout).unwrap();
+    let refused_findings: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["resource"]["id"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("arn:aws:iam::{refused}:"))
+        })
+        .collect();
+    assert!(!refused_findings.is_empty(), "{report:#}");
+    assert!(
+        refused_findings.iter().all(|f| f["status"] == "error"),
+        "{refused_findings:#?}"
+    );
+    let table = Command::cargo_bin("trustcheck")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(["check", "--snapshot"])
+        .arg(&out)
+        .assert()
+        .code(2);
+    let table = String::from_utf8_lossy(&table.get_output().stdout);
+    assert!(table.contains(&refused), "{table}");
+    assert!(table.contains("AccessDenied"), "{table}");
 }

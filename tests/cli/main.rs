@@ -18,6 +18,8 @@ mod google_fake;
 mod moto;
 #[path = "../../providers/okta/tests/fake/mod.rs"]
 mod okta_fake;
+#[path = "../../providers/aws/tests/support/proxy.rs"]
+mod proxy;
 
 mod action;
 mod authoring;

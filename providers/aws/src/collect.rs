@@ -18,7 +18,9 @@ use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iam::config::ProvideCredentials;
 use aws_sdk_iam::config::SharedCredentialsProvider;
+use aws_sdk_iam::error::DisplayErrorContext;
 use trustcheck_snapshot::CollectError;
 
 use crate::account::AccountSnapshot;
@@ -26,6 +28,7 @@ use crate::api_calls::ApiCallCounter;
 use crate::fetch::{self, CallLog, FetchSettings};
 use crate::mapping;
 use crate::raw::{RawAccount, ReadFailure};
+use crate::statements::SensitiveActions;
 use crate::timestamp;
 
 /// IAM is a global service; its endpoint lives in us-east-1 (for the `aws` partition).
@@ -53,6 +56,8 @@ pub struct CollectOptions {
     pub concurrency: usize,
     /// Credential report polling.
     pub fetch: FetchSettings,
+    /// What policy statements' sensitive actions are resolved against.
+    pub sensitive_actions: SensitiveActions,
 }
 
 impl Default for CollectOptions {
@@ -63,6 +68,7 @@ impl Default for CollectOptions {
             session_name: "trustcheck".to_string(),
             concurrency: 4,
             fetch: FetchSettings::default(),
+            sensitive_actions: SensitiveActions::default(),
         }
     }
 }
@@ -227,11 +233,40 @@ async fn collect_one(
                 builder = builder.external_id(id.clone());
             }
             let provider = builder.build().await;
-            let config = base
-                .to_builder()
-                .credentials_provider(SharedCredentialsProvider::new(provider))
-                .build();
-            (config, Some(arn.as_str()))
+            // Assumed once, here. Handing the provider itself to the clients let accounts read
+            // at the same time assume their role twice now and then (the organisation
+            // benchmark's proxy counted them), calls no count here could see. The session (an
+            // hour) outlasts an account's collection, which the report timeout bounds.
+            match provider.provide_credentials().await {
+                Ok(credentials) => {
+                    let config = base
+                        .to_builder()
+                        .credentials_provider(SharedCredentialsProvider::new(credentials))
+                        .build();
+                    (config, Some(arn.as_str()))
+                }
+                Err(e) => {
+                    // Validated in `collect`.
+                    let (partition, account_id) = parse_role_arn(arn)?;
+                    let reason = fetch::assume_role_refusal(&e)
+                        .unwrap_or_else(|| DisplayErrorContext(&e).to_string());
+                    let failed = ReadFailure::new(
+                        "AssumeRole",
+                        format!("role `{arn}` could not be assumed: {reason}"),
+                    );
+                    let raw = unreadable(&account_id, &partition, &failed);
+                    let mapped = mapping::map_account_with(&raw, &options.sensitive_actions);
+                    return Ok(AccountSnapshot {
+                        account_id,
+                        identity: None,
+                        collected_at: started,
+                        api_calls: 1,
+                        calls_by_operation: [("AssumeRole".to_string(), 1)].into(),
+                        entities: mapped.entities,
+                        errors: mapped.errors,
+                    });
+                }
+            }
         }
     };
     let iam = aws_sdk_iam::Client::from_conf(
@@ -256,17 +291,22 @@ async fn collect_one(
         (Err(e), Some(arn)) => {
             // Validated in `collect`.
             let (partition, account_id) = parse_role_arn(arn)?;
-            let failed =
-                ReadFailure::new("AssumeRole", format!("role `{arn}` could not be used: {e}"));
+            let failed = ReadFailure::new(
+                "GetCallerIdentity",
+                format!(
+                    "role `{arn}` was assumed but its session could not be used: {}",
+                    e.reason
+                ),
+            );
             (unreadable(&account_id, &partition, &failed), None)
         }
     };
-    let mapped = mapping::map_account(&raw);
+    let mapped = mapping::map_account_with(&raw, &options.sensitive_actions);
     let mut calls_by_operation = log.snapshot();
     let mut api_calls = counter.get();
     if role.is_some() {
         // AssumeRole goes through the credentials provider's own STS client, which the counter
-        // does not see: one call per session.
+        // does not see: one call per account (retries, if any, not counted).
         *calls_by_operation
             .entry("AssumeRole".to_string())
             .or_default() += 1;

@@ -125,9 +125,34 @@ where
                 _ => DisplayErrorContext(err).to_string(),
             }
         }
-        _ => DisplayErrorContext(err).to_string(),
+        _ => std::error::Error::source(err)
+            .and_then(assume_role_refusal)
+            .unwrap_or_else(|| DisplayErrorContext(err).to_string()),
     };
     ReadFailure::new(operation, reason)
+}
+
+/// STS's answer, in one line, when a call failed because its credentials could not be loaded: the
+/// credentials provider's `AssumeRole` was refused (`AccessDenied: User … is not authorized to
+/// perform: sts:AssumeRole …`). The SDK buries it in the dispatch failure's causes, with the raw
+/// response beside it; `None` when no cause is such a refusal.
+pub(crate) fn assume_role_refusal(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    let mut next = Some(cause);
+    while let Some(e) = next {
+        if let Some(SdkError::ServiceError(refused)) =
+            e.downcast_ref::<aws_sdk_sts::error::SdkError<AssumeRoleError>>()
+        {
+            let refused = refused.err();
+            return Some(match (refused.code(), refused.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_string(),
+                _ => DisplayErrorContext(refused).to_string(),
+            });
+        }
+        next = e.source();
+    }
+    None
 }
 
 async fn aliases(iam: &aws_sdk_iam::Client, log: &CallLog) -> Fetched<Vec<String>> {

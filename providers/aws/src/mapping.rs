@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::credential_report::{self, Row};
 use crate::raw::{AuthorizationDetails, RawAccount};
+use crate::statements::SensitiveActions;
 use crate::timestamp;
 use policies::{Attachments, ManagedPolicies};
 use trustcheck_snapshot::{Entity, Uid, UncollectedFact};
@@ -64,13 +65,21 @@ pub struct Mapped {
     pub errors: Vec<UncollectedFact>,
 }
 
-/// Turns one account's raw data into entities. Never fails: what cannot be known is recorded.
+/// Turns one account's raw data into entities, statements resolved against the shipped
+/// sensitive actions. Never fails: what cannot be known is recorded.
 pub fn map_account(raw: &RawAccount) -> Mapped {
+    map_account_with(raw, &SensitiveActions::default())
+}
+
+/// [`map_account`], statements resolved against `sensitive` (the shipped list and the
+/// organisation's additions).
+pub fn map_account_with(raw: &RawAccount, sensitive: &SensitiveActions) -> Mapped {
     let prefix = format!("arn:{}:iam::{}:", raw.partition, raw.account_id);
     let mut m = Mapper {
         account: Uid::new(types::ACCOUNT, format!("{prefix}root")),
         prefix,
         raw,
+        sensitive,
         out: Mapped::default(),
     };
     let report = m.report();
@@ -101,6 +110,8 @@ struct Mapper<'a> {
     prefix: String,
     /// The account entity, parent of every other one.
     account: Uid,
+    /// What statements' sensitive actions are resolved against.
+    sensitive: &'a SensitiveActions,
     out: Mapped,
 }
 
@@ -819,6 +830,30 @@ mod tests {
             "arn:aws:iam::111122223333:group/devs/inline-policy/read-logs/statement/0",
         );
         assert_eq!(logs["actions"], json!(["logs:Get*"]));
+    }
+
+    #[test]
+    fn the_organisations_sensitive_actions_reach_every_statement() {
+        let extended = SensitiveActions::with_extra(&["s3:GetObject".into()]).unwrap();
+        let m = map_account_with(&recorded(), &extended);
+        let dev = entity(
+            &m,
+            types::STATEMENT,
+            "arn:aws:iam::111122223333:policy/dev-access/statement/0",
+        );
+        assert_eq!(dev["sensitiveActionsAllowed"], json!(["s3:GetObject"]));
+        let admin = "arn:aws:iam::111122223333:root/aws-managed-policy/AdministratorAccess";
+        let s = entity(&m, types::STATEMENT, &format!("{admin}/statement/0"));
+        assert!(s["sensitiveActionsAllowed"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("s3:GetObject")));
+        let logs = entity(
+            &m,
+            types::STATEMENT,
+            "arn:aws:iam::111122223333:group/devs/inline-policy/read-logs/statement/0",
+        );
+        assert_eq!(logs["sensitiveActionsAllowed"], json!([]));
     }
 
     #[test]

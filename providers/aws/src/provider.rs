@@ -15,6 +15,7 @@ use crate::account::AccountSnapshot;
 use crate::collect::{partition_of_region, role_arn, CollectOptions, Target, DEFAULT_REGION};
 use crate::fetch::FetchSettings;
 use crate::organization::Organization;
+use crate::statements::{parse_sensitive_action, SensitiveActions};
 use crate::timestamp;
 
 /// The AWS IAM provider.
@@ -69,6 +70,9 @@ static PARAMS: [Param; 3] = [
         doc: "days a role (not service-linked) may go unused before it should be removed",
     },
 ];
+
+/// What to do about a malformed `--sensitive-action`.
+const SENSITIVE_ACTION_HELP: &str = "give `service:Action` as IAM spells it (`iam:PassRole`), or a prefix ending in `*` (`ssm:Send*`, `kms:*`)";
 
 /// Where the AWS flags are listed in `--help`.
 const HEADING: &str = "AWS collection";
@@ -133,6 +137,20 @@ pub struct AwsOptions {
     /// Attempts per AWS request, first try included (adaptive retry on throttling and 5xx).
     #[arg(long = "aws-max-attempts", value_name = "N", default_value_t = 8, help_heading = HEADING)]
     pub max_attempts: u32,
+
+    /// An action to add to the shipped list of sensitive actions that policy statements are
+    /// resolved against (`sensitiveActionsAllowed`): `service:Action` (`s3:PutBucketPolicy`), or
+    /// a prefix ending in `*` for every action it starts (`ssm:Send*`, `secretsmanager:*`);
+    /// repeatable or comma-separated. In trustcheck.toml: `[collect.aws] sensitive-action = [...]`.
+    #[arg(
+        long = "sensitive-action",
+        visible_alias = "sensitive-actions",
+        value_name = "SERVICE:ACTION",
+        value_delimiter = ',',
+        value_parser = parse_sensitive_action,
+        help_heading = HEADING
+    )]
+    pub sensitive_actions: Vec<String>,
 
     /// Seconds to wait for AWS to generate the credential report before recording its facts as
     /// unknown.
@@ -254,6 +272,8 @@ pub fn collect_snapshot(args: &AwsOptions, ui: Ui) -> Result<Snapshot, CollectEr
                 report_timeout: Duration::from_secs(args.report_timeout),
                 ..FetchSettings::default()
             },
+            sensitive_actions: SensitiveActions::with_extra(&args.sensitive_actions)
+                .map_err(|e| CollectError::new(e).with_help(SENSITIVE_ACTION_HELP))?,
             ..CollectOptions::default()
         };
         let mut accounts = crate::collect(&base, &options).await?;
@@ -272,13 +292,21 @@ pub fn collect_snapshot(args: &AwsOptions, ui: Ui) -> Result<Snapshot, CollectEr
         Ok::<_, CollectError>(accounts)
     })?;
     for a in &accounts {
-        ui.note(&format!(
-            "aws {}: {} entities, {} API calls, {} facts not collected",
-            a.account_id,
-            a.entities.len(),
-            a.api_calls,
-            a.errors.len()
-        ));
+        match (&a.identity, a.errors.first()) {
+            // Nobody read the account (its role could not be assumed): every fact is unknown,
+            // for one reason, which is said here rather than as a count.
+            (None, Some(unread)) => ui.note(&format!(
+                "aws {}: not read: {}",
+                a.account_id, unread.reason
+            )),
+            _ => ui.note(&format!(
+                "aws {}: {} entities, {} API calls, {} facts not collected",
+                a.account_id,
+                a.entities.len(),
+                a.api_calls,
+                a.errors.len()
+            )),
+        }
     }
     ui.note(&format!(
         "AWS collection took {:.1} s",
@@ -355,6 +383,29 @@ mod tests {
             .is_err());
         assert!(Cli::try_parse_from(["t", "--organization"]).is_err());
         assert!(Cli::try_parse_from(["t", "--aws-concurrency", "0"]).is_err());
+    }
+
+    #[test]
+    fn sensitive_actions_are_checked_when_parsed() {
+        let parsed = options(&[
+            "--sensitive-action",
+            "s3:PutBucketPolicy",
+            "--sensitive-actions",
+            "ssm:Send*,secretsmanager:*",
+        ]);
+        assert_eq!(
+            parsed.sensitive_actions,
+            ["s3:PutBucketPolicy", "ssm:Send*", "secretsmanager:*"]
+        );
+        let err = Cli::try_parse_from(["t", "--sensitive-action", "iam:Pass*Role"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`iam:Pass*Role` is not a sensitive action"),
+            "{err}"
+        );
+        assert!(Cli::try_parse_from(["t", "--sensitive-action", "PassRole"]).is_err());
+        assert!(options(&[]).sensitive_actions.is_empty());
     }
 
     #[test]

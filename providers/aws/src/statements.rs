@@ -44,6 +44,75 @@ pub const SENSITIVE_ACTIONS: &[&str] = &[
     "sts:AssumeRole",
 ];
 
+/// The sensitive actions statements are resolved against: [`SENSITIVE_ACTIONS`], plus those an
+/// organisation adds (`--sensitive-action`, `[collect.aws] sensitive-action` in trustcheck.toml).
+///
+/// An entry is an action (`iam:PassRole`: the statement allows it) or a prefix ending in `*`
+/// (`kms:*`, `iam:Put*`: the statement allows every action that starts with it), never a pattern
+/// with a wildcard inside, whose meaning ("some" or "all" of what it matches) would be unclear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SensitiveActions(Vec<String>);
+
+impl Default for SensitiveActions {
+    fn default() -> Self {
+        Self(SENSITIVE_ACTIONS.iter().map(|a| a.to_string()).collect())
+    }
+}
+
+impl SensitiveActions {
+    /// The shipped list plus `extra`, each checked with [`parse_sensitive_action`]; an entry the
+    /// list already holds (IAM compares actions without case) is not repeated.
+    pub fn with_extra(extra: &[String]) -> Result<Self, String> {
+        let mut list = Self::default();
+        for entry in extra {
+            let entry = parse_sensitive_action(entry)?;
+            if !list.0.iter().any(|a| a.eq_ignore_ascii_case(&entry)) {
+                list.0.push(entry);
+            }
+        }
+        Ok(list)
+    }
+
+    /// The entries, shipped ones first.
+    pub fn entries(&self) -> &[String] {
+        &self.0
+    }
+}
+
+/// Checks one `--sensitive-action` entry: `service:Action` (`iam:PassRole`), or a prefix ending
+/// in `*` (`kms:*`, `iam:Put*`). The service is lower-case letters, digits and `-`, as in IAM;
+/// the action letters and digits.
+pub fn parse_sensitive_action(entry: &str) -> Result<String, String> {
+    let entry = entry.trim();
+    let invalid = |why: &str| {
+        format!(
+            "`{entry}` is not a sensitive action: {why} (expected `service:Action` such as `iam:PassRole`, or a prefix such as `kms:*` or `iam:Put*`)"
+        )
+    };
+    let Some((service, action)) = entry.split_once(':') else {
+        return Err(invalid("no `:` between service and action"));
+    };
+    if service.is_empty()
+        || !service
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(invalid(
+            "the service is lower-case letters, digits and `-` (`iam`, `kms`)",
+        ));
+    }
+    let head = action.strip_suffix('*').unwrap_or(action);
+    if !head.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(invalid(
+            "the action is letters and digits, with at most one `*` at its end",
+        ));
+    }
+    if action.is_empty() {
+        return Err(invalid("the action is missing"));
+    }
+    Ok(entry.to_string())
+}
+
 /// The facts of one statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatementFacts {
@@ -63,15 +132,19 @@ pub struct StatementFacts {
     pub not_resources: Vec<String>,
     /// The condition keys its `Condition` tests, lower-cased (IAM compares them without case).
     pub condition_keys: Vec<String>,
-    /// Entries of [`SENSITIVE_ACTIONS`] it allows (empty for `Deny`), sorted.
+    /// Entries of the [`SensitiveActions`] it allows (empty for `Deny`), sorted.
     pub sensitive_allowed: Vec<String>,
     /// It allows every action on every resource in substance (see
     /// [`crate::policy_document::allows_full_admin`]).
     pub full_admin: bool,
 }
 
-/// The facts of every statement of a decoded document.
-pub fn facts(document: &Value) -> Result<Vec<StatementFacts>, String> {
+/// The facts of every statement of a decoded document, its sensitive actions resolved against
+/// `sensitive`.
+pub fn facts(
+    document: &Value,
+    sensitive: &SensitiveActions,
+) -> Result<Vec<StatementFacts>, String> {
     statements(document)?
         .into_iter()
         .enumerate()
@@ -92,8 +165,9 @@ pub fn facts(document: &Value) -> Result<Vec<StatementFacts>, String> {
             let actions = owned("Action");
             let not_actions = owned("NotAction");
             let has_not_action = s.get("NotAction").is_some();
-            let sensitive_allowed = if effect == "Allow" {
-                SENSITIVE_ACTIONS
+            let mut sensitive_allowed: Vec<String> = if effect == "Allow" {
+                sensitive
+                    .entries()
                     .iter()
                     .filter(|a| allows_action(&actions, has_not_action, &not_actions, a))
                     .map(|a| a.to_string())
@@ -101,6 +175,7 @@ pub fn facts(document: &Value) -> Result<Vec<StatementFacts>, String> {
             } else {
                 Vec::new()
             };
+            sensitive_allowed.sort();
             Ok(StatementFacts {
                 index,
                 sid: s.get("Sid").and_then(Value::as_str).map(String::from),
@@ -136,16 +211,16 @@ pub(crate) fn condition_keys(statement: &Value) -> Vec<String> {
 }
 
 /// Whether a statement with these `Action` / `NotAction` lists allows `wanted` (an action, or
-/// `service:*` for every action of the service).
+/// `prefix*` for every action that starts with `prefix`, such as `kms:*`).
 fn allows_action(
     actions: &[String],
     has_not_action: bool,
     not_actions: &[String],
     wanted: &str,
 ) -> bool {
-    match wanted.strip_suffix(":*") {
-        Some(service) => {
-            let prefix = format!("{}:", service.to_ascii_lowercase());
+    match wanted.strip_suffix('*') {
+        Some(prefix) => {
+            let prefix = prefix.to_ascii_lowercase();
             if has_not_action {
                 // Every action of the service, unless an excluded pattern may reach one.
                 !not_actions.iter().any(|p| may_match_prefix(p, &prefix))
@@ -194,8 +269,8 @@ pub fn glob(pattern: &str, text: &str) -> bool {
         .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
 }
 
-/// Whether a pattern matches every action that starts with `prefix` (`kms:`): `*`, `kms:*`,
-/// `k*`.
+/// Whether a pattern matches every action that starts with `prefix` (`kms:`, `iam:put`): `*`,
+/// `kms:*`, `k*`.
 fn covers_prefix(pattern: &str, prefix: &str) -> bool {
     let p = pattern.to_ascii_lowercase();
     p.strip_suffix('*')
@@ -221,9 +296,12 @@ mod tests {
     use super::*;
 
     fn one(statement: Value) -> StatementFacts {
-        facts(&json!({"Version": "2012-10-17", "Statement": [statement]}))
-            .unwrap()
-            .remove(0)
+        facts(
+            &json!({"Version": "2012-10-17", "Statement": [statement]}),
+            &SensitiveActions::default(),
+        )
+        .unwrap()
+        .remove(0)
     }
 
     #[test]
@@ -274,6 +352,69 @@ mod tests {
     }
 
     #[test]
+    fn an_organisation_extends_the_list_with_actions_and_prefixes() {
+        let extra = |entries: &[&str]| {
+            SensitiveActions::with_extra(&entries.iter().map(|e| e.to_string()).collect::<Vec<_>>())
+        };
+        let list = extra(&["s3:PutBucketPolicy", "ssm:Send*", "iam:passrole"]).unwrap();
+        assert_eq!(
+            list.entries().len(),
+            SENSITIVE_ACTIONS.len() + 2,
+            "an entry the list holds, in any case, is not repeated"
+        );
+        let facts_of = |statement: Value| {
+            facts(
+                &json!({"Version": "2012-10-17", "Statement": [statement]}),
+                &list,
+            )
+            .unwrap()
+            .remove(0)
+            .sensitive_allowed
+        };
+        assert_eq!(
+            facts_of(json!({"Effect": "Allow", "Action": "s3:Put*", "Resource": "*"})),
+            ["s3:PutBucketPolicy"]
+        );
+        // A prefix entry is allowed only when every action under it is.
+        assert_eq!(
+            facts_of(json!({"Effect": "Allow", "Action": "ssm:SendCommand", "Resource": "*"})),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            facts_of(json!({"Effect": "Allow", "Action": "ssm:*", "Resource": "*"})),
+            ["ssm:Send*"]
+        );
+        let not_ssm_send =
+            facts_of(json!({"Effect": "Allow", "NotAction": ["ssm:SendCommand"], "Resource": "*"}));
+        assert!(!not_ssm_send.contains(&"ssm:Send*".to_string()));
+        assert!(not_ssm_send.contains(&"s3:PutBucketPolicy".to_string()));
+        // The shipped list alone does not know them.
+        assert!(
+            one(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
+                .sensitive_allowed
+                .is_empty()
+        );
+
+        for bad in [
+            "PassRole",
+            "IAM:PassRole",
+            "iam:",
+            "iam:Pass*Role",
+            "iam:Pass?ole",
+            "*",
+            ":PassRole",
+            "iam:Pass Role",
+        ] {
+            let err = extra(&[bad]).unwrap_err();
+            assert!(
+                err.starts_with(&format!("`{bad}` is not a sensitive action")),
+                "{err}"
+            );
+        }
+        assert_eq!(parse_sensitive_action(" kms:* ").unwrap(), "kms:*");
+    }
+
+    #[test]
     fn conditions_keys_and_lists_are_facts() {
         let s = one(json!({
             "Sid": "Assume",
@@ -294,6 +435,10 @@ mod tests {
         );
         assert_eq!(s.resources, ["*"]);
         assert_eq!(s.sensitive_allowed, ["sts:AssumeRole"]);
-        assert!(facts(&json!({"Statement": [{"Action": "*"}]})).is_err());
+        assert!(facts(
+            &json!({"Statement": [{"Action": "*"}]}),
+            &SensitiveActions::default()
+        )
+        .is_err());
     }
 }

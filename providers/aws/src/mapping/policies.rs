@@ -122,7 +122,7 @@ impl Mapper<'_> {
 
     /// The `Aws::PolicyStatement`s of `policy`, or why they are unknown.
     fn statements(&mut self, policy: &Uid, document: Result<serde_json::Value, String>) {
-        match document.and_then(|d| statements::facts(&d)) {
+        match document.and_then(|d| statements::facts(&d, self.sensitive)) {
             Ok(list) => {
                 for s in list {
                     let uid = Uid::new(

@@ -1,2 +1,3 @@
-//! Shared test support: the moto server harness.
+//! Shared test support: the moto server harness and the proxy in front of it.
 pub mod moto;
+pub mod proxy;
