@@ -724,3 +724,55 @@ async fn merged_changes_are_the_population_and_each_needs_an_independent_approva
         false
     );
 }
+
+#[tokio::test]
+async fn enterprise_server_graphql_is_read_at_api_graphql_not_under_the_rest_base() {
+    // GitHub Enterprise Server: REST at `https://HOST/api/v3`, GraphQL at `https://HOST/api/graphql`.
+    let fake = Fake::start("/api/v3").await;
+    fake.mount_acme_partial().await;
+    for repo in ["classic-good", "org-baseline"] {
+        fake.get(
+            &format!("/repos/acme/{repo}/rulesets/rule-suites"),
+            reply(200, json!([])),
+        )
+        .await;
+    }
+    let nodes = vec![merged_pr(
+        "classic-good",
+        7,
+        "main",
+        "ana",
+        &[("ben", "2026-11-19T13:00:00Z")],
+    )];
+    Mock::given(method("POST"))
+        .and(path("/api/graphql"))
+        .and(wiremock::matchers::header(
+            "authorization",
+            format!("Bearer {TOKEN}").as_str(),
+        ))
+        .respond_with(reply(200, search(1, nodes)))
+        .expect(1)
+        .mount(&fake.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v3/graphql"))
+        .respond_with(reply(404, json!({"message": "Not Found"})))
+        .expect(0)
+        .mount(&fake.server)
+        .await;
+    let mut c = config(&fake);
+    c.orgs.clear();
+    c.repos = vec!["acme/classic-good".into(), "acme/org-baseline".into()];
+    c.changes_since_days = Some(30);
+    let (out, _) = run(&c).await;
+    let s = to_snapshot(&out);
+    let seven = entity(&s, "Github::Change", "acme/classic-good#7");
+    assert_eq!(seven["approvedByOther"], true);
+    let errors: Vec<_> = s.sources.iter().flat_map(|src| &src.errors).collect();
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.entity.type_name != "Github::Change"),
+        "{errors:?}"
+    );
+}
