@@ -194,7 +194,7 @@ fn a_clean_snapshot_exits_0() {
          "membersCanChangeRepoVisibility": false, "membersCanForkPrivateRepositories": false,
          "membersCanCreatePublicRepositories": false, "webCommitSignoffRequired": true,
          "secretScanningForNewRepositories": true, "pushProtectionForNewRepositories": true,
-         "dependabotSecurityUpdatesForNewRepositories": true}}]}"#;
+         "dependabotSecurityUpdatesForNewRepositories": true, "samlSsoConfigured": true}}]}"#;
     let dir = in_dir(&[("s.json", snapshot)]);
     trustcheck()
         .current_dir(dir.path())

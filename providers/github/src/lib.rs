@@ -448,6 +448,7 @@ fn unreachable_org(org: &str, collected_at: time::OffsetDateTime, reason: &str) 
         collaborators_2fa_disabled: Err(unreadable.clone()),
         collaborators_2fa_insecure: Err(unreadable.clone()),
         actions: Err(unreadable.clone()),
+        saml: Err(unreadable.clone()),
         changes: None,
         change_branches: Vec::new(),
         repos: Vec::new(),
