@@ -190,7 +190,11 @@ fn a_clean_snapshot_exits_0() {
         {"uid": {"type": "Github::Org", "id": "tidy"}, "attrs": {"login": "tidy",
          "twoFactorRequirementEnabled": true, "defaultRepositoryPermission": "read",
          "membersCanInviteOutsideCollaborators": false, "actionsDefaultWorkflowPermissions": "read",
-         "actionsCanApprovePullRequests": false}}]}"#;
+         "actionsCanApprovePullRequests": false, "membersCanDeleteRepositories": false,
+         "membersCanChangeRepoVisibility": false, "membersCanForkPrivateRepositories": false,
+         "membersCanCreatePublicRepositories": false, "webCommitSignoffRequired": true,
+         "secretScanningForNewRepositories": true, "pushProtectionForNewRepositories": true,
+         "dependabotSecurityUpdatesForNewRepositories": true, "samlSsoConfigured": true}}]}"#;
     let dir = in_dir(&[("s.json", snapshot)]);
     trustcheck()
         .current_dir(dir.path())

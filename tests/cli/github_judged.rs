@@ -317,10 +317,11 @@ async fn every_protection_case_becomes_the_right_facts_and_findings() {
         );
     }
     assert!(!s.to_json().contains(TOKEN));
-    // Budget: 8 org/people lists + the org Actions policy + 2 extra pages + 2 repo pages; per
-    // repository read (12 of 13): protection + rules + Actions policy + CODEOWNERS errors +
-    // deploy keys + environments; ruleset details once each (101, 104, 4211, 4300).
-    assert_eq!(requests.len() - 1, 8 + 1 + 2 + 2 + 12 * 6 + 4);
+    // Budget: 8 org/people lists + the org Actions policy + the SAML GraphQL query + 2 extra
+    // pages + 2 repo pages; per repository read (12 of 13): protection + rules + Actions policy
+    // + CODEOWNERS errors + deploy keys + environments; ruleset details once each (101, 104,
+    // 4211, 4300).
+    assert_eq!(requests.len() - 1, 8 + 1 + 1 + 2 + 2 + 12 * 6 + 4);
 }
 
 #[tokio::test]
@@ -723,4 +724,137 @@ async fn merged_changes_are_the_population_and_each_needs_an_independent_approva
         entity(&s, "Github::Change", "acme/org-baseline#3")["approvedAfterLastCommit"],
         false
     );
+}
+
+#[tokio::test]
+async fn enterprise_server_graphql_is_read_at_api_graphql_not_under_the_rest_base() {
+    // GitHub Enterprise Server: REST at `https://HOST/api/v3`, GraphQL at `https://HOST/api/graphql`.
+    let fake = Fake::start("/api/v3").await;
+    fake.mount_acme_partial().await;
+    for repo in ["classic-good", "org-baseline"] {
+        fake.get(
+            &format!("/repos/acme/{repo}/rulesets/rule-suites"),
+            reply(200, json!([])),
+        )
+        .await;
+    }
+    let nodes = vec![merged_pr(
+        "classic-good",
+        7,
+        "main",
+        "ana",
+        &[("ben", "2026-11-19T13:00:00Z")],
+    )];
+    Mock::given(method("POST"))
+        .and(path("/api/graphql"))
+        .and(wiremock::matchers::header(
+            "authorization",
+            format!("Bearer {TOKEN}").as_str(),
+        ))
+        .respond_with(reply(200, search(1, nodes)))
+        .expect(1)
+        .mount(&fake.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v3/graphql"))
+        .respond_with(reply(404, json!({"message": "Not Found"})))
+        .expect(0)
+        .mount(&fake.server)
+        .await;
+    let mut c = config(&fake);
+    c.orgs.clear();
+    c.repos = vec!["acme/classic-good".into(), "acme/org-baseline".into()];
+    c.changes_since_days = Some(30);
+    let (out, _) = run(&c).await;
+    let s = to_snapshot(&out);
+    let seven = entity(&s, "Github::Change", "acme/classic-good#7");
+    assert_eq!(seven["approvedByOther"], true);
+    let errors: Vec<_> = s.sources.iter().flat_map(|src| &src.errors).collect();
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.entity.type_name != "Github::Change"),
+        "{errors:?}"
+    );
+}
+
+#[tokio::test]
+async fn saml_sso_hidden_from_a_non_owner_or_forbidden_is_an_error_not_a_failure() {
+    for (answer, why) in [
+        (
+            json!({"data": {"organization": {"viewerCanAdminister": false, "samlIdentityProvider": null}}}),
+            "only to organization owners",
+        ),
+        // GitHub's answer when a field is not visible to the caller: partial data and an error.
+        (
+            json!({"data": {"organization": {"viewerCanAdminister": false, "samlIdentityProvider": null}},
+                   "errors": [{"type": "FORBIDDEN", "path": ["organization", "samlIdentityProvider"],
+                               "locations": [{"line": 1, "column": 76}],
+                               "message": "Resource not accessible by integration"}]}),
+            "Resource not accessible by integration",
+        ),
+    ] {
+        let fake = Fake::start("").await;
+        // Mounted first: it answers before the configured identity provider of `mount_acme`.
+        Mock::given(method("POST"))
+            .and(wiremock::matchers::body_string_contains(
+                "samlIdentityProvider",
+            ))
+            .respond_with(reply(200, answer))
+            .with_priority(1)
+            .expect(1)
+            .mount(&fake.server)
+            .await;
+        fake.mount_acme_partial().await;
+        let mut c = config(&fake);
+        c.orgs.clear();
+        c.repos = vec!["acme/classic-good".into()];
+        let (out, _) = run(&c).await;
+        let s = to_snapshot(&out);
+        assert!(entity(&s, "Github::Org", "acme")
+            .get("samlSsoConfigured")
+            .is_none());
+        let reason = &s.sources[0]
+            .errors
+            .iter()
+            .find(|e| e.fact == "samlSsoConfigured")
+            .expect("an uncollected fact")
+            .reason;
+        assert!(reason.contains(why), "{reason}");
+        assert_eq!(
+            status(&judge(&s), "github-org-saml-sso", "acme"),
+            Status::Error
+        );
+    }
+}
+
+#[tokio::test]
+async fn saml_sso_configured_passes_and_none_seen_by_an_owner_fails() {
+    for (idp, expected) in [
+        (
+            json!({"ssoUrl": "https://idp.example.com/saml/acme"}),
+            Status::Pass,
+        ),
+        (Value::Null, Status::Fail),
+    ] {
+        let fake = Fake::start("").await;
+        Mock::given(method("POST"))
+            .and(wiremock::matchers::body_string_contains("samlIdentityProvider"))
+            .respond_with(reply(
+                200,
+                json!({"data": {"organization": {"viewerCanAdminister": true, "samlIdentityProvider": idp}}}),
+            ))
+            .with_priority(1)
+            .mount(&fake.server)
+            .await;
+        fake.mount_acme_partial().await;
+        let mut c = config(&fake);
+        c.orgs.clear();
+        c.repos = vec!["acme/classic-good".into()];
+        let (out, _) = run(&c).await;
+        assert_eq!(
+            status(&judge(&to_snapshot(&out)), "github-org-saml-sso", "acme"),
+            expected
+        );
+    }
 }

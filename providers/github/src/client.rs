@@ -109,6 +109,9 @@ impl Shared {
 #[derive(Clone)]
 pub struct Client {
     crab: Octocrab,
+    /// The client GraphQL requests go through and the path they are posted to (see
+    /// [`Client::with_graphql`]).
+    graphql: Option<(Octocrab, String)>,
     shared: Arc<Shared>,
     rate: Arc<Mutex<RateState>>,
     calls: Arc<AtomicU64>,
@@ -129,6 +132,7 @@ impl Client {
     ) -> Self {
         Self {
             crab,
+            graphql: None,
             shared,
             rate: Arc::new(Mutex::new(RateState::default())),
             calls: Arc::new(AtomicU64::new(0)),
@@ -143,6 +147,17 @@ impl Client {
         Self {
             calls: Arc::new(AtomicU64::new(0)),
             ..self.clone()
+        }
+    }
+
+    /// Sends GraphQL requests through `crab` (rooted at the API host) to `path`: GitHub
+    /// Enterprise Server serves GraphQL at `/api/graphql`, outside the REST base `/api/v3` that
+    /// octocrab would join every path to. Without it, GraphQL goes to `<REST base>/graphql`.
+    #[must_use]
+    pub fn with_graphql(self, crab: Octocrab, path: String) -> Self {
+        Self {
+            graphql: Some((crab, path)),
+            ..self
         }
     }
 
@@ -283,9 +298,12 @@ impl Client {
     }
 
     async fn post_graphql(&self, body: &serde_json::Value) -> Result<(u16, String), String> {
-        let response = self
-            .crab
-            ._post("/graphql", Some(body))
+        let (crab, path) = match &self.graphql {
+            Some((crab, path)) => (crab, path.as_str()),
+            None => (&self.crab, "/graphql"),
+        };
+        let response = crab
+            ._post(path, Some(body))
             .await
             .map_err(|e| short_error(&e))?;
         let status = response.status().as_u16();

@@ -63,6 +63,10 @@ pub struct Scope {
     pub window_days: Option<u32>,
 }
 
+/// The organization's SAML identity provider, which GitHub shows only to owners (and to Apps with
+/// Members access); `viewerCanAdminister` tells a `null` meaning "none" from "not shown".
+pub const SAML_QUERY: &str = "query($login: String!) { organization(login: $login) { viewerCanAdminister samlIdentityProvider { ssoUrl } } }";
+
 /// Fetches one organization. `only` limits the repositories to these names (`--repo`).
 pub async fn fetch_org(
     client: &Client,
@@ -74,6 +78,7 @@ pub async fn fetch_org(
     let branches: Arc<Scope> = Arc::new(scope.clone());
     let org_path = format!("/orgs/{org}");
     let actions_path = format!("/orgs/{org}/actions/permissions/workflow");
+    let saml_query = serde_json::json!({"query": SAML_QUERY, "variables": {"login": org}});
     let people = |query: &str| {
         let path = format!("/orgs/{org}/{query}");
         async move { client.get_all::<UserPayload>(&path).await }
@@ -88,6 +93,7 @@ pub async fn fetch_org(
         collaborators_2fa_disabled,
         collaborators_2fa_insecure,
         actions,
+        saml,
         (repos, repo_listing_error, unreadable_repos),
     ) = tokio::join!(
         client.get_json::<OrgPayload>(&org_path),
@@ -99,6 +105,7 @@ pub async fn fetch_org(
         people("outside_collaborators?filter=2fa_disabled&per_page=100"),
         people("outside_collaborators?filter=2fa_insecure&per_page=100"),
         client.get_json::<WorkflowPermissionsPayload>(&actions_path),
+        client.graphql(&saml_query),
         fetch_repos(client, org, only, &branches, cache),
     );
     RawOrg {
@@ -112,6 +119,7 @@ pub async fn fetch_org(
         collaborators_2fa_disabled,
         collaborators_2fa_insecure,
         actions,
+        saml,
         changes: None,
         change_branches: Vec::new(),
         repos,

@@ -189,9 +189,11 @@ pub async fn collect(
         .authority()
         .map(|a| a.as_str().to_string())
         .ok_or_else(|| setup::api_url(&config.api_url))?;
+    let (graphql_root, graphql_path) =
+        graphql_endpoint(&base).ok_or_else(|| setup::api_url(&config.api_url))?;
     let shared = Shared::new(config.concurrency);
     let cache = RulesetCache::default();
-    let build = |auth: BuilderAuth| -> Result<Octocrab, CollectError> {
+    let build_at = |base: &http::Uri, auth: BuilderAuth| -> Result<Octocrab, CollectError> {
         let builder = Octocrab::builder()
             .base_uri(base.clone())
             .map_err(|e| setup::client(&e.to_string()))?
@@ -205,20 +207,27 @@ pub async fn collect(
         };
         builder.build().map_err(|e| setup::client(&e.to_string()))
     };
-    let client = |crab| {
-        Client::new(
-            crab,
+    let build = |auth: BuilderAuth| build_at(&base, auth);
+    // octocrab joins every path to the base path, so GraphQL, which GitHub Enterprise Server
+    // serves outside `/api/v3`, gets its own client rooted at the host.
+    let client = |token: &Token| -> Result<Client, CollectError> {
+        Ok(Client::new(
+            build(BuilderAuth::Token(token))?,
             authority.clone(),
             shared.clone(),
             config.retry,
             progress.clone(),
         )
+        .with_graphql(
+            build_at(&graphql_root, BuilderAuth::Token(token))?,
+            graphql_path.clone(),
+        ))
     };
 
     let mut out = Vec::new();
     match &config.auth {
         Auth::Token(token) => {
-            let base_client = client(build(BuilderAuth::Token(token))?);
+            let base_client = client(token)?;
             // Who the token belongs to; a rejected token stops the run here rather than
             // producing a snapshot in which every fact is an error.
             let identity = match base_client.get("/user").await {
@@ -253,7 +262,7 @@ pub async fn collect(
                 let installed = installation_token(&build, &key, *app_id, org).await;
                 match installed {
                     Ok((id, token)) => {
-                        let c = client(build(BuilderAuth::Token(&token))?);
+                        let c = client(&token)?;
                         let identity = Some(format!("github-app:{app_id}/installation:{id}"));
                         out.push(
                             collect_org(&c, config, org, only.as_deref(), identity, &cache).await,
@@ -265,6 +274,22 @@ pub async fn collect(
         }
     }
     Ok(out)
+}
+
+/// Where GraphQL lives for the REST base `base`: the host root and the path to post to.
+/// GitHub.com: `https://api.github.com/graphql`; GitHub Enterprise Server, whose REST base is
+/// `https://HOST/api/v3`: `https://HOST/api/graphql` (not `/api/v3/graphql`); any other base
+/// (a proxy, a test server): `<base>/graphql`.
+fn graphql_endpoint(base: &http::Uri) -> Option<(http::Uri, String)> {
+    let scheme = base.scheme_str()?;
+    let authority = base.authority()?;
+    let root: http::Uri = format!("{scheme}://{authority}").parse().ok()?;
+    let path = base.path().trim_end_matches('/');
+    let graphql = match path.strip_suffix("/api/v3") {
+        Some(prefix) => format!("{prefix}/api/graphql"),
+        None => format!("{path}/graphql"),
+    };
+    Some((root, graphql))
 }
 
 enum BuilderAuth<'a> {
@@ -423,6 +448,7 @@ fn unreachable_org(org: &str, collected_at: time::OffsetDateTime, reason: &str) 
         collaborators_2fa_disabled: Err(unreadable.clone()),
         collaborators_2fa_insecure: Err(unreadable.clone()),
         actions: Err(unreadable.clone()),
+        saml: Err(unreadable.clone()),
         changes: None,
         change_branches: Vec::new(),
         repos: Vec::new(),
@@ -453,6 +479,30 @@ mod tests {
         c.orgs = orgs.iter().map(|s| s.to_string()).collect();
         c.repos = repos.iter().map(|s| s.to_string()).collect();
         c
+    }
+
+    #[test]
+    fn graphql_is_at_the_host_root_for_enterprise_server() {
+        let at = |base: &str| {
+            let (root, path) = graphql_endpoint(&base.parse().unwrap()).unwrap();
+            format!("{}{path}", root.to_string().trim_end_matches('/'))
+        };
+        assert_eq!(
+            at("https://api.github.com"),
+            "https://api.github.com/graphql"
+        );
+        assert_eq!(
+            at("https://ghe.example.com/api/v3"),
+            "https://ghe.example.com/api/graphql"
+        );
+        assert_eq!(
+            at("https://ghe.example.com/api/v3/"),
+            "https://ghe.example.com/api/graphql"
+        );
+        assert_eq!(
+            at("http://127.0.0.1:8080/proxy"),
+            "http://127.0.0.1:8080/proxy/graphql"
+        );
     }
 
     #[test]

@@ -184,11 +184,41 @@ fn map_settings(raw: &RawOrg, org_ref: &Uid, out: &mut Mapped) {
         Err(u) => out.error(org_ref.clone(), "*", &u.reason),
     }
     put_actions(&raw.actions, org_ref, &mut attrs, out);
+    match saml_configured(&raw.login, &raw.saml) {
+        Ok(configured) => {
+            attrs.insert("samlSsoConfigured".into(), Value::from(configured));
+        }
+        Err(reason) => out.error(org_ref.clone(), "samlSsoConfigured", &reason),
+    }
     out.entities.push(Entity {
         uid: org_ref.clone(),
         attrs,
         parents: Vec::new(),
     });
+}
+
+/// Whether a SAML identity provider is configured, from the GraphQL answer; unknown when GitHub
+/// may have hidden it (`null` for a caller who cannot administer the organization).
+fn saml_configured(login: &str, saml: &Fetched<Value>) -> Result<bool, String> {
+    let data = saml.as_ref().map_err(|u| u.reason.clone())?;
+    let org = data
+        .get("organization")
+        .filter(|o| o.is_object())
+        .ok_or_else(|| {
+            format!("GraphQL `organization(login: \"{login}\")`: no organization in the answer")
+        })?;
+    match org.get("samlIdentityProvider") {
+        Some(Value::Object(_)) => Ok(true),
+        Some(Value::Null) | None => match org.get("viewerCanAdminister") {
+            Some(Value::Bool(true)) => Ok(false),
+            _ => Err(format!(
+                "GraphQL `organization(login: \"{login}\").samlIdentityProvider` is null and the token cannot administer the organization: GitHub shows the identity provider only to organization owners (classic PAT `read:org`) and GitHub Apps with Members access, so \"none\" cannot be told from \"hidden\""
+            )),
+        },
+        Some(_) => Err(format!(
+            "GraphQL `organization(login: \"{login}\").samlIdentityProvider`: unexpected shape"
+        )),
+    }
 }
 
 fn logins(list: &Fetched<Vec<UserPayload>>) -> Result<BTreeSet<&str>, &str> {
@@ -611,6 +641,26 @@ mod tests {
         .unwrap()
     }
 
+    #[test]
+    fn saml_is_configured_none_or_unknown_when_hidden() {
+        let read = |v: serde_json::Value| saml_configured("acme", &Ok(v));
+        let org = |admin: bool, idp: serde_json::Value| serde_json::json!({"organization": {"viewerCanAdminister": admin, "samlIdentityProvider": idp}});
+        let idp = serde_json::json!({"ssoUrl": "https://idp.example/sso"});
+        assert_eq!(read(org(false, idp.clone())), Ok(true));
+        assert_eq!(read(org(true, idp)), Ok(true));
+        assert_eq!(read(org(true, serde_json::Value::Null)), Ok(false));
+        // A caller who cannot administer the org sees null whether or not there is one.
+        assert!(read(org(false, serde_json::Value::Null))
+            .unwrap_err()
+            .contains("only to organization owners"));
+        assert!(read(serde_json::json!({"organization": null})).is_err());
+        let failed = saml_configured(
+            "acme",
+            &Err(ReadFailure::new("POST /graphql: 401 Bad credentials")),
+        );
+        assert_eq!(failed, Err("POST /graphql: 401 Bad credentials".into()));
+    }
+
     fn org(settings: &str) -> RawOrg {
         RawOrg {
             login: "acme".into(),
@@ -624,6 +674,9 @@ mod tests {
             collaborators_2fa_insecure: users(&[]),
             changes: None,
             change_branches: vec![],
+            saml: Ok(
+                serde_json::json!({"organization": {"viewerCanAdminister": true, "samlIdentityProvider": null}}),
+            ),
             actions: Ok(WorkflowPermissionsPayload {
                 default_workflow_permissions: Some("read".into()),
                 can_approve_pull_request_reviews: Some(false),

@@ -69,7 +69,8 @@ pub struct GithubOptions {
     #[arg(long, value_name = "FILE", requires = "app_id")]
     pub app_key_file: Option<PathBuf>,
 
-    /// GitHub API base URL; for GitHub Enterprise Server `https://HOST/api/v3`.
+    /// GitHub API base URL; for GitHub Enterprise Server `https://HOST/api/v3` (GraphQL is then
+    /// read at `https://HOST/api/graphql`).
     #[arg(
         long,
         value_name = "URL",
@@ -81,7 +82,7 @@ pub struct GithubOptions {
     /// Also judge the branches whose name matches this glob (`*` matches any characters,
     /// `/` included; case-insensitive) as the default branch is judged, e.g. `release/*`;
     /// repeatable. Costs one branch listing per repository plus the protection reads.
-    #[arg(long = "branch", value_name = "GLOB")]
+    #[arg(long = "branch", alias = "branches", value_name = "GLOB")]
     pub branches: Vec<String>,
 
     /// Collect operating evidence over this window (`30d`, `7d`, `1d`; at most `31d`, what GitHub

@@ -434,6 +434,9 @@ pub struct RawOrg {
     pub collaborators_2fa_insecure: Fetched<Vec<UserPayload>>,
     /// `GET /orgs/{org}/actions/permissions/workflow`.
     pub actions: Fetched<WorkflowPermissionsPayload>,
+    /// GraphQL `organization { viewerCanAdminister samlIdentityProvider { ssoUrl } }` (the
+    /// `data`): whether a SAML identity provider is configured.
+    pub saml: Fetched<Value>,
     /// Merged pull requests in the evidence window (GraphQL nodes), when collected.
     pub changes: Option<Fetched<Vec<Value>>>,
     /// Branch globs whose merged pull requests count as changes besides default branches.

@@ -15,7 +15,9 @@ use trustcheck_github::{
     collect, Auth, Config, Event, OrgCollection, Progress, RetryPolicy, Token,
 };
 use trustcheck_snapshot::Snapshot;
-use wiremock::matchers::{method, path, path_regex, query_param, query_param_is_missing};
+use wiremock::matchers::{
+    body_string_contains, method, path, path_regex, query_param, query_param_is_missing,
+};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// The provider's recorded payloads (this module serves the provider's tests and the CLI's).
@@ -469,6 +471,21 @@ impl Fake {
         self.mount_acme_with(true).await;
     }
 
+    /// GraphQL: the organization's SAML identity provider, configured (whatever the endpoint
+    /// path, so that GitHub Enterprise Server's `/api/graphql` is answered too).
+    pub async fn saml(&self) {
+        Mock::given(method("POST"))
+            .and(body_string_contains("samlIdentityProvider"))
+            .respond_with(reply(
+                200,
+                json!({"data": {"organization": {"viewerCanAdminister": true,
+                    "samlIdentityProvider": {"ssoUrl": "https://idp.example.com/saml/acme"}}}}),
+            ))
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
     /// [`Fake::mount_acme`] without request-count expectations (for partial collections).
     pub async fn mount_acme_partial(&self) {
         self.mount_acme_with(false).await;
@@ -498,6 +515,7 @@ impl Fake {
             &[],
         )
         .await;
+        self.saml().await;
         self.get(
             "/orgs/acme/actions/permissions/workflow",
             reply(200, json!({"default_workflow_permissions": "read", "can_approve_pull_request_reviews": false})),
@@ -907,6 +925,8 @@ impl Respond for SyntheticOrg {
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match parts.as_slice() {
             ["user"] => self.ok(json!({"login": "bench-bot", "id": 1})),
+            ["graphql"] => self.ok(json!({"data": {"organization": {"viewerCanAdminister": true,
+                "samlIdentityProvider": {"ssoUrl": "https://idp.example.com/saml/bench"}}}})),
             ["orgs", "bench"] => self.ok(json!({
                 "login": "bench", "id": 1, "two_factor_requirement_enabled": true,
                 "default_repository_permission": "read", "members_can_create_repositories": false,
