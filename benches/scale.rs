@@ -137,7 +137,12 @@ fn clone_demo(path: &Path, n: usize) -> Value {
             })
             .collect(),
     );
-    for (i, source) in doc["sources"].as_array().expect("sources").iter().enumerate() {
+    for (i, source) in doc["sources"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .enumerate()
+    {
         if let Some(errors) = source["errors"].as_array() {
             out["sources"][i]["errors"] = Value::Array(
                 (0..copies)
@@ -301,7 +306,13 @@ fn main() {
     // `--diff-sizes`: sizes at which `diff` is measured too (default: 100k, or the smoke size).
     let diff_sizes: Vec<usize> = arg(&args, "--diff-sizes")
         .map(|s| s.split(',').map(|n| n.parse().expect("a size")).collect())
-        .unwrap_or_else(|| if benching { vec![100_000] } else { sizes.clone() });
+        .unwrap_or_else(|| {
+            if benching {
+                vec![100_000]
+            } else {
+                sizes.clone()
+            }
+        });
     let temp = tempfile::tempdir().expect("temp dir");
     let dir = arg(&args, "--keep").map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
 
@@ -357,7 +368,11 @@ fn main() {
                 mix.name(),
                 case.entities,
                 case.mb,
-                if mix == Mix::Demo { " (parse + walk: a floor)" } else { " (parse + 35 checks)" },
+                if mix == Mix::Demo {
+                    " (parse + walk: a floor)"
+                } else {
+                    " (parse + 35 checks)"
+                },
                 base.as_secs_f64()
             );
         }

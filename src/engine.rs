@@ -39,7 +39,11 @@ pub fn evaluate(rules: &RuleSet, store: &Store) -> Result<Vec<Finding>, EngineEr
         .map(|s| context(&s.collected_at, &params))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let prepared = rules.rules().iter().map(|rule| Prepared::of(rules, rule)).collect();
+    let prepared = rules
+        .rules()
+        .iter()
+        .map(|rule| Prepared::of(rules, rule))
+        .collect();
     let judge = Judge {
         rules,
         store,
@@ -177,9 +181,9 @@ enum Outcome {
 impl Judge<'_> {
     fn resource(&self, resource: &Resource) -> Vec<Finding> {
         let indexes = self.rules.for_type(&resource.reference.type_name);
-        let rules = indexes.iter().filter_map(|&i| {
-            Some((self.rules.rules().get(i)?, self.prepared.get(i)?))
-        });
+        let rules = indexes
+            .iter()
+            .filter_map(|&i| Some((self.rules.rules().get(i)?, self.prepared.get(i)?)));
         if indexes.is_empty() {
             return Vec::new();
         }

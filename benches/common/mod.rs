@@ -442,4 +442,3 @@ pub fn native(text: &str) -> HashMap<&'static str, usize> {
     }
     fails
 }
-
