@@ -176,38 +176,63 @@ impl StatusChange {
 
 /// The (rule, resource) pairs whose status differs, sorted by (rule, resource). Pairs evaluated in
 /// neither, or with the same status in both, are left out.
+///
+/// A merge of the two lists in (rule, resource) order, the order [`crate::engine::evaluate`]
+/// returns (either list is sorted first when it is not): no map of 100,000s of fingerprints.
 pub fn status_changes(old: &[Finding], new: &[Finding]) -> Vec<StatusChange> {
-    let old_by: BTreeMap<&str, &Finding> =
-        old.iter().map(|f| (f.fingerprint.as_str(), f)).collect();
-    let new_by: BTreeMap<&str, &Finding> =
-        new.iter().map(|f| (f.fingerprint.as_str(), f)).collect();
-    let mut changes: Vec<StatusChange> = old_by
-        .keys()
-        .chain(new_by.keys())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .filter_map(|fp| {
-            let (o, n) = (old_by.get(fp), new_by.get(fp));
-            let (os, ns) = (o.map(|f| f.status), n.map(|f| f.status));
-            if os == ns {
-                return None;
+    fn key(f: &Finding) -> (&str, &Uid) {
+        (f.rule.as_ref(), &f.resource)
+    }
+    fn sorted(findings: &[Finding]) -> Vec<&Finding> {
+        let mut refs: Vec<&Finding> = findings.iter().collect();
+        if !refs.is_sorted_by(|a, b| key(a) <= key(b)) {
+            refs.sort_by(|a, b| key(a).cmp(&key(b)));
+        }
+        // One finding per (rule, resource); a repeat would be a bug, and the last one counts, as
+        // it did when this was a map.
+        refs.dedup_by(|later, earlier| {
+            let same = key(later) == key(earlier);
+            if same {
+                *earlier = *later;
             }
-            // One of the two exists: the fingerprint came from one of the maps.
-            let f = n.or(o)?;
-            Some(StatusChange {
-                rule: f.rule.to_string(),
-                title: f.title.to_string(),
-                severity: f.severity,
-                soc2: f.soc2.to_vec(),
-                resource: f.resource.clone(),
-                old: os,
-                new: ns,
-                message: f.message.clone(),
-                fingerprint: f.fingerprint.clone(),
-            })
+            same
+        });
+        refs
+    }
+    let (old, new) = (sorted(old), sorted(new));
+    let change = |o: Option<&Finding>, n: Option<&Finding>| -> Option<StatusChange> {
+        let (os, ns) = (o.map(|f| f.status), n.map(|f| f.status));
+        if os == ns {
+            return None;
+        }
+        let f = n.or(o)?;
+        Some(StatusChange {
+            rule: f.rule.to_string(),
+            title: f.title.to_string(),
+            severity: f.severity,
+            soc2: f.soc2.to_vec(),
+            resource: f.resource.clone(),
+            old: os,
+            new: ns,
+            message: f.message.clone(),
+            fingerprint: f.fingerprint.clone(),
         })
-        .collect();
-    changes.sort_by(|a, b| (&a.rule, &a.resource).cmp(&(&b.rule, &b.resource)));
+    };
+    let mut changes = Vec::new();
+    let (mut o, mut n) = (old.iter().peekable(), new.iter().peekable());
+    loop {
+        let next = match (o.peek(), n.peek()) {
+            (None, None) => break,
+            (Some(_), None) => change(o.next().copied(), None),
+            (None, Some(_)) => change(None, n.next().copied()),
+            (Some(a), Some(b)) => match key(a).cmp(&key(b)) {
+                std::cmp::Ordering::Less => change(o.next().copied(), None),
+                std::cmp::Ordering::Greater => change(None, n.next().copied()),
+                std::cmp::Ordering::Equal => change(o.next().copied(), n.next().copied()),
+            },
+        };
+        changes.extend(next);
+    }
     changes
 }
 

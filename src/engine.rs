@@ -39,21 +39,64 @@ pub fn evaluate(rules: &RuleSet, store: &Store) -> Result<Vec<Finding>, EngineEr
         .map(|s| context(&s.collected_at, &params))
         .collect::<Result<Vec<_>, _>>()?;
 
+    let prepared = rules
+        .rules()
+        .iter()
+        .map(|rule| Prepared::of(rules, rule))
+        .collect();
     let judge = Judge {
         rules,
         store,
         principal,
         action,
         contexts,
+        prepared,
     };
-    let mut findings: Vec<Finding> = store
+    let by_resource: Vec<Vec<Finding>> = store
         .resources
         .par_iter()
-        .flat_map_iter(|resource| judge.resource(resource))
+        .map(|resource| judge.resource(resource))
         .collect();
+    let mut findings = rule_major(rules, store, by_resource);
     findings.extend(judge.missing());
+    // Already in order but for the few `missing` findings at the end: the sort finds the sorted
+    // run and merges the tail, instead of moving 100,000s of findings through a full sort.
     findings::sort(&mut findings);
     Ok(findings)
+}
+
+/// The findings of every resource (each in its rules' id order) laid out in (rule, resource)
+/// order, the order of every report: resources are sorted by (type, id), so the findings of a
+/// rule are the runs of the types it judges, in type order.
+fn rule_major(rules: &RuleSet, store: &Store, by_resource: Vec<Vec<Finding>>) -> Vec<Finding> {
+    let total = by_resource.iter().map(Vec::len).sum();
+    // Resources of one type are contiguous: (type, first index, end index).
+    let mut runs: Vec<(&str, usize, usize)> = Vec::new();
+    for (i, r) in store.resources.iter().enumerate() {
+        match runs.last_mut() {
+            Some((t, _, end)) if *t == r.reference.type_name => *end = i + 1,
+            _ => runs.push((r.reference.type_name.as_str(), i, i + 1)),
+        }
+    }
+    let mut order: Vec<usize> = (0..rules.rules().len()).collect();
+    order.sort_by_key(|&i| rules.rules().get(i).map(|r| r.id.clone()));
+    let mut pending: Vec<std::vec::IntoIter<Finding>> =
+        by_resource.into_iter().map(Vec::into_iter).collect();
+    let mut out = Vec::with_capacity(total);
+    for rule in order {
+        for &(type_name, start, end) in &runs {
+            if !rules.for_type(type_name).contains(&rule) {
+                continue;
+            }
+            for findings in pending.get_mut(start..end).into_iter().flatten() {
+                out.extend(findings.next());
+            }
+        }
+    }
+    // Each resource yields exactly one finding per rule of its type, so nothing is left; should
+    // that ever change, the findings are kept (and put in order by the caller's sort).
+    out.extend(pending.into_iter().flatten());
+    out
 }
 
 /// The context of every request on a snapshot's resources: its time and the parameters.
@@ -79,6 +122,54 @@ struct Judge<'a> {
     principal: EntityUid,
     action: EntityUid,
     contexts: Vec<Context>,
+    /// By rule index: what every finding of the rule repeats, worked out once.
+    prepared: Vec<Prepared<'a>>,
+}
+
+/// The parts of a rule's finding messages that do not depend on the resource.
+struct Prepared<'a> {
+    /// The attributes read, `when` part first, without repeats.
+    attrs_read: Vec<&'a str>,
+    /// `params.x = v` for each parameter the rule reads.
+    params: Vec<String>,
+}
+
+impl<'a> Prepared<'a> {
+    fn of(rules: &'a RuleSet, rule: &'a Rule) -> Self {
+        Self {
+            attrs_read: rule.attrs_read().collect(),
+            params: rule
+                .params_read
+                .iter()
+                .filter_map(|p| rules.params().show(p).map(|v| format!("params.{p} = {v}")))
+                .collect(),
+        }
+    }
+}
+
+/// The attributes of one resource as shown in messages, each worked out once per resource (its
+/// rules read the same few attributes).
+struct Shown<'a> {
+    entity: Option<&'a cedar_policy::Entity>,
+    seen: Vec<(&'a str, String)>,
+}
+
+impl<'a> Shown<'a> {
+    fn get(&mut self, attr: &'a str) -> &str {
+        let at = match self.seen.iter().position(|(a, _)| *a == attr) {
+            Some(at) => at,
+            None => {
+                let text = match self.entity.and_then(|e| e.attr(attr)) {
+                    Some(Ok(v)) => format!("{attr} = {}", show(&v)),
+                    Some(Err(_)) => format!("{attr} = (unreadable)"),
+                    None => format!("{attr} absent"),
+                };
+                self.seen.push((attr, text));
+                self.seen.len() - 1
+            }
+        };
+        self.seen.get(at).map_or("", |(_, text)| text.as_str())
+    }
 }
 
 /// The outcome of one rule on one resource, before it is dressed as a finding.
@@ -89,8 +180,11 @@ enum Outcome {
 
 impl Judge<'_> {
     fn resource(&self, resource: &Resource) -> Vec<Finding> {
-        let rules = self.rules.judging(&resource.reference.type_name);
-        if rules.clone().next().is_none() {
+        let indexes = self.rules.for_type(&resource.reference.type_name);
+        let rules = indexes
+            .iter()
+            .filter_map(|&i| Some((self.rules.rules().get(i)?, self.prepared.get(i)?)));
+        if indexes.is_empty() {
             return Vec::new();
         }
         // Every resource comes from a loaded snapshot, which has a context; a missing one would be
@@ -114,22 +208,26 @@ impl Judge<'_> {
             Err(e) => {
                 let reason = format!("request could not be built: {e}");
                 return rules
-                    .map(|rule| {
+                    .map(|(rule, _)| {
                         self.finding(rule, &resource.reference, Status::Error, reason.clone())
                     })
                     .collect();
             }
         };
         let unknown = self.store.unknown_facts(&resource.reference);
-        rules
-            .map(|rule| {
-                let (status, message) = match self.judge(rule, &request, unknown) {
-                    Outcome::Decided(status) => (status, self.facts(rule, resource, status)),
-                    Outcome::Unknown(reason) => (Status::Error, reason),
-                };
-                self.finding(rule, &resource.reference, status, message)
-            })
-            .collect()
+        let mut shown = Shown {
+            entity: self.store.entities.get(&resource.uid),
+            seen: Vec::new(),
+        };
+        let mut out = Vec::with_capacity(indexes.len());
+        for (rule, prepared) in rules {
+            let (status, message) = match self.judge(rule, &request, unknown) {
+                Outcome::Decided(status) => (status, facts(rule, prepared, &mut shown, status)),
+                Outcome::Unknown(reason) => (Status::Error, reason),
+            };
+            out.push(self.finding(rule, &resource.reference, status, message));
+        }
+        out
     }
 
     fn judge(&self, rule: &Rule, request: &Request, unknown: &[UncollectedFact]) -> Outcome {
@@ -172,41 +270,6 @@ impl Judge<'_> {
         }
     }
 
-    /// "attr = value, …" for the attributes the rule reads (the `when` part only for N/A).
-    fn facts(&self, rule: &Rule, resource: &Resource, status: Status) -> String {
-        let attrs: Vec<&str> = if status == Status::NotApplicable {
-            rule.applies_attrs.iter().map(String::as_str).collect()
-        } else {
-            rule.attrs_read().collect()
-        };
-        let entity = self.store.entities.get(&resource.uid);
-        let mut parts: Vec<String> = attrs
-            .iter()
-            .map(|a| match entity.and_then(|e| e.attr(a)) {
-                Some(Ok(v)) => format!("{a} = {}", show(&v)),
-                Some(Err(_)) => format!("{a} = (unreadable)"),
-                None => format!("{a} absent"),
-            })
-            .collect();
-        // The thresholds that judged it, so a report says which setting it was held to.
-        if status != Status::NotApplicable {
-            parts.extend(rule.params_read.iter().filter_map(|p| {
-                self.rules
-                    .params()
-                    .show(p)
-                    .map(|v| format!("params.{p} = {v}"))
-            }));
-        }
-        if parts.is_empty() {
-            match status {
-                Status::NotApplicable => "rule does not apply".into(),
-                _ => "decided by the rule's scope".into(),
-            }
-        } else {
-            parts.join(", ")
-        }
-    }
-
     fn finding(&self, rule: &Rule, resource: &Uid, status: Status, message: String) -> Finding {
         Finding {
             rule: rule.id.clone(),
@@ -243,6 +306,43 @@ impl Judge<'_> {
                 }
             }
         }
+        out
+    }
+}
+
+/// "attr = value, …" for the attributes the rule reads (the `when` part only for N/A), then the
+/// thresholds that judged it, so a report says which setting it was held to.
+fn facts<'a>(
+    rule: &'a Rule,
+    prepared: &Prepared<'a>,
+    shown: &mut Shown<'a>,
+    status: Status,
+) -> String {
+    let mut out = String::new();
+    let mut push = |part: &str| {
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        out.push_str(part);
+    };
+    if status == Status::NotApplicable {
+        for a in &rule.applies_attrs {
+            push(shown.get(a));
+        }
+    } else {
+        for &a in &prepared.attrs_read {
+            push(shown.get(a));
+        }
+        for p in &prepared.params {
+            push(p);
+        }
+    }
+    if out.is_empty() {
+        match status {
+            Status::NotApplicable => "rule does not apply".into(),
+            _ => "decided by the rule's scope".into(),
+        }
+    } else {
         out
     }
 }

@@ -123,7 +123,13 @@ pub fn fingerprint(rule: &str, resource: &Uid) -> String {
     h.update([0]);
     h.update(resource.id.as_bytes());
     let digest = h.finalize();
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(32);
+    for b in digest.iter().take(16) {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// Sorts findings by (rule id, resource type, resource id): the one order every report uses.

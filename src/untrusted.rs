@@ -178,6 +178,10 @@ impl Formatter for InertJson<'_> {
         writer: &mut W,
         fragment: &str,
     ) -> std::io::Result<()> {
+        // Printable ASCII is never unsafe: most of a report, written without a per-char scan.
+        if fragment.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut rest = fragment;
         while let Some((at, c)) = rest.char_indices().find(|&(_, c)| is_unsafe(c)) {
             let (clean, tail) = rest.split_at(at);

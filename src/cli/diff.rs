@@ -51,13 +51,16 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
         old.snapshot.collected_at.clone(),
         new.snapshot.collected_at.clone(),
     );
-    // Judged apart: the same entity is expected in both, which one store would reject.
-    let old_store = Store::load(vec![old], &schema).map_err(|e| miette::Report::new(*e))?;
-    let new_store = Store::load(vec![new], &schema).map_err(|e| miette::Report::new(*e))?;
-    let findings = drift::status_changes(
-        &engine::evaluate(&rules, &old_store)?,
-        &engine::evaluate(&rules, &new_store)?,
-    );
+    // Judged apart: the same entity is expected in both, which one store would reject. One store
+    // at a time: each is dropped once judged, so peak memory holds one store, not two.
+    let judge = |input: Input| -> miette::Result<_> {
+        let store = Store::load(vec![input], &schema).map_err(|e| miette::Report::new(*e))?;
+        Ok(engine::evaluate(&rules, &store)?)
+    };
+    let old_findings = judge(old)?;
+    let new_findings = judge(new)?;
+    let findings = drift::status_changes(&old_findings, &new_findings);
+    drop((old_findings, new_findings));
     let report = Drift {
         format: DRIFT_FORMAT,
         old_collected_at: old_at,
