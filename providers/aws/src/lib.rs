@@ -16,6 +16,7 @@ pub mod api_calls;
 pub mod collect;
 pub mod credential_report;
 pub mod fetch;
+pub mod identity_center;
 pub mod mapping;
 pub mod organization;
 pub mod policy_document;
