@@ -509,9 +509,16 @@ async fn identity_center_from_the_config_file_is_judged() {
     let run = trustcheck(&moto, dir.path())
         .current_dir(dir.path())
         .env_remove("TRUSTCHECK_CONFIG")
-        .args(["--quiet", "check", "--collect", "aws", "--format", "json"])
+        .args(["check", "--collect", "aws", "--format", "json"])
         .assert();
     let out = run.get_output();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "aws {DEFAULT_ACCOUNT}: IAM Identity Center: 1 permission sets, 1 account assignments, 1 users, 0 groups"
+        )),
+        "{stderr}"
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "{e}: {}{}",

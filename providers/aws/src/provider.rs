@@ -322,6 +322,23 @@ pub fn collect_snapshot(args: &AwsOptions, ui: Ui) -> Result<Snapshot, CollectEr
             )),
         }
     }
+    if let Some(first) = accounts.first().filter(|_| args.identity_center) {
+        let count = |type_name: &str| {
+            first
+                .entities
+                .iter()
+                .filter(|e| e.uid.type_name == type_name)
+                .count()
+        };
+        ui.note(&format!(
+            "aws {}: IAM Identity Center: {} permission sets, {} account assignments, {} users, {} groups",
+            first.account_id,
+            count(crate::mapping::types::PERMISSION_SET),
+            count(crate::mapping::types::ACCOUNT_ASSIGNMENT),
+            count(crate::mapping::types::IDC_USER),
+            count(crate::mapping::types::IDC_GROUP),
+        ));
+    }
     ui.note(&format!(
         "AWS collection took {:.1} s",
         started.elapsed().as_secs_f64()
