@@ -214,11 +214,30 @@ pub async fn collect(
         }));
     }
     let mut out = Vec::with_capacity(tasks.len());
+    let mut identity_center = None;
     for task in tasks {
-        out.push(
-            task.await
-                .map_err(|e| CollectError::new(format!("collection task failed: {e}")))??,
-        );
+        let (account, idc) = task
+            .await
+            .map_err(|e| CollectError::new(format!("collection task failed: {e}")))??;
+        identity_center = identity_center.or(idc);
+        out.push(account);
+    }
+    // Mapped once every account is read: a permission set's customer-managed policies are
+    // judged in the accounts they live in, when those were read in this run.
+    if let Some(raw) = identity_center {
+        let policies = crate::identity_center::resolve::CustomerPolicies::of(&out);
+        let mapped = crate::identity_center::mapping::map_with(&raw, &|account, policy| {
+            policies.grants_full_admin(&raw.partition, account, policy)
+        });
+        if let Some(first) = out.first_mut() {
+            let mut both = mapping::Mapped {
+                entities: std::mem::take(&mut first.entities),
+                errors: std::mem::take(&mut first.errors),
+            };
+            merge(&mut both, mapped);
+            first.entities = both.entities;
+            first.errors = both.errors;
+        }
     }
     Ok(out)
 }
@@ -228,7 +247,7 @@ async fn collect_one(
     target: &Target,
     options: &CollectOptions,
     identity_center: bool,
-) -> Result<AccountSnapshot, CollectError> {
+) -> Result<(AccountSnapshot, Option<RawIdentityCenter>), CollectError> {
     let started = timestamp::format(time::OffsetDateTime::now_utc());
     let counter = ApiCallCounter::default();
     let log = CallLog::default();
@@ -264,28 +283,25 @@ async fn collect_one(
                         format!("role `{arn}` could not be assumed: {reason}"),
                     );
                     let raw = unreadable(&account_id, &partition, &failed);
-                    let mut mapped = mapping::map_account_with(&raw, &options.sensitive_actions);
-                    if identity_center {
-                        let region = region_of(base);
-                        merge(
-                            &mut mapped,
-                            crate::identity_center::mapping::map(&RawIdentityCenter {
-                                account_id: account_id.clone(),
-                                partition: partition.clone(),
-                                region,
-                                instances: Err(failed.clone()),
-                            }),
-                        );
-                    }
-                    return Ok(AccountSnapshot {
-                        account_id,
-                        identity: None,
-                        collected_at: started,
-                        api_calls: 1,
-                        calls_by_operation: [("AssumeRole".to_string(), 1)].into(),
-                        entities: mapped.entities,
-                        errors: mapped.errors,
+                    let mapped = mapping::map_account_with(&raw, &options.sensitive_actions);
+                    let idc = identity_center.then(|| RawIdentityCenter {
+                        account_id: account_id.clone(),
+                        partition: partition.clone(),
+                        region: region_of(base),
+                        instances: Err(failed.clone()),
                     });
+                    return Ok((
+                        AccountSnapshot {
+                            account_id,
+                            identity: None,
+                            collected_at: started,
+                            api_calls: 1,
+                            calls_by_operation: [("AssumeRole".to_string(), 1)].into(),
+                            entities: mapped.entities,
+                            errors: mapped.errors,
+                        },
+                        idc,
+                    ));
                 }
             }
         }
@@ -347,10 +363,7 @@ async fn collect_one(
             (unreadable(&account_id, &partition, &failed), None)
         }
     };
-    let mut mapped = mapping::map_account_with(&raw, &options.sensitive_actions);
-    if let Some(idc) = &idc {
-        merge(&mut mapped, crate::identity_center::mapping::map(idc));
-    }
+    let mapped = mapping::map_account_with(&raw, &options.sensitive_actions);
     let mut calls_by_operation = log.snapshot();
     for (op, n) in idc_log.snapshot() {
         *calls_by_operation.entry(op).or_default() += n;
@@ -364,15 +377,18 @@ async fn collect_one(
             .or_default() += 1;
         api_calls += 1;
     }
-    Ok(AccountSnapshot {
-        account_id: raw.account_id,
-        identity,
-        collected_at: started,
-        api_calls,
-        calls_by_operation,
-        entities: mapped.entities,
-        errors: mapped.errors,
-    })
+    Ok((
+        AccountSnapshot {
+            account_id: raw.account_id,
+            identity,
+            collected_at: started,
+            api_calls,
+            calls_by_operation,
+            entities: mapped.entities,
+            errors: mapped.errors,
+        },
+        idc,
+    ))
 }
 
 /// The region of `config`, or IAM's default.

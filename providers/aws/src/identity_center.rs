@@ -10,6 +10,7 @@
 
 pub mod fetch;
 pub mod mapping;
+pub mod resolve;
 
 use crate::raw::Fetched;
 

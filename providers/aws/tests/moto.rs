@@ -772,6 +772,17 @@ async fn identity_center_permission_sets_assignments_users_and_groups_become_fac
         None,
     )
     .await;
+    // Customer-managed policies live in the account: one grants administration, one does not,
+    // and one is referenced but was never created there.
+    let iam = Client::new(&config);
+    for (name, document) in [("platform-admin", ADMIN), ("s3-read", S3_READ)] {
+        iam.create_policy()
+            .policy_name(name)
+            .policy_document(document)
+            .send()
+            .await
+            .unwrap();
+    }
     let custom = permission_set(
         &sso,
         &instance_arn,
@@ -780,6 +791,26 @@ async fn identity_center_permission_sets_assignments_users_and_groups_become_fac
         None,
         Some(S3_READ),
         Some("platform-admin"),
+    )
+    .await;
+    let scoped = permission_set(
+        &sso,
+        &instance_arn,
+        "Scoped",
+        "PT2H",
+        None,
+        None,
+        Some("s3-read"),
+    )
+    .await;
+    let dangling = permission_set(
+        &sso,
+        &instance_arn,
+        "Dangling",
+        "PT2H",
+        None,
+        None,
+        Some("never-created"),
     )
     .await;
     assign(
@@ -818,6 +849,17 @@ async fn identity_center_permission_sets_assignments_users_and_groups_become_fac
         &bob,
     )
     .await;
+    for scoped_or_dangling in [&scoped, &dangling] {
+        assign(
+            &sso,
+            &instance_arn,
+            scoped_or_dangling,
+            account,
+            PrincipalType::User,
+            &bob,
+        )
+        .await;
+    }
 
     let options = CollectOptions {
         identity_center: true,
@@ -841,14 +883,26 @@ async fn identity_center_permission_sets_assignments_users_and_groups_become_fac
     let i = entity(&s, "Aws::PermissionSet", &ps(&inline_admin));
     assert_eq!(i["grantsFullAdmin"], json!(true));
     assert_eq!(i["hasInlinePolicy"], json!(true));
-    // A customer-managed policy's document lives in each account: the answer is unknown.
+    // Customer-managed policies are judged in the account they live in, read in the same run.
     let c = entity(&s, "Aws::PermissionSet", &ps(&custom));
     assert_eq!(c["customerManagedPolicies"], json!(["/platform-admin"]));
-    assert!(!c.contains_key("grantsFullAdmin"));
-    assert!(s
+    assert_eq!(c["grantsFullAdmin"], json!(true));
+    assert_eq!(
+        entity(&s, "Aws::PermissionSet", &ps(&scoped))["grantsFullAdmin"],
+        json!(false)
+    );
+    // Referenced but not in the account: unknown, with the reason.
+    assert!(!entity(&s, "Aws::PermissionSet", &ps(&dangling)).contains_key("grantsFullAdmin"));
+    let reason = &s
         .errors
         .iter()
-        .any(|e| e.entity.id == ps(&custom) && e.fact == "grantsFullAdmin"));
+        .find(|e| e.entity.id == ps(&dangling) && e.fact == "grantsFullAdmin")
+        .unwrap()
+        .reason;
+    assert!(
+        reason.contains(&format!("arn:aws:iam::{account}:policy/never-created")),
+        "{reason}"
+    );
 
     let assignment = |arn: &str, kind: &str, principal: &str| {
         format!(
@@ -880,10 +934,18 @@ async fn identity_center_permission_sets_assignments_users_and_groups_become_fac
         )["permissionSetGrantsFullAdmin"],
         json!(false)
     );
+    assert_eq!(
+        entity(
+            &s,
+            "Aws::AccountAssignment",
+            &assignment(&custom, "user", &bob)
+        )["permissionSetGrantsFullAdmin"],
+        json!(true)
+    );
     assert!(s
         .errors
         .iter()
-        .any(|e| e.entity.id == assignment(&custom, "user", &bob)
+        .any(|e| e.entity.id == assignment(&dangling, "user", &bob)
             && e.fact == "permissionSetGrantsFullAdmin"));
 
     let users = s
@@ -935,7 +997,7 @@ async fn identity_center_permission_sets_assignments_users_and_groups_become_fac
         "ListAccountsForProvisionedPermissionSet",
         "ListAccountAssignments",
     ] {
-        assert_eq!(n(op), 4, "{op}: {calls:?}");
+        assert_eq!(n(op), 6, "{op}: {calls:?}");
     }
     assert_eq!(n("ListUsers"), 2, "105 users in pages of 100");
     assert_eq!(n("ListGroups"), 1);

@@ -5,8 +5,9 @@
 //! Ids live under the reading account's root ARN (`arn:aws:iam::<account>:root/identity-center/
 //! <instance id>/…`), as AWS-managed policies' do: a permission set's ARN names no account, and
 //! the report files each entity under the account whose source holds it. No I/O and no clock
-//! here; a fact that cannot be established (a denied call, a customer-managed policy whose
-//! document lives in each account) is recorded as unknown, never guessed.
+//! here; a fact that cannot be established (a denied call, a customer-managed policy of an account
+//! not collected in the same run) is recorded as unknown, never guessed. Customer-managed
+//! policies are judged through a [`Resolve`] the caller builds from the accounts it collected.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,8 +22,19 @@ use crate::policy_document;
 /// same in every account, so they are known without being read).
 const FULL_ADMIN_MANAGED_POLICIES: [&str; 1] = ["AdministratorAccess"];
 
-/// Turns what was read from Identity Center into entities, sorted, with the unknown facts.
+/// Whether a customer-managed policy (`/path/name`) of an account grants full administration,
+/// from that account's collection; `None` when the account was not read in this run.
+pub type Resolve<'a> = &'a dyn Fn(&str, &str) -> Option<Result<bool, String>>;
+
+/// Turns what was read from Identity Center into entities, sorted, with the unknown facts;
+/// customer-managed policies are left unknown.
 pub fn map(raw: &RawIdentityCenter) -> Mapped {
+    map_with(raw, &|_, _| None)
+}
+
+/// [`map`], judging customer-managed policies with `resolve` in each account a permission set
+/// is provisioned to.
+pub fn map_with(raw: &RawIdentityCenter, resolve: Resolve<'_>) -> Mapped {
     let account = Uid::new(
         types::ACCOUNT,
         format!("arn:{}:iam::{}:root", raw.partition, raw.account_id),
@@ -31,6 +43,7 @@ pub fn map(raw: &RawIdentityCenter) -> Mapped {
         prefix: format!("{}/identity-center/", account.id),
         account,
         partition: &raw.partition,
+        resolve,
         out: Mapped::default(),
     };
     match &raw.instances {
@@ -96,10 +109,21 @@ pub fn cedar_duration(iso: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// Whether a permission set allows every action on every resource: `AdministratorAccess`
-/// attached, or an inline policy statement that does. `Err` says why it cannot be told.
+/// Whether a permission set allows every action on every resource, wherever it is provisioned:
+/// `AdministratorAccess` attached, or an inline policy statement that does; customer-managed
+/// policies are not judged (see [`grants_full_admin_in`]). `Err` says why it cannot be told.
 /// Permissions boundaries are not read: they can only narrow, so `true` may overstate.
 pub fn grants_full_admin(ps: &RawPermissionSet, partition: &str) -> Result<bool, String> {
+    grants_full_admin_in(ps, partition, None, &|_, _| None)
+}
+
+/// [`grants_full_admin`] in `account`, its customer-managed policies judged by `resolve` there.
+pub fn grants_full_admin_in(
+    ps: &RawPermissionSet,
+    partition: &str,
+    account: Option<&str>,
+    resolve: Resolve<'_>,
+) -> Result<bool, String> {
     let mut unknown = Vec::new();
     match &ps.managed_policies {
         Ok(arns)
@@ -127,21 +151,68 @@ pub fn grants_full_admin(ps: &RawPermissionSet, partition: &str) -> Result<bool,
         Err(e) => unknown.push(e.to_string()),
     }
     match &ps.customer_managed_policies {
-        Ok(names) if !names.is_empty() => unknown.push(format!(
-            "customer-managed policies {} are defined in each account the permission set is provisioned to; their documents are not read",
-            names
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        Ok(_) => {}
+        Ok(names) => {
+            let mut unresolved = Vec::new();
+            for name in names {
+                match account.and_then(|a| Some((a, resolve(a, name)?))) {
+                    Some((_, Ok(true))) => return Ok(true),
+                    Some((_, Ok(false))) => {}
+                    Some((a, Err(e))) => unknown.push(format!(
+                        "customer-managed policy `{name}` in account `{a}`: {e}"
+                    )),
+                    None => unresolved.push(format!("`{name}`")),
+                }
+            }
+            if !unresolved.is_empty() {
+                unknown.push(match account {
+                    None => format!(
+                        "customer-managed policies {} are defined in each account the permission set is provisioned to; their documents are not read",
+                        unresolved.join(", ")
+                    ),
+                    Some(a) => format!(
+                        "customer-managed policies {} are defined in account `{a}`, which was not collected in this run",
+                        unresolved.join(", ")
+                    ),
+                });
+            }
+        }
         Err(e) => unknown.push(e.to_string()),
     }
     if unknown.is_empty() {
         Ok(false)
     } else {
         Err(unknown.join("; "))
+    }
+}
+
+/// A permission set's `grantsFullAdmin`: known from its AWS-managed and inline policies, else
+/// from its customer-managed policies in every account it is provisioned to (true when it is in
+/// one, false only when it is in none).
+fn permission_set_full_admin(
+    ps: &RawPermissionSet,
+    partition: &str,
+    resolve: Resolve<'_>,
+) -> Result<bool, String> {
+    let anywhere = grants_full_admin(ps, partition);
+    let has_references = ps
+        .customer_managed_policies
+        .as_ref()
+        .is_ok_and(|names| !names.is_empty());
+    match (&anywhere, &ps.accounts) {
+        (Err(_), Ok(accounts)) if has_references && !accounts.is_empty() => {
+            let mut first_unknown = None;
+            for a in accounts {
+                match grants_full_admin_in(ps, partition, Some(&a.account_id), resolve) {
+                    Ok(true) => return Ok(true),
+                    Ok(false) => {}
+                    Err(e) => {
+                        first_unknown.get_or_insert(e);
+                    }
+                }
+            }
+            first_unknown.map_or(Ok(false), Err)
+        }
+        _ => anywhere,
     }
 }
 
@@ -152,6 +223,7 @@ struct IdcMapper<'a> {
     /// `<account root ARN>/identity-center/`.
     prefix: String,
     partition: &'a str,
+    resolve: Resolve<'a>,
     out: Mapped,
 }
 
@@ -305,7 +377,7 @@ impl IdcMapper<'_> {
             format!("{prefix}permission-set/{ps_id}"),
         );
         let uid = ps_uid.clone();
-        let admin = grants_full_admin(ps, self.partition);
+        let admin = permission_set_full_admin(ps, self.partition, self.resolve);
         let mut attrs = Map::new();
         attrs.insert("arn".into(), json!(ps.arn));
         match &ps.description {
@@ -397,18 +469,19 @@ impl IdcMapper<'_> {
                                         "ListInstances: the instance has no OwnerAccountId",
                                     ),
                                 }
-                                match &admin {
+                                match grants_full_admin_in(
+                                    ps,
+                                    self.partition,
+                                    Some(&account.account_id),
+                                    self.resolve,
+                                ) {
                                     Ok(b) => {
                                         attrs.insert(
                                             "permissionSetGrantsFullAdmin".into(),
                                             json!(b),
                                         );
                                     }
-                                    Err(e) => self.unknown(
-                                        &uid,
-                                        "permissionSetGrantsFullAdmin",
-                                        e.clone(),
-                                    ),
+                                    Err(e) => self.unknown(&uid, "permissionSetGrantsFullAdmin", e),
                                 }
                                 let mut parents = vec![self.account.clone()];
                                 // A permission set that could not be described is not an
@@ -580,6 +653,73 @@ mod tests {
         // AdministratorAccess settles it whatever else is unknown.
         ps.managed_policies = Ok(vec![ADMIN.into()]);
         assert_eq!(grants_full_admin(&ps, "aws"), Ok(true));
+    }
+
+    #[test]
+    fn customer_managed_policies_are_judged_in_each_account() {
+        let mut ps = permission_set("ps-1", "Platform", &[]);
+        ps.customer_managed_policies = Ok(vec!["/platform-admin".into()]);
+        let accounts = ["444455556666", "777788889999", "000011112222"];
+        ps.accounts = Ok(accounts
+            .iter()
+            .map(|a| RawAccountAssignments {
+                account_id: a.to_string(),
+                assignments: Ok(vec![RawAssignment {
+                    principal_type: "GROUP".into(),
+                    principal_id: "g-1".into(),
+                }]),
+            })
+            .collect());
+        // Administration in the first account, read-only in the second, the third not read.
+        let resolve = |account: &str, name: &str| -> Option<Result<bool, String>> {
+            assert_eq!(name, "/platform-admin");
+            match account {
+                "444455556666" => Some(Ok(true)),
+                "777788889999" => Some(Ok(false)),
+                _ => None,
+            }
+        };
+        let m = map_with(&center(instance(vec![ps.clone()])), &resolve);
+        let ps_id = format!("{PREFIX}permission-set/ps-1");
+        assert_eq!(
+            attrs(&m, types::PERMISSION_SET, &ps_id)["grantsFullAdmin"],
+            json!(true),
+            "administration in one account is administration"
+        );
+        let in_account = |a: &str| format!("{PREFIX}assignment/{a}/ps-1/group/g-1");
+        assert_eq!(
+            attrs(&m, types::ACCOUNT_ASSIGNMENT, &in_account("444455556666"))
+                ["permissionSetGrantsFullAdmin"],
+            json!(true)
+        );
+        assert_eq!(
+            attrs(&m, types::ACCOUNT_ASSIGNMENT, &in_account("777788889999"))
+                ["permissionSetGrantsFullAdmin"],
+            json!(false)
+        );
+        let unread = errors_of(&m, &in_account("000011112222"));
+        assert_eq!(unread.len(), 1, "{unread:?}");
+        assert!(
+            unread[0]
+                .1
+                .contains("`000011112222`, which was not collected in this run"),
+            "{unread:?}"
+        );
+        // Read-only wherever it was read, and one account not read: unknown, not false.
+        let read_only = |account: &str, _: &str| -> Option<Result<bool, String>> {
+            (account != "000011112222").then_some(Ok(false))
+        };
+        let m = map_with(&center(instance(vec![ps.clone()])), &read_only);
+        assert!(errors_of(&m, &ps_id)
+            .iter()
+            .any(|(f, r)| *f == "grantsFullAdmin" && r.contains("000011112222")));
+        // Read-only in every account it is provisioned to: false.
+        let m = map_with(&center(instance(vec![ps])), &|_, _| Some(Ok(false)));
+        assert_eq!(
+            attrs(&m, types::PERMISSION_SET, &ps_id)["grantsFullAdmin"],
+            json!(false)
+        );
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
     }
 
     #[test]
