@@ -5,8 +5,8 @@
 //! `ListManagedPoliciesInPermissionSet`, `ListCustomerManagedPolicyReferencesInPermissionSet`,
 //! `GetInlinePolicyForPermissionSet`, `ListAccountsForProvisionedPermissionSet`) plus one
 //! `ListAccountAssignments` listing per account it is provisioned to, and each group one
-//! `ListGroupMemberships` listing. At most `concurrency` permission sets and groups are read at
-//! once. Every failure is kept beside the data it would have produced; nothing is interpreted
+//! `ListGroupMemberships` listing. At most `concurrency` permission sets, then (permission set,
+//! account) pairs, and groups are read at once. Every failure is kept beside the data it would have produced; nothing is interpreted
 //! here, and no user attribute beyond names is copied (no e-mail, phone number or address).
 
 use std::future::Future;
@@ -173,6 +173,7 @@ async fn permission_sets(c: &Clients, instance_arn: &str) -> Fetched<Vec<RawPerm
         let page = page.map_err(|e| call_error(OP, &e))?;
         arns.extend(page.permission_sets().iter().cloned());
     }
+    // First each permission set's own calls, `concurrency` sets at a time.
     let tasks: Vec<_> = arns
         .into_iter()
         .map(|arn| {
@@ -181,10 +182,39 @@ async fn permission_sets(c: &Clients, instance_arn: &str) -> Fetched<Vec<RawPerm
             async move { permission_set(&c, &instance_arn, arn).await }
         })
         .collect();
-    bounded(&c.permits, "DescribePermissionSet", tasks)
+    let mut sets = bounded(&c.permits, "DescribePermissionSet", tasks)
         .await
         .into_iter()
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    // Then one assignment listing per (permission set, account), `concurrency` at a time across
+    // all permission sets, so that a few permission sets provisioned to many accounts are read
+    // as fast as many permission sets.
+    let mut pairs = Vec::new();
+    for (i, set) in sets.iter().enumerate() {
+        for (j, account) in set.accounts.iter().flatten().enumerate() {
+            pairs.push((i, j, set.arn.clone(), account.account_id.clone()));
+        }
+    }
+    let tasks: Vec<_> = pairs
+        .iter()
+        .map(|(_, _, arn, account)| {
+            let c = c.clone();
+            let (instance_arn, arn, account) =
+                (instance_arn.to_string(), arn.clone(), account.clone());
+            async move { assignments(&c, &instance_arn, &arn, &account).await }
+        })
+        .collect();
+    let listed = bounded(&c.permits, "ListAccountAssignments", tasks).await;
+    for ((i, j, _, _), result) in pairs.into_iter().zip(listed) {
+        let slot = sets
+            .get_mut(i)
+            .and_then(|set| set.accounts.as_mut().ok())
+            .and_then(|accounts| accounts.get_mut(j));
+        if let Some(slot) = slot {
+            slot.assignments = result.and_then(|r| r);
+        }
+    }
+    Ok(sets)
 }
 
 async fn permission_set(c: &Clients, instance_arn: &str, arn: String) -> RawPermissionSet {
@@ -312,14 +342,17 @@ async fn accounts(
         let page = page.map_err(|e| call_error(OP, &e))?;
         ids.extend(page.account_ids().iter().cloned());
     }
-    let mut out = Vec::with_capacity(ids.len());
-    for account_id in ids {
-        out.push(RawAccountAssignments {
-            assignments: assignments(c, instance_arn, arn, &account_id).await,
+    // Listed afterwards by `permission_sets`; until then, never an empty list.
+    Ok(ids
+        .into_iter()
+        .map(|account_id| RawAccountAssignments {
             account_id,
-        });
-    }
-    Ok(out)
+            assignments: Err(ReadFailure::new(
+                "ListAccountAssignments",
+                "the assignments were not listed",
+            )),
+        })
+        .collect())
 }
 
 async fn assignments(
