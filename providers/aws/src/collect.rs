@@ -230,13 +230,7 @@ pub async fn collect(
             policies.grants_full_admin(&raw.partition, account, policy)
         });
         if let Some(first) = out.first_mut() {
-            let mut both = mapping::Mapped {
-                entities: std::mem::take(&mut first.entities),
-                errors: std::mem::take(&mut first.errors),
-            };
-            merge(&mut both, mapped);
-            first.entities = both.entities;
-            first.errors = both.errors;
+            add_to(first, mapped);
         }
     }
     Ok(out)
@@ -398,13 +392,13 @@ fn region_of(config: &SdkConfig) -> String {
         .map_or_else(|| DEFAULT_REGION.to_string(), |r| r.to_string())
 }
 
-/// `extra`'s entities and unknown facts added to `mapped`, both kept sorted.
-fn merge(mapped: &mut mapping::Mapped, extra: mapping::Mapped) {
-    mapped.entities.extend(extra.entities);
-    mapped.entities.sort_by(|a, b| a.uid.cmp(&b.uid));
-    mapped.errors.extend(extra.errors);
-    mapped.errors.sort();
-    mapped.errors.dedup();
+/// `extra`'s entities and unknown facts added to `account`'s, both kept sorted.
+fn add_to(account: &mut AccountSnapshot, extra: mapping::Mapped) {
+    account.entities.extend(extra.entities);
+    account.entities.sort_by(|a, b| a.uid.cmp(&b.uid));
+    account.errors.extend(extra.errors);
+    account.errors.sort();
+    account.errors.dedup();
 }
 
 /// An account none of whose calls could be made: every fact and list is recorded as unknown.
