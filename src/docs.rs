@@ -209,6 +209,7 @@ pub fn controls_markdown(rules: &RuleSet) -> String {
         for (p, _) in params.iter() {
             let default = match p.kind {
                 crate::params::ParamKind::Days => format!("{} days", p.default),
+                crate::params::ParamKind::Hours => format!("{} hours", p.default),
                 crate::params::ParamKind::Count => p.default.to_string(),
             };
             let _ = writeln!(

@@ -61,6 +61,7 @@ impl Params {
                 "`{name}` is {value}; give {}",
                 match param.kind {
                     ParamKind::Days => "a number of days, 0 or more",
+                    ParamKind::Hours => "a number of hours, 0 or more",
                     ParamKind::Count => "a count, 0 or more",
                 }
             ));
@@ -78,6 +79,7 @@ impl Params {
     pub fn show(&self, name: &str) -> Option<String> {
         self.values.get(name).map(|(p, v)| match p.kind {
             ParamKind::Days => format!("{v} days"),
+            ParamKind::Hours => format!("{v} hours"),
             ParamKind::Count => v.to_string(),
         })
     }
@@ -92,6 +94,7 @@ impl Params {
         RestrictedExpression::new_record(self.values.iter().map(|(name, (p, v))| {
             let value = match p.kind {
                 ParamKind::Days => RestrictedExpression::new_duration(format!("{v}d")),
+                ParamKind::Hours => RestrictedExpression::new_duration(format!("{v}h")),
                 ParamKind::Count => RestrictedExpression::new_long(*v),
             };
             (name.to_string(), value)
@@ -106,7 +109,7 @@ pub fn cedar_type() -> String {
         .iter()
         .map(|p| {
             let t = match p.kind {
-                ParamKind::Days => "duration",
+                ParamKind::Days | ParamKind::Hours => "duration",
                 ParamKind::Count => "Long",
             };
             format!("{}: {t}", p.name)
@@ -134,6 +137,21 @@ mod tests {
         assert!(p.set("awsRoleUnusedDays", -1).is_err());
         assert!(p.context().is_ok());
         assert!(cedar_type().contains("awsCredentialUnusedDays: duration"));
+    }
+
+    #[test]
+    fn hours_are_durations_shown_in_hours() {
+        let mut p = Params::default();
+        assert_eq!(p.get("awsAdminSessionMaxHours"), Some(4));
+        assert_eq!(
+            p.show("awsAdminSessionMaxHours").as_deref(),
+            Some("4 hours")
+        );
+        let e = p.set("awsAdminSessionMaxHours", -1).unwrap_err();
+        assert!(e.contains("a number of hours"), "{e}");
+        assert!(cedar_type().contains("awsAdminSessionMaxHours: duration"));
+        p.set("awsAdminSessionMaxHours", 12).unwrap();
+        assert!(p.context().is_ok());
     }
 
     #[test]

@@ -434,3 +434,133 @@ async fn an_organization_is_read_account_by_account_through_the_role() {
     assert!(table.contains(&refused), "{table}");
     assert!(table.contains("AccessDenied"), "{table}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_center_from_the_config_file_is_judged() {
+    use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
+
+    let moto = Moto::start();
+    let config = moto.config(DEFAULT_ACCOUNT).await;
+    let sso = aws_sdk_ssoadmin::Client::new(&config);
+    let instances = sso.list_instances().send().await.unwrap();
+    let instance = &instances.instances()[0];
+    let instance_arn = instance.instance_arn().unwrap().to_string();
+    let bob = aws_sdk_identitystore::Client::new(&config)
+        .create_user()
+        .identity_store_id(instance.identity_store_id().unwrap())
+        .user_name("bob")
+        .display_name("Bob")
+        .name(
+            aws_sdk_identitystore::types::Name::builder()
+                .given_name("Bob")
+                .family_name("Example")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .user_id()
+        .to_string();
+    let admin = sso
+        .create_permission_set()
+        .instance_arn(&instance_arn)
+        .name("AdministratorAccess")
+        .session_duration("PT12H")
+        .send()
+        .await
+        .unwrap()
+        .permission_set()
+        .unwrap()
+        .permission_set_arn()
+        .unwrap()
+        .to_string();
+    sso.attach_managed_policy_to_permission_set()
+        .instance_arn(&instance_arn)
+        .permission_set_arn(&admin)
+        .managed_policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .unwrap();
+    sso.provision_permission_set()
+        .instance_arn(&instance_arn)
+        .permission_set_arn(&admin)
+        .target_type(aws_sdk_ssoadmin::types::ProvisionTargetType::AllProvisionedAccounts)
+        .send()
+        .await
+        .unwrap();
+    sso.create_account_assignment()
+        .instance_arn(&instance_arn)
+        .permission_set_arn(&admin)
+        .target_id(DEFAULT_ACCOUNT)
+        .target_type(TargetType::AwsAccount)
+        .principal_type(PrincipalType::User)
+        .principal_id(&bob)
+        .send()
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join("trustcheck.toml"),
+        "[collect.aws]\nidentity-center = true\n",
+    )
+    .unwrap();
+    let run = trustcheck(&moto, dir.path())
+        .current_dir(dir.path())
+        .env_remove("TRUSTCHECK_CONFIG")
+        .args(["check", "--collect", "aws", "--format", "json"])
+        .assert();
+    let out = run.get_output();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "aws {DEFAULT_ACCOUNT}: IAM Identity Center: 1 permission sets, 1 account assignments, 1 users, 0 groups"
+        )),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let findings = report["findings"].as_array().unwrap();
+    let of = |rule: &str| -> Vec<(&str, &str)> {
+        findings
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .map(|f| {
+                (
+                    f["resource"]["id"].as_str().unwrap(),
+                    f["status"].as_str().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let ps = admin.rsplit('/').next().unwrap();
+    let assigned = of("aws-idc-admin-assigned-to-groups");
+    assert_eq!(assigned.len(), 1, "{assigned:?}");
+    assert!(
+        assigned[0]
+            .0
+            .ends_with(&format!("/assignment/{DEFAULT_ACCOUNT}/{ps}/user/{bob}")),
+        "{assigned:?}"
+    );
+    assert_eq!(assigned[0].1, "fail");
+    assert_eq!(
+        of("aws-idc-admin-session-duration")
+            .iter()
+            .map(|f| f.1)
+            .collect::<Vec<_>>(),
+        ["fail"]
+    );
+    assert_eq!(
+        of("aws-idc-no-admin-in-management-account")
+            .iter()
+            .map(|f| f.1)
+            .collect::<Vec<_>>(),
+        ["fail"]
+    );
+}

@@ -101,6 +101,9 @@ pub enum ParamKind {
     /// A number of days, a Cedar `duration` (`45` → `duration("45d")`), compared with
     /// `context.now.durationSince(…)`.
     Days,
+    /// A number of hours, a Cedar `duration` (`4` → `duration("4h")`), compared with a
+    /// `duration` attribute (a session length).
+    Hours,
     /// A count, a Cedar `Long`.
     Count,
 }

@@ -26,6 +26,7 @@ use trustcheck_snapshot::CollectError;
 use crate::account::AccountSnapshot;
 use crate::api_calls::ApiCallCounter;
 use crate::fetch::{self, CallLog, FetchSettings};
+use crate::identity_center::RawIdentityCenter;
 use crate::mapping;
 use crate::raw::{RawAccount, ReadFailure};
 use crate::statements::SensitiveActions;
@@ -58,6 +59,9 @@ pub struct CollectOptions {
     pub fetch: FetchSettings,
     /// What policy statements' sensitive actions are resolved against.
     pub sensitive_actions: SensitiveActions,
+    /// Read IAM Identity Center (permission sets, assignments, users, groups) once, through the
+    /// first target's credentials, into that account's snapshot.
+    pub identity_center: bool,
 }
 
 impl Default for CollectOptions {
@@ -69,6 +73,7 @@ impl Default for CollectOptions {
             concurrency: 4,
             fetch: FetchSettings::default(),
             sensitive_actions: SensitiveActions::default(),
+            identity_center: false,
         }
     }
 }
@@ -195,22 +200,38 @@ pub async fn collect(
     }
     let permits = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
     let mut tasks = Vec::new();
-    for target in options.targets.clone() {
+    for (index, target) in options.targets.clone().into_iter().enumerate() {
         let base = base.clone();
         let options = options.clone();
         let permits = Arc::clone(&permits);
+        // Identity Center is organisation-wide: read once, in the first account (the caller's
+        // own when it is read).
+        let identity_center = options.identity_center && index == 0;
         tasks.push(tokio::spawn(async move {
             // The semaphore is never closed, so acquiring only waits.
             let _permit = permits.acquire_owned().await;
-            collect_one(&base, &target, &options).await
+            collect_one(&base, &target, &options, identity_center).await
         }));
     }
     let mut out = Vec::with_capacity(tasks.len());
+    let mut identity_center = None;
     for task in tasks {
-        out.push(
-            task.await
-                .map_err(|e| CollectError::new(format!("collection task failed: {e}")))??,
-        );
+        let (account, idc) = task
+            .await
+            .map_err(|e| CollectError::new(format!("collection task failed: {e}")))??;
+        identity_center = identity_center.or(idc);
+        out.push(account);
+    }
+    // Mapped once every account is read: a permission set's customer-managed policies are
+    // judged in the accounts they live in, when those were read in this run.
+    if let Some(raw) = identity_center {
+        let policies = crate::identity_center::resolve::CustomerPolicies::of(&out);
+        let mapped = crate::identity_center::mapping::map_with(&raw, &|account, policy| {
+            policies.grants_full_admin(&raw.partition, account, policy)
+        });
+        if let Some(first) = out.first_mut() {
+            add_to(first, mapped);
+        }
     }
     Ok(out)
 }
@@ -219,7 +240,8 @@ async fn collect_one(
     base: &SdkConfig,
     target: &Target,
     options: &CollectOptions,
-) -> Result<AccountSnapshot, CollectError> {
+    identity_center: bool,
+) -> Result<(AccountSnapshot, Option<RawIdentityCenter>), CollectError> {
     let started = timestamp::format(time::OffsetDateTime::now_utc());
     let counter = ApiCallCounter::default();
     let log = CallLog::default();
@@ -256,15 +278,24 @@ async fn collect_one(
                     );
                     let raw = unreadable(&account_id, &partition, &failed);
                     let mapped = mapping::map_account_with(&raw, &options.sensitive_actions);
-                    return Ok(AccountSnapshot {
-                        account_id,
-                        identity: None,
-                        collected_at: started,
-                        api_calls: 1,
-                        calls_by_operation: [("AssumeRole".to_string(), 1)].into(),
-                        entities: mapped.entities,
-                        errors: mapped.errors,
+                    let idc = identity_center.then(|| RawIdentityCenter {
+                        account_id: account_id.clone(),
+                        partition: partition.clone(),
+                        region: region_of(base),
+                        instances: Err(failed.clone()),
                     });
+                    return Ok((
+                        AccountSnapshot {
+                            account_id,
+                            identity: None,
+                            collected_at: started,
+                            api_calls: 1,
+                            calls_by_operation: [("AssumeRole".to_string(), 1)].into(),
+                            entities: mapped.entities,
+                            errors: mapped.errors,
+                        },
+                        idc,
+                    ));
                 }
             }
         }
@@ -281,10 +312,27 @@ async fn collect_one(
     );
 
     let identity = fetch::caller_identity(&sts, &log).await;
+    let idc_log = Arc::new(CallLog::default());
+    let mut idc = None;
     let (raw, identity) = match (identity, role) {
         (Ok((account_id, caller)), _) => {
             let partition = caller.split(':').nth(1).unwrap_or("aws").to_string();
-            let raw = fetch::account(&iam, &account_id, &partition, &options.fetch, &log).await;
+            let iam_read = fetch::account(&iam, &account_id, &partition, &options.fetch, &log);
+            let raw = if identity_center {
+                let idc_read = crate::identity_center::fetch::identity_center(
+                    &config,
+                    &account_id,
+                    &partition,
+                    &counter,
+                    Arc::clone(&idc_log),
+                    options.concurrency,
+                );
+                let (raw, read) = tokio::join!(iam_read, idc_read);
+                idc = Some(read);
+                raw
+            } else {
+                iam_read.await
+            };
             (raw, Some(caller))
         }
         (Err(e), None) => return Err(identity_error(&e.to_string())),
@@ -298,11 +346,22 @@ async fn collect_one(
                     e.reason
                 ),
             );
+            if identity_center {
+                idc = Some(RawIdentityCenter {
+                    account_id: account_id.clone(),
+                    partition: partition.clone(),
+                    region: region_of(base),
+                    instances: Err(failed.clone()),
+                });
+            }
             (unreadable(&account_id, &partition, &failed), None)
         }
     };
     let mapped = mapping::map_account_with(&raw, &options.sensitive_actions);
     let mut calls_by_operation = log.snapshot();
+    for (op, n) in idc_log.snapshot() {
+        *calls_by_operation.entry(op).or_default() += n;
+    }
     let mut api_calls = counter.get();
     if role.is_some() {
         // AssumeRole goes through the credentials provider's own STS client, which the counter
@@ -312,15 +371,34 @@ async fn collect_one(
             .or_default() += 1;
         api_calls += 1;
     }
-    Ok(AccountSnapshot {
-        account_id: raw.account_id,
-        identity,
-        collected_at: started,
-        api_calls,
-        calls_by_operation,
-        entities: mapped.entities,
-        errors: mapped.errors,
-    })
+    Ok((
+        AccountSnapshot {
+            account_id: raw.account_id,
+            identity,
+            collected_at: started,
+            api_calls,
+            calls_by_operation,
+            entities: mapped.entities,
+            errors: mapped.errors,
+        },
+        idc,
+    ))
+}
+
+/// The region of `config`, or IAM's default.
+fn region_of(config: &SdkConfig) -> String {
+    config
+        .region()
+        .map_or_else(|| DEFAULT_REGION.to_string(), |r| r.to_string())
+}
+
+/// `extra`'s entities and unknown facts added to `account`'s, both kept sorted.
+fn add_to(account: &mut AccountSnapshot, extra: mapping::Mapped) {
+    account.entities.extend(extra.entities);
+    account.entities.sort_by(|a, b| a.uid.cmp(&b.uid));
+    account.errors.extend(extra.errors);
+    account.errors.sort();
+    account.errors.dedup();
 }
 
 /// An account none of whose calls could be made: every fact and list is recorded as unknown.

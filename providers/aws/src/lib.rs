@@ -4,7 +4,9 @@
 //! (`GetAccountAuthorizationDetails`, the credential report, `GetAccountSummary`,
 //! `GetAccountPasswordPolicy`, `ListVirtualMFADevices`, `ListAccountAliases`,
 //! `sts:GetCallerIdentity`) — never one call per user, role or policy — and hands the raw data
-//! to [`mapping::map_account`], a pure function tested on recorded payloads.
+//! to [`mapping::map_account`], a pure function tested on recorded payloads. With
+//! [`CollectOptions::identity_center`], [`identity_center`] also reads IAM Identity Center once
+//! (permission sets, account assignments, users and groups), where AWS offers no batched read.
 //!
 //! This crate collects facts only: it never judges them, never prints, never requests a secret
 //! access key and never puts a credential in its output. It depends on the snapshot contract
@@ -16,6 +18,7 @@ pub mod api_calls;
 pub mod collect;
 pub mod credential_report;
 pub mod fetch;
+pub mod identity_center;
 pub mod mapping;
 pub mod organization;
 pub mod policy_document;

@@ -44,6 +44,14 @@ pub mod types {
     pub const STATEMENT: &str = "Aws::PolicyStatement";
     /// `Aws::TrustStatement`.
     pub const TRUST_STATEMENT: &str = "Aws::TrustStatement";
+    /// `Aws::PermissionSet` (IAM Identity Center).
+    pub const PERMISSION_SET: &str = "Aws::PermissionSet";
+    /// `Aws::AccountAssignment` (IAM Identity Center).
+    pub const ACCOUNT_ASSIGNMENT: &str = "Aws::AccountAssignment";
+    /// `Aws::IdentityCenterUser`.
+    pub const IDC_USER: &str = "Aws::IdentityCenterUser";
+    /// `Aws::IdentityCenterGroup`.
+    pub const IDC_GROUP: &str = "Aws::IdentityCenterGroup";
 }
 
 /// The user facts that come from the credential report.

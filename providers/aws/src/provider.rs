@@ -50,7 +50,7 @@ pub static PROVIDER: Provider = Provider {
 };
 
 /// The thresholds of the AWS rules (`[params]` in trustcheck.toml).
-static PARAMS: [Param; 3] = [
+static PARAMS: [Param; 4] = [
     Param {
         name: "awsCredentialUnusedDays",
         kind: ParamKind::Days,
@@ -68,6 +68,12 @@ static PARAMS: [Param; 3] = [
         kind: ParamKind::Days,
         default: 90,
         doc: "days a role (not service-linked) may go unused before it should be removed",
+    },
+    Param {
+        name: "awsAdminSessionMaxHours",
+        kind: ParamKind::Hours,
+        default: 4,
+        doc: "hours an IAM Identity Center session of a full-admin permission set may last (AWS's default is 1, its maximum 12; 4 keeps an admin session within half a working day)",
     },
 ];
 
@@ -151,6 +157,13 @@ pub struct AwsOptions {
         help_heading = HEADING
     )]
     pub sensitive_actions: Vec<String>,
+
+    /// Also read IAM Identity Center (sso-admin, identitystore): permission sets, who is assigned
+    /// which in which account, users and groups. Read once, with the first account's
+    /// credentials, in --aws-region, which must be the Identity Center's region; run it from
+    /// the management account or Identity Center's delegated administrator.
+    #[arg(long = "identity-center", help_heading = HEADING)]
+    pub identity_center: bool,
 
     /// Seconds to wait for AWS to generate the credential report before recording its facts as
     /// unknown.
@@ -274,6 +287,7 @@ pub fn collect_snapshot(args: &AwsOptions, ui: Ui) -> Result<Snapshot, CollectEr
             },
             sensitive_actions: SensitiveActions::with_extra(&args.sensitive_actions)
                 .map_err(|e| CollectError::new(e).with_help(SENSITIVE_ACTION_HELP))?,
+            identity_center: args.identity_center,
             ..CollectOptions::default()
         };
         let mut accounts = crate::collect(&base, &options).await?;
@@ -307,6 +321,23 @@ pub fn collect_snapshot(args: &AwsOptions, ui: Ui) -> Result<Snapshot, CollectEr
                 a.errors.len()
             )),
         }
+    }
+    if let Some(first) = accounts.first().filter(|_| args.identity_center) {
+        let count = |type_name: &str| {
+            first
+                .entities
+                .iter()
+                .filter(|e| e.uid.type_name == type_name)
+                .count()
+        };
+        ui.note(&format!(
+            "aws {}: IAM Identity Center: {} permission sets, {} account assignments, {} users, {} groups",
+            first.account_id,
+            count(crate::mapping::types::PERMISSION_SET),
+            count(crate::mapping::types::ACCOUNT_ASSIGNMENT),
+            count(crate::mapping::types::IDC_USER),
+            count(crate::mapping::types::IDC_GROUP),
+        ));
     }
     ui.note(&format!(
         "AWS collection took {:.1} s",

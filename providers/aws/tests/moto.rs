@@ -579,3 +579,501 @@ async fn unknown_credentials_stop_the_run_with_a_reason() {
     );
     assert!(!message.contains(SECRET), "{message}");
 }
+
+/// The `sso-admin` and `identitystore` calls `--identity-center` may make.
+const IDENTITY_CENTER_CALLS: [&str; 11] = [
+    "ListInstances",
+    "ListPermissionSets",
+    "DescribePermissionSet",
+    "ListManagedPoliciesInPermissionSet",
+    "ListCustomerManagedPolicyReferencesInPermissionSet",
+    "GetInlinePolicyForPermissionSet",
+    "ListAccountsForProvisionedPermissionSet",
+    "ListAccountAssignments",
+    "ListUsers",
+    "ListGroups",
+    "ListGroupMemberships",
+];
+
+/// A permission set in `instance`, provisioned (moto provisions to the caller's account only).
+async fn permission_set(
+    sso: &aws_sdk_ssoadmin::Client,
+    instance: &str,
+    name: &str,
+    session: &str,
+    managed: Option<&str>,
+    inline: Option<&str>,
+    customer_managed: Option<&str>,
+) -> String {
+    let created = sso
+        .create_permission_set()
+        .instance_arn(instance)
+        .name(name)
+        .session_duration(session)
+        .send()
+        .await
+        .unwrap();
+    let arn = created
+        .permission_set()
+        .unwrap()
+        .permission_set_arn()
+        .unwrap()
+        .to_string();
+    if let Some(policy) = managed {
+        sso.attach_managed_policy_to_permission_set()
+            .instance_arn(instance)
+            .permission_set_arn(&arn)
+            .managed_policy_arn(policy)
+            .send()
+            .await
+            .unwrap();
+    }
+    if let Some(document) = inline {
+        sso.put_inline_policy_to_permission_set()
+            .instance_arn(instance)
+            .permission_set_arn(&arn)
+            .inline_policy(document)
+            .send()
+            .await
+            .unwrap();
+    }
+    if let Some(name) = customer_managed {
+        sso.attach_customer_managed_policy_reference_to_permission_set()
+            .instance_arn(instance)
+            .permission_set_arn(&arn)
+            .customer_managed_policy_reference(
+                aws_sdk_ssoadmin::types::CustomerManagedPolicyReference::builder()
+                    .name(name)
+                    .path("/")
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    sso.provision_permission_set()
+        .instance_arn(instance)
+        .permission_set_arn(&arn)
+        .target_type(aws_sdk_ssoadmin::types::ProvisionTargetType::AllProvisionedAccounts)
+        .send()
+        .await
+        .unwrap();
+    arn
+}
+
+async fn assign(
+    sso: &aws_sdk_ssoadmin::Client,
+    instance: &str,
+    permission_set: &str,
+    account: &str,
+    principal_type: aws_sdk_ssoadmin::types::PrincipalType,
+    principal: &str,
+) {
+    sso.create_account_assignment()
+        .instance_arn(instance)
+        .permission_set_arn(permission_set)
+        .target_id(account)
+        .target_type(aws_sdk_ssoadmin::types::TargetType::AwsAccount)
+        .principal_type(principal_type)
+        .principal_id(principal)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_center_permission_sets_assignments_users_and_groups_become_facts() {
+    use aws_sdk_ssoadmin::types::PrincipalType;
+
+    let moto = Moto::shared();
+    let account = "333333333333";
+    let config = moto.config(account).await;
+    let sso = aws_sdk_ssoadmin::Client::new(&config);
+    let store = aws_sdk_identitystore::Client::new(&config);
+    let instances = sso.list_instances().send().await.unwrap();
+    let instance = &instances.instances()[0];
+    let (instance_arn, store_id) = (
+        instance.instance_arn().unwrap().to_string(),
+        instance.identity_store_id().unwrap().to_string(),
+    );
+    // 105 users: ListUsers answers in two pages of at most 100.
+    let mut user_ids = Vec::new();
+    for i in 0..105 {
+        let name = match i {
+            0 => "alice".to_string(),
+            1 => "bob".to_string(),
+            n => format!("user{n:03}"),
+        };
+        let created = store
+            .create_user()
+            .identity_store_id(&store_id)
+            .user_name(&name)
+            .display_name(&name)
+            .name(
+                aws_sdk_identitystore::types::Name::builder()
+                    .given_name(&name)
+                    .family_name("Example")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        user_ids.push(created.user_id().to_string());
+    }
+    let (alice, bob) = (user_ids[0].clone(), user_ids[1].clone());
+    let admins = store
+        .create_group()
+        .identity_store_id(&store_id)
+        .display_name("aws-admins")
+        .send()
+        .await
+        .unwrap()
+        .group_id()
+        .to_string();
+    store
+        .create_group_membership()
+        .identity_store_id(&store_id)
+        .group_id(&admins)
+        .member_id(aws_sdk_identitystore::types::MemberId::UserId(
+            alice.clone(),
+        ))
+        .send()
+        .await
+        .unwrap();
+
+    let admin = permission_set(
+        &sso,
+        &instance_arn,
+        "AdministratorAccess",
+        "PT12H",
+        Some(ADMINISTRATOR_ACCESS),
+        None,
+        None,
+    )
+    .await;
+    let read_only = permission_set(
+        &sso,
+        &instance_arn,
+        "ReadOnly",
+        "PT8H",
+        Some("arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        None,
+        None,
+    )
+    .await;
+    let inline_admin = permission_set(
+        &sso,
+        &instance_arn,
+        "Platform",
+        "PT1H",
+        None,
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    // Customer-managed policies live in the account: one grants administration, one does not,
+    // and one is referenced but was never created there.
+    let iam = Client::new(&config);
+    for (name, document) in [("platform-admin", ADMIN), ("s3-read", S3_READ)] {
+        iam.create_policy()
+            .policy_name(name)
+            .policy_document(document)
+            .send()
+            .await
+            .unwrap();
+    }
+    let custom = permission_set(
+        &sso,
+        &instance_arn,
+        "Custom",
+        "PT2H",
+        None,
+        Some(S3_READ),
+        Some("platform-admin"),
+    )
+    .await;
+    let scoped = permission_set(
+        &sso,
+        &instance_arn,
+        "Scoped",
+        "PT2H",
+        None,
+        None,
+        Some("s3-read"),
+    )
+    .await;
+    let dangling = permission_set(
+        &sso,
+        &instance_arn,
+        "Dangling",
+        "PT2H",
+        None,
+        None,
+        Some("never-created"),
+    )
+    .await;
+    assign(
+        &sso,
+        &instance_arn,
+        &admin,
+        account,
+        PrincipalType::Group,
+        &admins,
+    )
+    .await;
+    assign(
+        &sso,
+        &instance_arn,
+        &admin,
+        account,
+        PrincipalType::User,
+        &bob,
+    )
+    .await;
+    assign(
+        &sso,
+        &instance_arn,
+        &read_only,
+        account,
+        PrincipalType::User,
+        &alice,
+    )
+    .await;
+    assign(
+        &sso,
+        &instance_arn,
+        &custom,
+        account,
+        PrincipalType::User,
+        &bob,
+    )
+    .await;
+    for scoped_or_dangling in [&scoped, &dangling] {
+        assign(
+            &sso,
+            &instance_arn,
+            scoped_or_dangling,
+            account,
+            PrincipalType::User,
+            &bob,
+        )
+        .await;
+    }
+
+    let options = CollectOptions {
+        identity_center: true,
+        ..CollectOptions::default()
+    };
+    let s = collect(&config, &options).await.unwrap().remove(0);
+    let ins = instance_arn.rsplit('/').next().unwrap();
+    let p = format!("arn:aws:iam::{account}:root/identity-center/{ins}/");
+    let ps = |arn: &str| format!("{p}permission-set/{}", arn.rsplit('/').next().unwrap());
+
+    let a = entity(&s, "Aws::PermissionSet", &ps(&admin));
+    assert_eq!(a["name"], json!("AdministratorAccess"));
+    assert_eq!(a["arn"], json!(admin));
+    assert_eq!(a["sessionDuration"], json!("12h"));
+    assert_eq!(a["grantsFullAdmin"], json!(true));
+    assert_eq!(a["managedPolicyArns"], json!([ADMINISTRATOR_ACCESS]));
+    assert_eq!(a["provisionedAccounts"], json!([account]));
+    let r = entity(&s, "Aws::PermissionSet", &ps(&read_only));
+    assert_eq!(r["grantsFullAdmin"], json!(false));
+    assert_eq!(r["hasInlinePolicy"], json!(false));
+    let i = entity(&s, "Aws::PermissionSet", &ps(&inline_admin));
+    assert_eq!(i["grantsFullAdmin"], json!(true));
+    assert_eq!(i["hasInlinePolicy"], json!(true));
+    // Customer-managed policies are judged in the account they live in, read in the same run.
+    let c = entity(&s, "Aws::PermissionSet", &ps(&custom));
+    assert_eq!(c["customerManagedPolicies"], json!(["/platform-admin"]));
+    assert_eq!(c["grantsFullAdmin"], json!(true));
+    assert_eq!(
+        entity(&s, "Aws::PermissionSet", &ps(&scoped))["grantsFullAdmin"],
+        json!(false)
+    );
+    // Referenced but not in the account: unknown, with the reason.
+    assert!(!entity(&s, "Aws::PermissionSet", &ps(&dangling)).contains_key("grantsFullAdmin"));
+    let reason = &s
+        .errors
+        .iter()
+        .find(|e| e.entity.id == ps(&dangling) && e.fact == "grantsFullAdmin")
+        .unwrap()
+        .reason;
+    assert!(
+        reason.contains(&format!("arn:aws:iam::{account}:policy/never-created")),
+        "{reason}"
+    );
+
+    let assignment = |arn: &str, kind: &str, principal: &str| {
+        format!(
+            "{p}assignment/{account}/{}/{kind}/{principal}",
+            arn.rsplit('/').next().unwrap()
+        )
+    };
+    let direct = entity(
+        &s,
+        "Aws::AccountAssignment",
+        &assignment(&admin, "user", &bob),
+    );
+    assert_eq!(direct["principalType"], json!("USER"));
+    assert_eq!(direct["principalName"], json!("bob"));
+    assert_eq!(direct["permissionSetName"], json!("AdministratorAccess"));
+    assert_eq!(direct["permissionSetGrantsFullAdmin"], json!(true));
+    assert_eq!(direct["inInstanceOwnerAccount"], json!(true));
+    let group = entity(
+        &s,
+        "Aws::AccountAssignment",
+        &assignment(&admin, "group", &admins),
+    );
+    assert_eq!(group["principalName"], json!("aws-admins"));
+    assert_eq!(
+        entity(
+            &s,
+            "Aws::AccountAssignment",
+            &assignment(&read_only, "user", &alice)
+        )["permissionSetGrantsFullAdmin"],
+        json!(false)
+    );
+    assert_eq!(
+        entity(
+            &s,
+            "Aws::AccountAssignment",
+            &assignment(&custom, "user", &bob)
+        )["permissionSetGrantsFullAdmin"],
+        json!(true)
+    );
+    assert!(s
+        .errors
+        .iter()
+        .any(|e| e.entity.id == assignment(&dangling, "user", &bob)
+            && e.fact == "permissionSetGrantsFullAdmin"));
+
+    let users = s
+        .entities
+        .iter()
+        .filter(|e| e.uid.type_name == "Aws::IdentityCenterUser")
+        .count();
+    assert_eq!(users, 105);
+    let alice_user = s
+        .entities
+        .iter()
+        .find(|e| e.uid.id == format!("{p}user/{alice}"))
+        .unwrap();
+    assert_eq!(alice_user.attrs["userName"], json!("alice"));
+    assert_eq!(alice_user.attrs["groupNames"], json!(["aws-admins"]));
+    assert!(alice_user
+        .parents
+        .iter()
+        .any(|g| g.id == format!("{p}group/{admins}")));
+    assert_eq!(
+        entity(
+            &s,
+            "Aws::IdentityCenterGroup",
+            &format!("{p}group/{admins}")
+        )["memberCount"],
+        json!(1)
+    );
+
+    // Calls: a fixed few per instance, five per permission set, one listing per (permission
+    // set, account) and per group; users in pages.
+    let calls = &s.calls_by_operation;
+    let n = |op: &str| calls.get(op).copied().unwrap_or_default();
+    for op in IDENTITY_CENTER_CALLS {
+        assert!(n(op) > 0, "{op} not called: {calls:?}");
+    }
+    for op in calls.keys() {
+        assert!(
+            ACCOUNT_WIDE.contains(&op.as_str()) || IDENTITY_CENTER_CALLS.contains(&op.as_str()),
+            "unexpected operation {op}"
+        );
+    }
+    assert_eq!(n("ListInstances"), 1);
+    assert_eq!(n("ListPermissionSets"), 1);
+    for op in [
+        "DescribePermissionSet",
+        "ListManagedPoliciesInPermissionSet",
+        "ListCustomerManagedPolicyReferencesInPermissionSet",
+        "GetInlinePolicyForPermissionSet",
+        "ListAccountsForProvisionedPermissionSet",
+        "ListAccountAssignments",
+    ] {
+        assert_eq!(n(op), 6, "{op}: {calls:?}");
+    }
+    assert_eq!(n("ListUsers"), 2, "105 users in pages of 100");
+    assert_eq!(n("ListGroups"), 1);
+    assert_eq!(n("ListGroupMemberships"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_center_is_read_only_when_asked_and_denied_calls_are_unknown_facts() {
+    let moto = Moto::start();
+    let admin = Client::new(&moto.config(DEFAULT_ACCOUNT).await);
+    // Without --identity-center no sso-admin or identitystore call is made.
+    let s = collect(
+        &moto.config(DEFAULT_ACCOUNT).await,
+        &CollectOptions::default(),
+    )
+    .await
+    .unwrap()
+    .remove(0);
+    for op in IDENTITY_CENTER_CALLS {
+        assert!(!s.calls_by_operation.contains_key(op), "{op}");
+    }
+    // An auditor allowed IAM and STS, not Identity Center.
+    user(&admin, "auditor", false).await;
+    admin
+        .put_user_policy()
+        .user_name("auditor")
+        .policy_name("audit")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[
+                {"Effect":"Allow","Action":["iam:Get*","iam:List*","iam:GenerateCredentialReport","sts:GetCallerIdentity"],"Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    let key = admin
+        .create_access_key()
+        .user_name("auditor")
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().unwrap();
+    let (key_id, secret) = (
+        key.access_key_id().to_string(),
+        key.secret_access_key().to_string(),
+    );
+    moto.enforce_iam();
+    let options = CollectOptions {
+        identity_center: true,
+        ..CollectOptions::default()
+    };
+    let s = collect(&moto.config_with_key(&key_id, &secret).await, &options)
+        .await
+        .unwrap()
+        .remove(0);
+    let unread: BTreeSet<&str> = s
+        .errors
+        .iter()
+        .filter(|e| e.fact == "*" && e.entity.id.contains("/identity-center/"))
+        .inspect(|e| {
+            assert!(
+                e.reason.starts_with("ListInstances: ") && e.reason.contains("AccessDenied"),
+                "{}",
+                e.reason
+            );
+        })
+        .map(|e| e.entity.type_name.as_str())
+        .collect();
+    assert_eq!(
+        unread,
+        BTreeSet::from([
+            "Aws::AccountAssignment",
+            "Aws::IdentityCenterGroup",
+            "Aws::IdentityCenterUser",
+            "Aws::PermissionSet"
+        ])
+    );
+    // IAM was still read.
+    assert!(s.entities.iter().any(|e| e.uid.type_name == "Aws::IamUser"));
+}
