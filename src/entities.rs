@@ -6,14 +6,16 @@
 //! Cedar an already-checked set. Doing the checks here also lets every message name the file, the
 //! entity and the attribute, with a did-you-mean.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use rustc_hash::FxHashMap;
 use std::str::FromStr;
 
-use cedar_policy::{
-    Entities, Entity as CedarEntity, EntityId, EntityTypeName, EntityUid, RestrictedExpression,
-};
+use cedar_policy_core::ast::{Entity as CoreEntity, EntityUID as CoreUid};
+use cedar_policy_core::entities::{Entities as CoreEntities, NoEntitiesSchema, TCComputation};
+use cedar_policy_core::extensions::Extensions;
+
+use cedar_policy::{Entities, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
 use miette::{Diagnostic, SourceSpan};
 use rayon::prelude::*;
 use serde_json::Value;
@@ -130,7 +132,7 @@ impl Store {
     /// appears twice is an error naming both places.
     pub fn load(mut inputs: Vec<Input>, schema: &SchemaSet) -> Result<Self, Box<EntityError>> {
         let mut seen: FxHashMap<Uid, usize> = FxHashMap::default();
-        let mut built: Vec<(CedarEntity, Uid, usize)> = Vec::new();
+        let mut built: Vec<Built> = Vec::new();
         let mut snapshots = Vec::new();
         let mut unknown: FxHashMap<Uid, Vec<UncollectedFact>> = FxHashMap::default();
         let mut pending_missing = Vec::new();
@@ -146,15 +148,22 @@ impl Store {
             let Some(input) = inputs.get(index) else {
                 break;
             };
-            let converted: Result<Vec<(CedarEntity, Uid)>, Problem> = raw_entities
+            let converted: Result<Vec<Built>, Problem> = raw_entities
                 .into_par_iter()
                 .map(|raw| {
-                    let entity = build_entity(&raw, schema)?;
-                    Ok((entity, raw.uid))
+                    let (entity, uid) = build_entity(&raw, schema)?;
+                    Ok(Built {
+                        entity,
+                        uid,
+                        reference: raw.uid,
+                        parents: raw.parents,
+                        snapshot: index,
+                    })
                 })
                 .collect();
             let converted = converted.map_err(|p| locate(input, p))?;
-            for (entity, reference) in converted {
+            for b in converted {
+                let reference = &b.reference;
                 if let Some(first) = seen.insert(reference.clone(), index) {
                     let where_first = if first == index {
                         "earlier in the same file".to_string()
@@ -170,12 +179,12 @@ impl Store {
                                 "each entity must appear once; collect each account or org into one snapshot only"
                                     .into(),
                             ),
-                            entity: reference,
+                            entity: reference.clone(),
                             attr: None,
                         },
                     ));
                 }
-                built.push((entity, reference, index));
+                built.push(b);
             }
             for source in &input.snapshot.sources {
                 for e in &source.errors {
@@ -215,27 +224,57 @@ impl Store {
         }
         missing.sort_by(|a, b| (&a.0.entity, &a.0.fact).cmp(&(&b.0.entity, &b.0.fact)));
 
-        built.sort_by(|a, b| a.1.cmp(&b.1));
-        let mut resources = Vec::with_capacity(built.len());
-        let mut cedar_entities = Vec::with_capacity(built.len());
-        for (entity, reference, snapshot) in built {
-            resources.push(Resource {
-                uid: entity.uid(),
-                reference,
-                snapshot,
-            });
-            cedar_entities.push(entity);
-        }
-        // Types were checked above; Cedar only links parents and computes the closure here.
-        let entities = Entities::from_entities(cedar_entities, None).map_err(|e| {
+        built.sort_by(|a, b| a.reference.cmp(&b.reference));
+        let unfit = |message: String| {
             Box::new(EntityError {
-                message: format!("entities do not fit together: {e}"),
+                message: format!("entities do not fit together: {message}"),
                 help: None,
                 src: crate::diagnostics::SourceFile::new("snapshot", ""),
                 span: SourceSpan::from((0, 0)),
                 label: String::new(),
             })
-        })?;
+        };
+        // The ancestors of every entity, worked out here on plain uids: Cedar's own transitive
+        // closure hashes and clones its uids over and over (a third of `check` at 100k
+        // resources), while a snapshot's hierarchy is shallow and known in full at this point.
+        let ancestors = {
+            let references: Vec<&Uid> = built.iter().map(|b| &b.reference).collect();
+            let parents: Vec<&[Uid]> = built.iter().map(|b| b.parents.as_slice()).collect();
+            ancestors(&references, &parents).map_err(|at| {
+                unfit(format!(
+                    "the parents of `{}` lead back to it (a hierarchy cannot loop)",
+                    built
+                        .get(at)
+                        .map_or_else(String::new, |b| b.reference.to_string())
+                ))
+            })?
+        };
+        let core_uids: Vec<CoreUid> = built.iter().map(|b| CoreUid::from(b.uid.clone())).collect();
+        let mut resources = Vec::with_capacity(built.len());
+        let mut cedar_entities = Vec::with_capacity(built.len());
+        for (mut b, above) in built.into_iter().zip(ancestors) {
+            for a in above {
+                // Parents are skipped by Cedar itself: only indirect ancestors are added.
+                if let Some(uid) = core_uids.get(a) {
+                    b.entity.add_indirect_ancestor(uid.clone());
+                }
+            }
+            resources.push(Resource {
+                uid: b.uid,
+                reference: b.reference,
+                snapshot: b.snapshot,
+            });
+            cedar_entities.push(b.entity);
+        }
+        // Types were checked above and the closure is complete: Cedar only indexes the entities.
+        let entities = CoreEntities::from_entities(
+            cedar_entities,
+            None::<&NoEntitiesSchema>,
+            TCComputation::AssumeAlreadyComputed,
+            Extensions::all_available(),
+        )
+        .map(Entities::from)
+        .map_err(|e| unfit(e.to_string()))?;
         Ok(Store {
             entities,
             resources,
@@ -261,7 +300,10 @@ fn type_help(schema: &SchemaSet, type_name: &str) -> Option<String> {
     })
 }
 
-fn build_entity(raw: &snapshot::Entity, schema: &SchemaSet) -> Result<CedarEntity, Problem> {
+fn build_entity(
+    raw: &snapshot::Entity,
+    schema: &SchemaSet,
+) -> Result<(CoreEntity, EntityUid), Problem> {
     let problem = |attr: Option<&str>, message: String, help: Option<String>| Problem {
         entity: raw.uid.clone(),
         attr: attr.map(str::to_string),
@@ -340,13 +382,100 @@ fn build_entity(raw: &snapshot::Entity, schema: &SchemaSet) -> Result<CedarEntit
         }
         parents.push(uid_of(p).map_err(|m| problem(None, m, None))?);
     }
-    CedarEntity::new_with_tags(uid, attrs, parents, []).map_err(|e| {
+    let entity = CoreEntity::new(
+        CoreUid::from(uid.clone()),
+        attrs
+            .into_iter()
+            .map(|(name, expr)| (smol_str::SmolStr::from(name), expr.as_ref().clone())),
+        HashSet::new(),
+        parents.into_iter().map(CoreUid::from).collect(),
+        std::iter::empty(),
+        Extensions::all_available(),
+    )
+    .map_err(|e| {
         problem(
             None,
             format!("entity `{}` is invalid: {e}", raw.uid),
             Some("datetimes must be UTC like `2026-11-22T03:00:00Z`".into()),
         )
-    })
+    })?;
+    Ok((entity, uid))
+}
+
+/// One typed entity waiting for its ancestors.
+struct Built {
+    entity: CoreEntity,
+    uid: EntityUid,
+    reference: Uid,
+    parents: Vec<Uid>,
+    snapshot: usize,
+}
+
+/// The ancestors of every entity, as indices into `references` (sorted): the parents present in
+/// the set and, through them, theirs. A parent that is not in the set ends its branch, as in
+/// Cedar. A loop is an error naming an entity on it. Iterative: a hierarchy may be deep.
+fn ancestors(references: &[&Uid], parents: &[&[Uid]]) -> Result<Vec<Vec<usize>>, usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        Open,
+        Done,
+    }
+    let direct: Vec<Vec<usize>> = parents
+        .iter()
+        .map(|ps| {
+            ps.iter()
+                .filter_map(|p| references.binary_search(&p).ok())
+                .collect()
+        })
+        .collect();
+    let n = references.len();
+    let mut state = vec![State::New; n];
+    let mut all: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for start in 0..n {
+        if state.get(start) != Some(&State::New) {
+            continue;
+        }
+        // (entity, how many of its parents were visited)
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        if let Some(s) = state.get_mut(start) {
+            *s = State::Open;
+        }
+        while let Some(&(node, next)) = stack.last() {
+            let node_parents = direct.get(node).map_or(&[][..], Vec::as_slice);
+            if let Some(&p) = node_parents.get(next) {
+                if let Some(top) = stack.last_mut() {
+                    top.1 += 1;
+                }
+                match state.get(p) {
+                    Some(State::New) => {
+                        if let Some(s) = state.get_mut(p) {
+                            *s = State::Open;
+                        }
+                        stack.push((p, 0));
+                    }
+                    Some(State::Open) => return Err(p),
+                    _ => {}
+                }
+            } else {
+                let mut above: Vec<usize> = Vec::new();
+                for &p in node_parents {
+                    above.push(p);
+                    above.extend_from_slice(all.get(p).map_or(&[][..], Vec::as_slice));
+                }
+                above.sort_unstable();
+                above.dedup();
+                if let Some(slot) = all.get_mut(node) {
+                    *slot = above;
+                }
+                if let Some(s) = state.get_mut(node) {
+                    *s = State::Done;
+                }
+                stack.pop();
+            }
+        }
+    }
+    Ok(all)
 }
 
 /// Cedar's uid for a `{type, id}` pair (ids may hold any character).
@@ -498,6 +627,40 @@ fn locate(input: &Input, p: Problem) -> Box<EntityError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ancestors_close_over_parents_skip_strangers_and_refuse_loops() {
+        let u = |id: &str| Uid {
+            type_name: "T".into(),
+            id: id.into(),
+        };
+        let (a, b, c, d) = (u("a"), u("b"), u("c"), u("d"));
+        let refs = [&a, &b, &c, &d];
+        // a in b, b in c and in a stranger, d in a and c.
+        let parents: [&[Uid]; 4] = [
+            &[u("b")],
+            &[u("c"), u("zz-not-loaded")],
+            &[],
+            &[u("a"), u("c")],
+        ];
+        let all = ancestors(&refs, &parents).unwrap();
+        assert_eq!(all, vec![vec![1, 2], vec![2], vec![], vec![0, 1, 2]]);
+
+        let looped: [&[Uid]; 4] = [&[u("b")], &[u("c")], &[u("a")], &[]];
+        assert!(ancestors(&refs, &looped).is_err());
+        let own: [&[Uid]; 4] = [&[], &[], &[], &[u("d")]];
+        assert_eq!(ancestors(&refs, &own), Err(3));
+
+        // A chain deeper than a recursive walk would want on a thread's stack.
+        let chain: Vec<Uid> = (0..3000).map(|i| u(&format!("{i:06}"))).collect();
+        let chain_refs: Vec<&Uid> = chain.iter().collect();
+        let chain_parents: Vec<&[Uid]> = (0..chain.len())
+            .map(|i| chain.get(i + 1..i + 2).unwrap_or(&[]))
+            .collect();
+        let deep = ancestors(&chain_refs, &chain_parents).unwrap();
+        assert_eq!(deep[0].len(), 2999);
+        assert_eq!(deep[2998], vec![2999]);
+    }
 
     fn load(json: &str) -> Result<Store, Box<EntityError>> {
         let schema = SchemaSet::builtin().unwrap();

@@ -123,11 +123,12 @@ pub fn fingerprint(rule: &str, resource: &Uid) -> String {
     h.update([0]);
     h.update(resource.id.as_bytes());
     let digest = h.finalize();
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(32);
     for b in digest.iter().take(16) {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
+        for nibble in [b >> 4, b & 0xf] {
+            // A nibble is always a hex digit; `from_digit` only fails for values ≥ 16.
+            out.extend(char::from_digit(u32::from(nibble), 16));
+        }
     }
     out
 }

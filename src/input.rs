@@ -29,7 +29,10 @@ pub fn read_to_string(path: &Path) -> std::io::Result<String> {
     if file.metadata()?.is_dir() {
         return Err(std::io::Error::other("it is a folder, not a file"));
     }
-    let mut bytes = Vec::new();
+    // Sized from the file's length up front: growing a buffer of tens of MB by doubling copies it
+    // several times over (the length is a hint; a file that grows meanwhile still reads whole).
+    let hint = file.metadata()?.len().min(limit);
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0).saturating_add(1));
     file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(std::io::Error::other(format!(

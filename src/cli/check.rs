@@ -334,7 +334,7 @@ pub fn run(
         file: exceptions.as_ref().map(|x| x.file.name.as_ref()),
         stale: &stale,
     };
-    deliver(
+    let status = deliver(
         &args,
         &specs,
         out,
@@ -345,7 +345,9 @@ pub fn run(
         comparison.as_ref(),
         policy_impact.as_deref(),
         applied,
-    )
+    );
+    super::leave_to_exit((store, findings));
+    status
 }
 
 /// The exceptions file applied and its acceptances that cover nothing, for the reports.

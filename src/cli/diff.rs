@@ -55,12 +55,20 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
     // at a time: each is dropped once judged, so peak memory holds one store, not two.
     let judge = |input: Input| -> miette::Result<_> {
         let store = Store::load(vec![input], &schema).map_err(|e| miette::Report::new(*e))?;
-        Ok(engine::evaluate(&rules, &store)?)
+        let findings = engine::evaluate(&rules, &store)?;
+        Ok((findings, store))
     };
-    let old_findings = judge(old)?;
-    let new_findings = judge(new)?;
-    let findings = drift::status_changes(&old_findings, &new_findings);
-    drop((old_findings, new_findings));
+    // A store is freed on a second thread while this one loads the next store (freeing 100k
+    // entities one allocation at a time is 0.3 s of work the second core can do).
+    let findings = std::thread::scope(|threads| -> miette::Result<_> {
+        let (old_findings, old_store) = judge(old)?;
+        threads.spawn(move || drop(old_store));
+        let (new_findings, new_store) = judge(new)?;
+        super::leave_to_exit(new_store);
+        let findings = drift::status_changes(&old_findings, &new_findings);
+        super::leave_to_exit((old_findings, new_findings));
+        Ok(findings)
+    })?;
     let report = Drift {
         format: DRIFT_FORMAT,
         old_collected_at: old_at,

@@ -14,16 +14,13 @@ use crate::baseline::BaselineState;
 use crate::drift::StatusChange;
 use crate::findings::{Finding, Summary, FINDINGS_FORMAT};
 
-#[derive(Serialize)]
+/// The document's parts, written in this order by [`write`].
 struct Document<'a> {
     format: &'static str,
     summary: Summary,
     findings: Vec<Entry<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<BaselineSection<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     policy_impact: Option<&'a [StatusChange]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     exceptions: Option<ExceptionsSection<'a>>,
 }
 
@@ -64,12 +61,93 @@ pub fn render(report: &Report<'_>) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Streams the document to a writer: large runs are never held in memory twice.
+/// Streams the document to a writer: large runs are never held in memory twice. The findings,
+/// nearly all of the bytes, are rendered by all cores a chunk at a time and written in order; the
+/// bytes are those of one pretty-printing pass over the whole document (a test compares them).
 pub fn write(out: &mut impl Write, report: &Report<'_>) -> std::io::Result<()> {
-    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
-    crate::untrusted::write_json(&mut buffered, &document(report))?;
-    buffered.write_all(b"\n")?;
-    buffered.flush()
+    let doc = document(report);
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+    w.write_all(b"{\n  \"format\": ")?;
+    nested(&mut w, &doc.format)?;
+    w.write_all(b",\n  \"summary\": ")?;
+    nested(&mut w, &doc.summary)?;
+    w.write_all(b",\n  \"findings\": ")?;
+    entries(&mut w, &doc.findings)?;
+    if let Some(baseline) = &doc.baseline {
+        w.write_all(b",\n  \"baseline\": ")?;
+        nested(&mut w, baseline)?;
+    }
+    if let Some(impact) = doc.policy_impact {
+        w.write_all(b",\n  \"policy_impact\": ")?;
+        nested(&mut w, impact)?;
+    }
+    if let Some(exceptions) = &doc.exceptions {
+        w.write_all(b",\n  \"exceptions\": ")?;
+        nested(&mut w, exceptions)?;
+    }
+    w.write_all(b"\n}\n")?;
+    w.flush()
+}
+
+/// Findings rendered per chunk on rayon's threads; this many chunks are held at once.
+const CHUNK: usize = 2048;
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// The findings array, one level deep, as the pretty printer lays it out.
+fn entries(w: &mut impl Write, entries: &[Entry<'_>]) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    if entries.is_empty() {
+        return w.write_all(b"[]");
+    }
+    w.write_all(b"[")?;
+    for (group_index, group) in entries.chunks(CHUNK * CHUNKS_IN_FLIGHT).enumerate() {
+        let rendered: Vec<std::io::Result<Vec<u8>>> = group
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(chunk_index, chunk)| {
+                let mut buf = Vec::with_capacity(chunk.len() * 1024);
+                for (i, entry) in chunk.iter().enumerate() {
+                    if group_index > 0 || chunk_index > 0 || i > 0 {
+                        buf.push(b',');
+                    }
+                    buf.extend_from_slice(b"\n    ");
+                    indented(&mut buf, entry, b"\n    ")?;
+                }
+                Ok(buf)
+            })
+            .collect();
+        for chunk in rendered {
+            w.write_all(&chunk?)?;
+        }
+    }
+    w.write_all(b"\n  ]")
+}
+
+/// A value one level deep in the document.
+fn nested<T: Serialize + ?Sized>(w: &mut impl Write, value: &T) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    indented(&mut buf, value, b"\n  ")?;
+    w.write_all(&buf)
+}
+
+/// Pretty JSON of `value` with every line after the first indented by `newline`'s spaces. JSON
+/// strings hold no raw line break (it is escaped), so every `\n` is a line of the layout.
+fn indented<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+    newline: &[u8],
+) -> std::io::Result<()> {
+    let mut text = Vec::new();
+    crate::untrusted::write_json(&mut text, value).map_err(std::io::Error::other)?;
+    let mut lines = text.split(|&b| b == b'\n');
+    if let Some(first) = lines.next() {
+        out.extend_from_slice(first);
+    }
+    for line in lines {
+        out.extend_from_slice(newline);
+        out.extend_from_slice(line);
+    }
+    Ok(())
 }
 
 fn document<'a>(report: &'a Report<'a>) -> Document<'a> {
@@ -128,6 +206,71 @@ mod tests {
     use crate::gate::Verdict;
     use crate::report::fixtures::{acceptance, finding, with_report};
     use crate::report::Context;
+
+    /// The document as one serde pass writes it (what `write` produced before it rendered the
+    /// findings in parallel chunks): `write` must give the same bytes.
+    fn one_pass(report: &Report<'_>) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Whole<'a> {
+            format: &'static str,
+            summary: &'a Summary,
+            findings: &'a [Entry<'a>],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            baseline: Option<&'a BaselineSection<'a>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            policy_impact: Option<&'a [StatusChange]>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            exceptions: Option<&'a ExceptionsSection<'a>>,
+        }
+        let doc = document(report);
+        let whole = Whole {
+            format: doc.format,
+            summary: &doc.summary,
+            findings: &doc.findings,
+            baseline: doc.baseline.as_ref(),
+            policy_impact: doc.policy_impact,
+            exceptions: doc.exceptions.as_ref(),
+        };
+        let mut out = Vec::new();
+        crate::untrusted::write_json(&mut out, &whole).unwrap();
+        out.push(b'\n');
+        out
+    }
+
+    #[test]
+    fn chunked_findings_are_the_bytes_of_one_pass() {
+        let hostile = crate::untrusted::HOSTILE;
+        let mut findings: Vec<Finding> = (0..CHUNK * CHUNKS_IN_FLIGHT + 3 * CHUNK + 7)
+            .map(|i| {
+                let status = [Status::Pass, Status::Fail, Status::Error][i % 3];
+                let mut f = finding(&format!("user-{i:06}"), status, None);
+                f.message = hostile[i % hostile.len()].to_string();
+                f
+            })
+            .collect();
+        findings.push(finding(
+            "kept",
+            Status::Accepted,
+            Some(acceptance("2027-01-31", 9)),
+        ));
+        let stale = [(3, "r".to_string(), "line\nbreak \u{202e}".to_string())];
+        for context in [
+            Context::default(),
+            Context {
+                exceptions_file: Some("x.toml"),
+                stale_acceptances: &stale,
+                ..Context::default()
+            },
+        ] {
+            for n in [0, 1, CHUNK, findings.len()] {
+                with_report(&findings[..n], Verdict::Clean, context, |report| {
+                    let mut chunked = Vec::new();
+                    write(&mut chunked, report).unwrap();
+                    assert!(chunked == one_pass(report), "{n} findings differ");
+                });
+            }
+        }
+    }
 
     #[test]
     fn accepted_findings_carry_their_acceptance_and_are_counted_apart() {
