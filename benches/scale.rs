@@ -36,10 +36,49 @@ struct Run {
     rss_mib: f64,
 }
 
-/// Runs `cmd` and measures its wall time and peak RSS (from `wait4`, this child only).
+/// Runs `cmd` and measures its wall time and peak RSS. The command is started by a fresh copy of
+/// this binary (`--measure-child`): Linux carries the peak RSS of the process that spawns a child
+/// into the child's own peak (`exec` keeps the larger of the two), and this process holds the
+/// generated snapshots, so spawning from here would report its size instead of the child's.
 fn measure(cmd: &mut Command, ok_codes: &[i32]) -> Run {
+    let mut wrapper = Command::new(std::env::current_exe().expect("own path"));
+    wrapper
+        .arg("--measure-child")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapper.current_dir(dir);
+    }
+    let out = wrapper.output().expect("the measuring copy runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fields: Vec<i64> = text
+        .split_whitespace()
+        .map(|f| f.parse().expect("numbers"))
+        .collect();
+    let (wall_ns, rss_kib, code) = (fields[0], fields[1], fields[2]);
+    assert!(
+        ok_codes.contains(&(code as i32)),
+        "{cmd:?} exited with {code}"
+    );
+    Run {
+        wall: Duration::from_nanos(wall_ns as u64),
+        rss_mib: rss_kib as f64 / 1024.0,
+    }
+}
+
+/// `--measure-child PROGRAM ARGS…`: runs the program and prints its wall time (ns), its own peak
+/// RSS (KiB, from `wait4`) and its exit code (-1 when killed by a signal).
+fn measure_child(args: &[String]) -> ! {
     let started = Instant::now();
-    let child = cmd.spawn().expect("child starts");
+    let child = Command::new(&args[0])
+        .args(&args[1..])
+        .spawn()
+        .expect("child starts");
     let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
     // SAFETY: wait4 writes only into the two locals passed; the child is ours and not waited
@@ -49,15 +88,13 @@ fn measure(cmd: &mut Command, ok_codes: &[i32]) -> Run {
     let wall = started.elapsed();
     assert_eq!(rc, pid, "wait4 failed");
     drop(child);
-    let code = libc::WEXITSTATUS(status);
-    assert!(
-        libc::WIFEXITED(status) && ok_codes.contains(&code),
-        "{cmd:?} exited with {status:#x}"
-    );
-    Run {
-        wall,
-        rss_mib: usage.ru_maxrss as f64 / 1024.0,
-    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    println!("{} {} {code}", wall.as_nanos(), usage.ru_maxrss);
+    std::process::exit(0)
 }
 
 /// The best (shortest wall) of `runs` runs, and the largest peak RSS seen.
@@ -284,6 +321,9 @@ fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--measure-child") {
+        measure_child(&args[2..]);
+    }
     let benching = args.iter().any(|a| a == "--bench");
     // Under `cargo test --all-targets` (no `--bench`): one small smoke run.
     let sizes: Vec<usize> = arg(&args, "--sizes")
