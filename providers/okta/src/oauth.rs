@@ -125,10 +125,17 @@ pub async fn exchange(
                 "Okta refused a token for the service app `{}` ({status} {error}{detail})",
                 app.client_id
             ))
-            .with_help(format!(
-                "grant the API service app these Okta API scopes: {}; register the public key of OKTA_PRIVATE_KEY_FILE with it (Public key / Private key client authentication) and assign it a read-only administrator role",
-                SCOPES.join(", ")
-            )))
+            .with_help(if error.to_ascii_lowercase().contains("dpop") {
+                // Okta answers `invalid_dpop_proof` when the app requires DPoP-bound tokens
+                // (the default for service apps created since 2024), which trustcheck does not
+                // send: say which setting to change instead of listing scopes.
+                "the service app requires DPoP-bound tokens, which trustcheck does not use: untick \"Require Demonstrating Proof of Possession (DPoP) header in token requests\" in the app's General settings".to_string()
+            } else {
+                format!(
+                    "grant the API service app these Okta API scopes: {}; register the public key of OKTA_PRIVATE_KEY_FILE with it (Public key / Private key client authentication) and assign it a read-only administrator role",
+                    SCOPES.join(", ")
+                )
+            }))
         }
         TokenReply::Unexpected => Err(CollectError::new(format!(
             "the token endpoint `{uri}` answered {status} without an access token"

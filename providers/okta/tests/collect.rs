@@ -473,6 +473,29 @@ async fn a_refused_service_app_stops_the_run_and_says_what_to_grant() {
     assert!(!shown.contains("PRIVATE KEY"), "{shown}");
 }
 
+#[tokio::test]
+async fn a_service_app_that_requires_dpop_is_told_which_setting_to_change() {
+    let fake = Fake::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth2/v1/token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "error": "invalid_dpop_proof",
+            "error_description": "The DPoP proof JWT header is missing."
+        })))
+        .mount(&fake.server)
+        .await;
+    let started = time::macros::datetime!(2026-11-22 03:00:00 UTC);
+    let e = collect(&service_config(&fake), started, Arc::new(NoProgress))
+        .await
+        .unwrap_err();
+    let shown = format!("{e:?}");
+    assert!(shown.contains("400 invalid_dpop_proof"), "{shown}");
+    assert!(
+        shown.contains("Require Demonstrating Proof of Possession"),
+        "{shown}"
+    );
+}
+
 /// `a=b&c=d` with percent-encoding and `+` for spaces.
 fn url_form(body: &str) -> std::collections::HashMap<String, String> {
     let decode = |s: &str| {
