@@ -130,7 +130,20 @@ struct Problem {
 impl Store {
     /// Types and loads snapshots. Entities of all snapshots are judged together; a uid that
     /// appears twice is an error naming both places.
-    pub fn load(mut inputs: Vec<Input>, schema: &SchemaSet) -> Result<Self, Box<EntityError>> {
+    pub fn load(inputs: Vec<Input>, schema: &SchemaSet) -> Result<Self, Box<EntityError>> {
+        Self::load_for(inputs, schema, None)
+    }
+
+    /// [`Store::load`], holding in Cedar's store only the attributes named in `kept` (when
+    /// given): every attribute is still checked against the schema, but one that no rule reads
+    /// cannot change a finding, and Cedar's values are large (about 5 KB per entity of the demo
+    /// company, docs/performance.md). `kept` comes from [`crate::rules::RuleSet::names_read`] of
+    /// every rule set the store will be judged by.
+    pub fn load_for(
+        mut inputs: Vec<Input>,
+        schema: &SchemaSet,
+        kept: Option<&rustc_hash::FxHashSet<String>>,
+    ) -> Result<Self, Box<EntityError>> {
         let mut seen: FxHashMap<Uid, usize> = FxHashMap::default();
         let mut built: Vec<Built> = Vec::new();
         let mut snapshots = Vec::new();
@@ -151,7 +164,7 @@ impl Store {
             let converted: Result<Vec<Built>, Problem> = raw_entities
                 .into_par_iter()
                 .map(|raw| {
-                    let (entity, uid) = build_entity(&raw, schema)?;
+                    let (entity, uid) = build_entity(&raw, schema, kept)?;
                     Ok(Built {
                         entity,
                         uid,
@@ -303,6 +316,7 @@ fn type_help(schema: &SchemaSet, type_name: &str) -> Option<String> {
 fn build_entity(
     raw: &snapshot::Entity,
     schema: &SchemaSet,
+    kept: Option<&rustc_hash::FxHashSet<String>>,
 ) -> Result<(CoreEntity, EntityUid), Problem> {
     let problem = |attr: Option<&str>, message: String, help: Option<String>| Problem {
         entity: raw.uid.clone(),
@@ -346,7 +360,9 @@ fn build_entity(
                 None,
             )
         })?;
-        attrs.push((name.clone(), expr));
+        if kept.is_none_or(|k| k.contains(name)) {
+            attrs.push((name.clone(), expr));
+        }
     }
     for (name, attr) in &spec.attrs {
         if attr.required && !raw.attrs.contains_key(name) {

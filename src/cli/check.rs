@@ -248,7 +248,12 @@ pub fn run(
         inputs.push(Input::in_memory(format!("{name} collection"), snapshot));
     }
     let snapshot_files = ledger.as_ref().map(|_| evidence::snapshot_files(&inputs));
-    let store = match Store::load(inputs, schema) {
+    // Only the attributes some rule reads are held in the store (all are still checked).
+    let mut kept = rules.names_read();
+    if let Some(old) = &old_rules {
+        kept.extend(old.names_read());
+    }
+    let store = match Store::load_for(inputs, schema, Some(&kept)) {
         Ok(store) => store,
         Err(e) => {
             let error = miette::Report::new(*e);

@@ -53,8 +53,11 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
     );
     // Judged apart: the same entity is expected in both, which one store would reject. One store
     // at a time: each is dropped once judged, so peak memory holds one store, not two.
+    // Only the attributes some rule reads are held in the stores (all are still checked).
+    let kept = rules.names_read();
     let judge = |input: Input| -> miette::Result<_> {
-        let store = Store::load(vec![input], &schema).map_err(|e| miette::Report::new(*e))?;
+        let store = Store::load_for(vec![input], &schema, Some(&kept))
+            .map_err(|e| miette::Report::new(*e))?;
         let findings = engine::evaluate(&rules, &store)?;
         Ok((findings, store))
     };

@@ -108,8 +108,9 @@ pub fn run(args: Args, _out: Output) -> miette::Result<ExitStatus> {
         for path in &args.snapshots {
             inputs.push(Input::read(path)?);
         }
-        let store = Store::load(inputs, &schema).map_err(|e| miette::Report::new(*e))?;
         let only = rules.filtered(|r| r.id == rule.id);
+        let store = Store::load_for(inputs, &schema, Some(&only.names_read()))
+            .map_err(|e| miette::Report::new(*e))?;
         let findings = engine::evaluate(&only, &store)?;
         match &args.resource {
             None => {

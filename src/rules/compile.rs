@@ -22,6 +22,8 @@ pub(super) struct Compiled {
     pub(super) requirement_attrs: Vec<String>,
     /// Parameters read (`context.params.NAME`), sorted.
     pub(super) params_read: Vec<String>,
+    /// Every attribute name the rule reads or tests on any entity or record, sorted.
+    pub(super) names_read: Vec<String>,
 }
 
 /// Splits a rule into its `applies` (scope + `when`) and `requirement` (`unless`) expressions.
@@ -36,10 +38,14 @@ pub(super) fn compile(policy: &Policy) -> Result<Compiled, String> {
         parse(&outcome_src)?,
     );
     let (applies_attrs, requirement_attrs) = attrs_by_part(policy)?;
+    let est = policy.to_json().map_err(|e| e.to_string())?;
     let mut params = BTreeSet::new();
-    params_read(&policy.to_json().map_err(|e| e.to_string())?, &mut params);
+    params_read(&est, &mut params);
+    let mut names = BTreeSet::new();
+    names_read(&est, &mut names);
     Ok(Compiled {
         params_read: params.into_iter().collect(),
+        names_read: names.into_iter().collect(),
         applies,
         requirement,
         outcome,
@@ -123,6 +129,25 @@ fn resource_attrs(v: &Value, out: &mut BTreeSet<String>) {
             }
         }
         Value::Array(items) => items.iter().for_each(|i| resource_attrs(i, out)),
+        _ => {}
+    }
+}
+
+/// Collects every attribute name read (`x.NAME`) or tested (`x has NAME`) on anything, from a
+/// policy in Cedar's JSON (EST) form: what any evaluation of the rule can observe of an entity.
+fn names_read(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                if key == "." || key == "has" {
+                    if let Some(attr) = inner.get("attr").and_then(Value::as_str) {
+                        out.insert(attr.to_string());
+                    }
+                }
+                names_read(inner, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| names_read(i, out)),
         _ => {}
     }
 }

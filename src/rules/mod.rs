@@ -68,6 +68,9 @@ pub struct Rule {
     pub requirement_attrs: Vec<String>,
     /// Parameters the rule reads (`context.params.NAME`), sorted.
     pub params_read: Vec<String>,
+    /// Every attribute name the rule reads or tests with `has`, on the resource or on any entity
+    /// or record it reaches, sorted: a superset of what an evaluation of the rule can observe.
+    pub names_read: Vec<String>,
 }
 
 impl Rule {
@@ -131,6 +134,15 @@ impl RuleSet {
     pub fn with_params(mut self, params: Params) -> Self {
         self.params = params;
         self
+    }
+
+    /// Every attribute name any rule reads or tests: the only attributes evaluation can observe,
+    /// so the only ones the entity store needs to hold ([`crate::entities::Store::load_for`]).
+    pub fn names_read(&self) -> rustc_hash::FxHashSet<String> {
+        self.rules
+            .iter()
+            .flat_map(|r| r.names_read.iter().cloned())
+            .collect()
     }
 
     /// Every rule, sorted by id.
