@@ -93,7 +93,7 @@ fn main() {
                     soc2: rule.soc2.clone(),
                     severity: rule.severity,
                     fingerprint: fingerprint(&rule.id, &resource),
-                    resource,
+                    resource: resource.into(),
                     status,
                     message: if status == Status::Pass {
                         String::new()

@@ -13,7 +13,7 @@ use std::path::Path;
 use miette::{Diagnostic, SourceSpan};
 use serde::{Deserialize, Serialize};
 
-use crate::findings::{Finding, FindingsDocument, Status, FINDINGS_FORMAT};
+use crate::findings::{Finding, FindingsDocument, Fingerprint, Status, FINDINGS_FORMAT};
 
 /// How a current finding relates to the baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -39,7 +39,7 @@ impl BaselineState {
 /// A previous run's findings, by fingerprint.
 #[derive(Debug, Clone, Default)]
 pub struct Baseline {
-    by_fingerprint: HashMap<String, Finding>,
+    by_fingerprint: HashMap<Fingerprint, Finding>,
 }
 
 /// A baseline file that cannot be used.
@@ -138,10 +138,7 @@ impl Baseline {
     /// A baseline of findings already in memory.
     pub fn from_findings(findings: impl IntoIterator<Item = Finding>) -> Self {
         Self {
-            by_fingerprint: findings
-                .into_iter()
-                .map(|f| (f.fingerprint.clone(), f))
-                .collect(),
+            by_fingerprint: findings.into_iter().map(|f| (f.fingerprint, f)).collect(),
         }
     }
 
@@ -168,7 +165,7 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 /// The current findings compared with a baseline.
 #[derive(Debug, Clone, Default)]
 pub struct Comparison {
-    states: HashMap<String, BaselineState>,
+    states: HashMap<Fingerprint, BaselineState>,
     /// The baseline's failures that no longer fail (now pass, not applicable, or gone because the
     /// resource or the rule is gone), as they were in the baseline, sorted by (rule, resource).
     /// A failure that became an `error` is *not* fixed: unknown is never pass.
@@ -180,14 +177,14 @@ impl Comparison {
     /// `--min-severity` would look fixed) with the baseline.
     pub fn of(baseline: &Baseline, current: &[Finding]) -> Self {
         let mut states = HashMap::with_capacity(current.len());
-        let mut still_failing: HashMap<&str, Status> = HashMap::new();
+        let mut still_failing: HashMap<Fingerprint, Status> = HashMap::new();
         for f in current {
             let state = match baseline.by_fingerprint.get(&f.fingerprint) {
                 Some(old) if old.status == f.status => BaselineState::Unchanged,
                 _ => BaselineState::New,
             };
-            states.insert(f.fingerprint.clone(), state);
-            still_failing.insert(&f.fingerprint, f.status);
+            states.insert(f.fingerprint, state);
+            still_failing.insert(f.fingerprint, f.status);
         }
         let mut fixed: Vec<Finding> = baseline
             .by_fingerprint
@@ -196,7 +193,7 @@ impl Comparison {
             .filter(|old| {
                 // Accepted is not fixed either: the failure is still there, someone accepted it.
                 !matches!(
-                    still_failing.get(old.fingerprint.as_str()),
+                    still_failing.get(&old.fingerprint),
                     Some(Status::Fail | Status::Error | Status::Accepted)
                 )
             })
@@ -235,7 +232,7 @@ mod tests {
             severity: Severity::High,
             fingerprint: fingerprint("r", &resource),
             acceptance: None,
-            resource,
+            resource: resource.into(),
             status,
             message: format!("message of {id}"),
             remediation: "fix".into(),

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::findings::{Finding, Status, Uid};
+use crate::findings::{Finding, Fingerprint, Status, Uid};
 use crate::severity::Severity;
 use crate::snapshot::{Snapshot, UncollectedFact};
 
@@ -164,7 +164,7 @@ pub struct StatusChange {
     /// The message of the new finding, or of the old one when there is no new finding.
     pub message: String,
     /// The finding fingerprint (rule, resource).
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
 }
 
 impl StatusChange {
@@ -211,11 +211,11 @@ pub fn status_changes(old: &[Finding], new: &[Finding]) -> Vec<StatusChange> {
             title: f.title.to_string(),
             severity: f.severity,
             soc2: f.soc2.to_vec(),
-            resource: f.resource.clone(),
+            resource: (*f.resource).clone(),
             old: os,
             new: ns,
             message: f.message.clone(),
-            fingerprint: f.fingerprint.clone(),
+            fingerprint: f.fingerprint,
         })
     };
     let mut changes = Vec::new();
@@ -334,7 +334,7 @@ mod tests {
             severity: Severity::High,
             fingerprint: fingerprint(rule, &resource),
             acceptance: None,
-            resource,
+            resource: resource.into(),
             status,
             message: String::new(),
             remediation: "r".into(),

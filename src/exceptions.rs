@@ -551,7 +551,7 @@ mod tests {
             severity: Severity::High,
             fingerprint: fingerprint(rule, &resource),
             acceptance: None,
-            resource,
+            resource: resource.into(),
             status,
             message: "mfaActive = false".into(),
             remediation: "r".into(),

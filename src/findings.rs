@@ -67,8 +67,8 @@ pub struct Finding {
     pub soc2: Arc<[String]>,
     /// The rule's `@severity`.
     pub severity: Severity,
-    /// The resource judged.
-    pub resource: Uid,
+    /// The resource judged (shared with the store's resource and the rule's other findings).
+    pub resource: Arc<Uid>,
     /// The outcome.
     pub status: Status,
     /// The facts that decided it (or, for `error`, the reason).
@@ -76,7 +76,7 @@ pub struct Finding {
     /// The rule's `@remediation`.
     pub remediation: Arc<str>,
     /// A stable id of (rule, resource): the same on every run, for baselines and code scanning.
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
     /// The risk acceptance that covers this failure: in force (status `accepted`) or expired
     /// (status `fail`). Absent when none does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,8 +114,73 @@ impl Acceptance {
     }
 }
 
-/// The stable fingerprint of (rule id, resource): hex of the first 16 bytes of SHA-256.
-pub fn fingerprint(rule: &str, resource: &Uid) -> String {
+/// The stable fingerprint of (rule id, resource): the first 16 bytes of SHA-256, written
+/// (serialized, displayed) as 32 lowercase hex digits. Held as bytes: a 100k-resource run holds
+/// half a million of them.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fingerprint([u8; 16]);
+
+impl Fingerprint {
+    /// The 32 hex digits.
+    pub fn to_hex(self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One write of 32 digits (half a million fingerprints go through here in a big report).
+        let digit = |n: u8| if n < 10 { b'0' + n } else { b'a' + (n - 10) };
+        let mut out = [0u8; 32];
+        for (pair, b) in out.chunks_exact_mut(2).zip(self.0) {
+            if let [hi, lo] = pair {
+                *hi = digit(b >> 4);
+                *lo = digit(b & 0xf);
+            }
+        }
+        // Only ASCII hex digits were written.
+        f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({self})")
+    }
+}
+
+impl std::str::FromStr for Fingerprint {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("a fingerprint is 32 hex digits, not `{}`", s.escape_debug());
+        if s.len() != 32 {
+            return Err(bad());
+        }
+        let mut bytes = [0u8; 16];
+        for (b, pair) in bytes.iter_mut().zip(s.as_bytes().chunks_exact(2)) {
+            let text = std::str::from_utf8(pair).map_err(|_| bad())?;
+            *b = u8::from_str_radix(text, 16).map_err(|_| bad())?;
+        }
+        Ok(Self(bytes))
+    }
+}
+
+impl Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fingerprint {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The [`Fingerprint`] of (rule id, resource).
+pub fn fingerprint(rule: &str, resource: &Uid) -> Fingerprint {
     let mut h = Sha256::new();
     h.update(rule.as_bytes());
     h.update([0]);
@@ -123,14 +188,11 @@ pub fn fingerprint(rule: &str, resource: &Uid) -> String {
     h.update([0]);
     h.update(resource.id.as_bytes());
     let digest = h.finalize();
-    let mut out = String::with_capacity(32);
-    for b in digest.iter().take(16) {
-        for nibble in [b >> 4, b & 0xf] {
-            // A nibble is always a hex digit; `from_digit` only fails for values ≥ 16.
-            out.extend(char::from_digit(u32::from(nibble), 16));
-        }
+    let mut bytes = [0u8; 16];
+    for (out, b) in bytes.iter_mut().zip(digest.iter()) {
+        *out = *b;
     }
-    out
+    Fingerprint(bytes)
 }
 
 /// Sorts findings by (rule id, resource type, resource id): the one order every report uses.
@@ -275,7 +337,7 @@ mod tests {
             severity,
             fingerprint: fingerprint(rule, &resource),
             acceptance: None,
-            resource,
+            resource: resource.into(),
             status,
             message: String::new(),
             remediation: "r".into(),
@@ -286,11 +348,34 @@ mod tests {
     fn fingerprint_is_stable_and_distinguishes_resources() {
         let r = Uid::new("Aws::IamUser", "a");
         assert_eq!(fingerprint("x", &r), fingerprint("x", &r.clone()));
-        assert_eq!(fingerprint("x", &r).len(), 32);
+        assert_eq!(fingerprint("x", &r).to_hex().len(), 32);
         let other = Uid::new("Aws::IamUser", "b");
         assert_ne!(fingerprint("x", &r), fingerprint("x", &other));
         // The separator keeps ("ab","c") and ("a","bc") apart.
         assert_ne!(fingerprint("ab", &other), fingerprint("a", &r));
+    }
+
+    #[test]
+    fn fingerprint_is_written_and_read_as_32_hex_digits() {
+        // The value findings files and baselines have always carried for this (rule, resource).
+        let f = fingerprint("aws-iam-user-mfa", &Uid::new("Aws::IamUser", "alice"));
+        let hex = f.to_hex();
+        assert_eq!(hex.len(), 32);
+        assert!(hex
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        let json = serde_json::to_string(&f).unwrap();
+        assert_eq!(json, format!("\"{hex}\""));
+        assert_eq!(serde_json::from_str::<Fingerprint>(&json).unwrap(), f);
+        for bad in [
+            "\"\"",
+            "\"abc\"",
+            "\"zz0123456789abcdef0123456789abcd\"",
+            "\"é123456789abcdef0123456789abcd\"",
+            "7",
+        ] {
+            assert!(serde_json::from_str::<Fingerprint>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -97,7 +97,7 @@ mod tests {
             severity,
             fingerprint: fingerprint("r", &resource),
             acceptance: None,
-            resource,
+            resource: resource.into(),
             status,
             message: String::new(),
             remediation: "r".into(),

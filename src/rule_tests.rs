@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use similar::{ChangeTag, TextDiff};
@@ -302,7 +303,7 @@ fn run_case(
         Ok(findings) => {
             result.actual = findings
                 .into_iter()
-                .map(|f| (f.resource, (f.status, f.message)))
+                .map(|f| (Arc::unwrap_or_clone(f.resource), (f.status, f.message)))
                 .collect();
         }
         Err(e) => result.setup_error = Some(e.to_string()),

@@ -127,11 +127,11 @@ pub fn run(args: Args, _out: Output) -> miette::Result<ExitStatus> {
             }
             Some(wanted) => {
                 let reference = find_resource(wanted, rule, &store)?;
-                let finding = findings.iter().find(|f| f.resource == reference);
+                let finding = findings.iter().find(|f| *f.resource == reference);
                 let source = store
                     .resources
                     .iter()
-                    .find(|r| r.reference == reference)
+                    .find(|r| *r.reference == reference)
                     .and_then(|r| store.snapshots.get(r.snapshot))
                     .map_or("the snapshot", |s| s.file.as_str());
                 let _ = writeln!(out, "\nResource {reference} (in {source})");
@@ -225,7 +225,7 @@ fn find_resource(wanted: &str, rule: &Rule, store: &Store) -> miette::Result<Uid
     let judged: Vec<&Uid> = store
         .resources
         .iter()
-        .map(|r| &r.reference)
+        .map(|r| &*r.reference)
         .filter(|r| rule.resource_types.contains(&r.type_name))
         .collect();
     let exact: Vec<&Uid> = match EntityUid::from_str(wanted.trim()) {

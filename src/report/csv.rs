@@ -66,6 +66,7 @@ pub fn render(report: &Report<'_>) -> String {
             ),
             None => ("", "", "", "", ""),
         };
+        let fingerprint = f.fingerprint.to_hex();
         // Typed by `COLUMNS`, so a column added there and not here does not compile.
         let cells: [&str; COLUMNS.len()] = [
             f.rule.as_ref(),
@@ -77,7 +78,7 @@ pub fn render(report: &Report<'_>) -> String {
             f.resource.id.as_str(),
             f.message.as_str(),
             f.remediation.as_ref(),
-            f.fingerprint.as_str(),
+            fingerprint.as_str(),
             baseline,
             reason,
             owner,

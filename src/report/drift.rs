@@ -422,7 +422,10 @@ mod tests {
             old,
             new,
             message: String::new(),
-            fingerprint: String::new(),
+            fingerprint: crate::findings::fingerprint(
+                "r",
+                &crate::findings::Uid::new("Aws::IamUser", "u"),
+            ),
         };
         let accepted = change(Some(Status::Fail), Some(Status::Accepted));
         assert_eq!(direction(&accepted), Direction::Accepted);

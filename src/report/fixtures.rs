@@ -49,7 +49,7 @@ pub fn finding(name: &str, status: Status, acceptance: Option<Acceptance>) -> Fi
         severity: Severity::High,
         fingerprint: fingerprint(RULE, &resource),
         acceptance: acceptance.map(Arc::new),
-        resource,
+        resource: resource.into(),
         status,
         message: "consoleAccess = true, mfaActive = false".into(),
         remediation: "Assign an MFA device.".into(),

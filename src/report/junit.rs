@@ -96,7 +96,7 @@ fn case(report: &Report<'_>, f: &Finding) -> TestCase {
     let mut case = TestCase::new(resource, status);
     case.set_classname(f.rule.as_ref());
     case.add_property(Property::new("severity", f.severity.as_str()));
-    case.add_property(Property::new("fingerprint", f.fingerprint.as_str()));
+    case.add_property(Property::new("fingerprint", f.fingerprint.to_hex()));
     if let Some(state) = report.context.baseline.and_then(|b| b.state(f)) {
         case.add_property(Property::new("baseline", state.as_str()));
     }

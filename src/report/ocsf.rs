@@ -31,7 +31,7 @@ use serde::Serialize;
 use super::{Report, Scope};
 use crate::baseline::BaselineState;
 use crate::criteria;
-use crate::findings::{Acceptance, Finding, Status};
+use crate::findings::{Acceptance, Finding, Fingerprint, Status};
 use crate::severity::Severity;
 
 /// The OCSF version the events follow (`metadata.version`).
@@ -159,7 +159,7 @@ fn event<'a>(
         },
         cloud: cloud(scope),
         finding_info: FindingInfo {
-            uid: &f.fingerprint,
+            uid: f.fingerprint,
             title: &f.title,
             desc: &f.message,
             types: [FINDING_TYPE],
@@ -341,7 +341,7 @@ struct Account {
 struct FindingInfo<'a> {
     /// The finding's fingerprint: stable across runs, so a consumer updates rather than
     /// duplicates the finding.
-    uid: &'a str,
+    uid: Fingerprint,
     title: &'a str,
     desc: &'a str,
     types: [&'static str; 1],
@@ -429,7 +429,7 @@ mod tests {
             severity: Severity::High,
             fingerprint: fingerprint("aws-iam-user-console-mfa", &resource),
             acceptance: None,
-            resource,
+            resource: resource.into(),
             status,
             message: "consoleAccess = true, mfaActive = false".into(),
             remediation: "Assign an MFA device.".into(),

@@ -263,7 +263,10 @@ fn result(
         )
         .build();
     let mut fingerprints = BTreeMap::new();
-    fingerprints.insert("primaryLocationLineHash".to_string(), f.fingerprint.clone());
+    fingerprints.insert(
+        "primaryLocationLineHash".to_string(),
+        f.fingerprint.to_hex(),
+    );
     let mut props: BTreeMap<String, Value> = BTreeMap::new();
     props.insert("status".into(), json!(f.status.as_str()));
     props.insert("severity".into(), json!(f.severity.as_str()));

@@ -17,7 +17,7 @@ fn fast_path_agrees_with_the_authorizer_on_the_demo() {
     let mut fast: Vec<(String, _)> = findings
         .iter()
         .filter(|f| f.status == Status::Fail)
-        .map(|f| (f.rule.to_string(), f.resource.clone()))
+        .map(|f| (f.rule.to_string(), (*f.resource).clone()))
         .collect();
     fast.sort();
     let reference = engine::authorizer_failures(&rules, &store).unwrap();
