@@ -214,6 +214,25 @@ fn a_bad_baseline_is_an_error_not_an_empty_baseline() {
         .assert()
         .code(2)
         .stderr(contains("is not a valid findings document"));
+    // A fingerprint is 32 hex digits: anything else is located, not matched against nothing.
+    let written = dir.path().join("written.json");
+    trustcheck()
+        .args(["check", "--snapshot", DEMO, "--format", "json", "--output"])
+        .arg(&written)
+        .assert()
+        .code(1);
+    let text = std::fs::read_to_string(&written).unwrap();
+    let first = text.find("\"fingerprint\": \"").unwrap() + "\"fingerprint\": \"".len();
+    let bad = dir.path().join("bad-fingerprint.json");
+    std::fs::write(&bad, format!("{}XYZ{}", &text[..first], &text[first + 3..])).unwrap();
+    trustcheck()
+        .args(["check", "--snapshot", DEMO, "--baseline"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains("32 hex digits, not `XYZ"))
+        .stderr(contains("bad-fingerprint.json:"));
     // --fail-on-new without a baseline is a usage error.
     trustcheck()
         .args(["check", "--snapshot", DEMO, "--fail-on-new"])
