@@ -165,6 +165,32 @@ pub fn token_reply(status: u16, body: &str) -> TokenReply {
     }
 }
 
+/// Posts a form to an OAuth 2.0 token endpoint and reads its answer: the HTTP status and the
+/// reply, or why the endpoint could not be reached (one line). The caller keeps the token out of
+/// every output ([`TokenReply::Token`] is a secret).
+pub async fn request_token(
+    http: &reqwest::Client,
+    uri: &str,
+    form: &[(&str, &str)],
+) -> Result<(u16, TokenReply), String> {
+    let reply = http
+        .post(uri)
+        .header("Accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot reach the token endpoint `{uri}`: {}",
+                transport_reason(&e)
+            )
+        })?;
+    let status = reply.status().as_u16();
+    // An unreadable body is an unexpected answer, reported with its status.
+    let body = reply.text().await.unwrap_or_default();
+    Ok((status, token_reply(status, &body)))
+}
+
 /// Whether the client follows redirects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Redirects {

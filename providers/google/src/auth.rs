@@ -136,23 +136,17 @@ pub async fn exchange(
     trustcheck_snapshot::secrets::register(&key.private_key);
     trustcheck_snapshot::secrets::register(&jwt);
     let uri = key.token_uri();
-    let reply = http
-        .post(uri)
-        .form(&[
+    let (status, reply) = trustcheck_http::request_token(
+        http,
+        uri,
+        &[
             ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
             ("assertion", jwt.as_str()),
-        ])
-        .send()
-        .await
-        .map_err(|e| {
-            CollectError::new(format!(
-                "cannot reach the token endpoint `{uri}`: {}",
-                crate::client::transport_reason(&e)
-            ))
-        })?;
-    let status = reply.status().as_u16();
-    let body = reply.text().await.unwrap_or_default();
-    match trustcheck_http::token_reply(status, &body) {
+        ],
+    )
+    .await
+    .map_err(CollectError::new)?;
+    match reply {
         trustcheck_http::TokenReply::Token(token) => {
             // A server that echoes the request must not put the token in any output.
             trustcheck_snapshot::secrets::register(&token);

@@ -86,7 +86,7 @@ impl Client {
                         let body = reply.text().await.unwrap_or_default();
                         Ok((status, retry_after, body))
                     }
-                    Err(e) => Err(transport_reason(&e)),
+                    Err(e) => Err(trustcheck_http::transport_reason(&e)),
                 }
             };
             let (why, retry_after) = match sent {
@@ -134,11 +134,6 @@ fn retryable(status: u16, error: &ErrorPayload) -> bool {
                     "rateLimitExceeded" | "userRateLimitExceeded" | "quotaExceeded"
                 )
             }))
-}
-
-/// A transport error in one line.
-pub(crate) fn transport_reason(e: &reqwest::Error) -> String {
-    trustcheck_http::transport_reason(e)
 }
 
 /// The HTTP client (rustls with ring and the system's roots), following redirects.

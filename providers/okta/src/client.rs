@@ -144,7 +144,7 @@ impl Client {
                         let body = reply.text().await.unwrap_or_default();
                         Ok((status, headers, body))
                     }
-                    Err(e) => Err(transport_reason(&e)),
+                    Err(e) => Err(trustcheck_http::transport_reason(&e)),
                 }
             };
             let (why, wait) = match sent {
@@ -279,11 +279,6 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
                     .to_string()
             })
         })
-}
-
-/// A transport error in one line.
-pub(crate) fn transport_reason(e: &reqwest::Error) -> String {
-    trustcheck_http::transport_reason(e)
 }
 
 /// The HTTP client (rustls with ring and the system's roots). Redirects are refused: they would

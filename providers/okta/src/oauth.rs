@@ -92,10 +92,10 @@ pub async fn exchange(
     let jwt = assertion(app, &uri, now)?;
     trustcheck_snapshot::secrets::register(&jwt);
     let scope = SCOPES.join(" ");
-    let reply = http
-        .post(&uri)
-        .header("Accept", "application/json")
-        .form(&[
+    let (status, reply) = trustcheck_http::request_token(
+        http,
+        &uri,
+        &[
             ("grant_type", "client_credentials"),
             ("scope", scope.as_str()),
             (
@@ -103,18 +103,11 @@ pub async fn exchange(
                 "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
             ),
             ("client_assertion", jwt.as_str()),
-        ])
-        .send()
-        .await
-        .map_err(|e| {
-            CollectError::new(format!(
-                "cannot reach the token endpoint `{uri}`: {}",
-                crate::client::transport_reason(&e)
-            ))
-        })?;
-    let status = reply.status().as_u16();
-    let body = reply.text().await.unwrap_or_default();
-    match trustcheck_http::token_reply(status, &body) {
+        ],
+    )
+    .await
+    .map_err(CollectError::new)?;
+    match reply {
         TokenReply::Token(token) => {
             trustcheck_snapshot::secrets::register(&token);
             Ok(ApiToken::bearer(token))
