@@ -612,7 +612,17 @@ async fn rule_bypasses_in_the_window_are_exceptions_and_unreadable_ones_errors()
     assert_eq!(bypass["ref"], "refs/heads/main");
 }
 
-/// A merged pull request as GitHub's GraphQL search returns it.
+/// `days` before now, as GitHub writes times (the collector measures its window from now).
+fn days_ago(days: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() - time::Duration::days(days);
+    t.replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// A merged pull request as GitHub's GraphQL search returns it, merged three days ago with
+/// merge commit `sha-<repo>-<number>`.
 fn merged_pr(
     repo: &str,
     number: u64,
@@ -625,7 +635,8 @@ fn merged_pr(
         .map(|(who, when)| json!({"author": {"login": who}, "submittedAt": when}))
         .collect();
     json!({
-        "number": number, "baseRefName": base, "mergedAt": "2026-11-20T10:00:00Z",
+        "number": number, "baseRefName": base, "mergedAt": days_ago(3),
+        "mergeCommit": {"oid": format!("sha-{repo}-{number}")},
         "repository": {"nameWithOwner": format!("acme/{repo}")},
         "author": {"login": author}, "mergedBy": {"login": author},
         "reviews": {"nodes": reviews},
@@ -643,13 +654,24 @@ fn search(count: u64, nodes: Vec<Value>) -> Value {
 async fn merged_changes_are_the_population_and_each_needs_an_independent_approval() {
     let fake = Fake::start("").await;
     fake.mount_acme_partial().await;
-    for repo in ["classic-good", "org-baseline"] {
-        fake.get(
-            &format!("/repos/acme/{repo}/rulesets/rule-suites"),
-            reply(200, json!([])),
-        )
-        .await;
-    }
+    // PR 8 was merged past a ruleset: its merge commit is a bypassing rule suite's commit.
+    fake.get(
+        "/repos/acme/classic-good/rulesets/rule-suites",
+        reply(
+            200,
+            json!([{"id": 31, "actor_name": "ana", "ref": "refs/heads/main",
+                    "pushed_at": days_ago(3), "result": "bypass",
+                    "after_sha": "sha-classic-good-8"}]),
+        ),
+    )
+    .await;
+    // org-baseline's rule suites cannot be read: its changes' bypass is unknown, not `false`.
+    fake.get(
+        "/repos/acme/org-baseline/rulesets/rule-suites",
+        reply(403, fixture_json("forbidden_403.json"))
+            .insert_header("x-accepted-github-permissions", "administration=read"),
+    )
+    .await;
     // The first query reports more than GitHub's 1,000-result cap: the window is halved, and
     // each half is read (both answer with the same page; duplicates are dropped).
     Mock::given(method("POST"))
@@ -685,6 +707,17 @@ async fn merged_changes_are_the_population_and_each_needs_an_independent_approva
         ),
         merged_pr("not-collected", 1, "main", "cy", &[]),
     ];
+    // Merged before the month of rule suites GitHub keeps: whether it bypassed is unknown.
+    let mut old = merged_pr(
+        "classic-good",
+        10,
+        "main",
+        "ana",
+        &[("ben", "2026-10-01T13:00:00Z")],
+    );
+    old["mergedAt"] = json!(days_ago(40));
+    let mut nodes = nodes;
+    nodes.push(old);
     Mock::given(method("POST"))
         .and(path("/graphql"))
         .respond_with(reply(200, search(5, nodes)))
@@ -707,6 +740,7 @@ async fn merged_changes_are_the_population_and_each_needs_an_independent_approva
     assert_eq!(
         ids,
         [
+            "acme/classic-good#10",
             "acme/classic-good#7",
             "acme/classic-good#8",
             "acme/org-baseline#3"
@@ -723,6 +757,34 @@ async fn merged_changes_are_the_population_and_each_needs_an_independent_approva
     assert_eq!(
         entity(&s, "Github::Change", "acme/org-baseline#3")["approvedAfterLastCommit"],
         false
+    );
+    assert_eq!(seven["mergeBypassedRuleset"], false);
+    assert_eq!(
+        entity(&s, "Github::Change", "acme/classic-good#8")["mergeBypassedRuleset"],
+        true
+    );
+    assert!(entity(&s, "Github::Change", "acme/org-baseline#3")
+        .get("mergeBypassedRuleset")
+        .is_none());
+    let unknown: Vec<&str> = s
+        .sources
+        .iter()
+        .flat_map(|src| &src.errors)
+        .filter(|e| e.entity.id == "acme/org-baseline#3")
+        .map(|e| e.fact.as_str())
+        .collect();
+    assert_eq!(unknown, ["mergeBypassedRuleset"]);
+    let older = s
+        .sources
+        .iter()
+        .flat_map(|src| &src.errors)
+        .find(|e| e.entity.id == "acme/classic-good#10")
+        .unwrap();
+    assert_eq!(older.fact, "mergeBypassedRuleset");
+    assert!(
+        older.reason.contains("merged before the rule suites read"),
+        "{}",
+        older.reason
     );
 }
 

@@ -16,7 +16,8 @@ use trustcheck_snapshot::{Entity, Uid};
 
 use crate::client::Client;
 use crate::entity::{CHANGE, REPO};
-use crate::raw::{Fetched, RawOrg, ReadFailure};
+use crate::mapping::Mapped;
+use crate::raw::{Fetched, RawOrg, RawRepo, ReadFailure};
 
 /// GitHub's cap on results per search query.
 const SEARCH_CAP: u64 = 1000;
@@ -26,7 +27,7 @@ const QUERY: &str = r#"query($q: String!, $after: String) {
     issueCount
     pageInfo { hasNextPage endCursor }
     nodes { ... on PullRequest {
-      number baseRefName mergedAt
+      number baseRefName mergedAt mergeCommit { oid }
       repository { nameWithOwner }
       author { login }
       mergedBy { login }
@@ -106,7 +107,7 @@ fn text<'a>(node: &'a Value, path: &[&str]) -> Option<&'a str> {
 
 /// One `Github::Change` per merged pull request into a collected repository's default branch
 /// or a branch matching `branches`.
-pub fn map_changes(raw: &RawOrg, nodes: &[Value], out: &mut Vec<Entity>) {
+pub fn map_changes(raw: &RawOrg, nodes: &[Value], out: &mut Mapped) {
     // Slices meet at their bounds: a pull request merged exactly there is listed twice.
     let mut seen = BTreeSet::new();
     for node in nodes {
@@ -196,10 +197,65 @@ pub fn map_changes(raw: &RawOrg, nodes: &[Value], out: &mut Vec<Entity>) {
             Value::from(after_last_commit),
         );
         attrs.insert("checksState".into(), Value::from(checks));
-        out.push(Entity {
-            uid: Uid::new(CHANGE, format!("{}#{number}", collected.repo.full_name)),
+        let uid = Uid::new(CHANGE, format!("{}#{number}", collected.repo.full_name));
+        let merged_at =
+            text(node, &["mergedAt"]).and_then(|d| OffsetDateTime::parse(d, &Rfc3339).ok());
+        match bypassed_at_merge(
+            collected,
+            raw.changes_until,
+            text(node, &["mergeCommit", "oid"]),
+            merged_at,
+        ) {
+            Ok(bypassed) => {
+                attrs.insert("mergeBypassedRuleset".into(), Value::from(bypassed));
+            }
+            Err(reason) => out.error(uid.clone(), "mergeBypassedRuleset", &reason),
+        }
+        out.entities.push(Entity {
+            uid,
             attrs,
             parents: vec![Uid::new(REPO, &collected.repo.full_name)],
         });
     }
+}
+
+/// Days a rule-suite period surely covers: GitHub's `month` is taken as 28 days, the shortest.
+fn period_days(period: &str) -> i64 {
+    match period {
+        "day" => 1,
+        "week" => 7,
+        _ => 28,
+    }
+}
+
+/// Whether the push that merged a pull request bypassed a ruleset: a rule suite with result
+/// `bypass` whose `after_sha` is the merge commit. Unknown (the reason) when the repository's
+/// rule suites were not read, GitHub gave no merge commit, or the merge is older than the period
+/// of rule suites read (GitHub keeps about a month).
+fn bypassed_at_merge(
+    repo: &RawRepo,
+    until: Option<OffsetDateTime>,
+    merge_sha: Option<&str>,
+    merged_at: Option<OffsetDateTime>,
+) -> Result<bool, String> {
+    let Some((period, suites)) = repo.settings.as_ref().and_then(|s| s.bypasses.as_ref()) else {
+        return Err("the repository's rule suites were not read".to_string());
+    };
+    let suites = suites.as_ref().map_err(|u| u.reason.clone())?;
+    let sha = merge_sha.ok_or("GitHub gave no merge commit for the pull request")?;
+    let covered_from = until.map(|u| u - Duration::days(period_days(period)));
+    match (merged_at, covered_from) {
+        (Some(merged), Some(from)) if merged >= from => {}
+        _ => {
+            return Err(format!(
+                "merged before the rule suites read (`time_period={period}`; GitHub keeps about a month)"
+            ))
+        }
+    }
+    Ok(suites.iter().any(|s| {
+        s.result.as_deref().is_none_or(|r| r == "bypass")
+            && s.after_sha
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case(sha))
+    }))
 }

@@ -122,6 +122,7 @@ pub async fn fetch_org(
         saml,
         changes: None,
         change_branches: Vec::new(),
+        changes_until: None,
         repos,
         repo_listing_error,
         unreadable_repos,

@@ -412,6 +412,7 @@ async fn collect_org(
     if let Some(days) = config.changes_since_days {
         raw.changes = Some(changes::fetch_changes(client, org, collected_at, days).await);
         raw.change_branches = config.branches.clone();
+        raw.changes_until = Some(collected_at);
     }
     let mapped = if config.production_environments.is_empty() {
         mapping::map_org(&raw)
@@ -451,6 +452,7 @@ fn unreachable_org(org: &str, collected_at: time::OffsetDateTime, reason: &str) 
         saml: Err(unreadable.clone()),
         changes: None,
         change_branches: Vec::new(),
+        changes_until: None,
         repos: Vec::new(),
         repo_listing_error: Some(unreadable),
         unreadable_repos: Vec::new(),

@@ -28,7 +28,7 @@ pub struct Mapped {
 }
 
 impl Mapped {
-    fn error(&mut self, entity: Uid, fact: &str, reason: &str) {
+    pub(crate) fn error(&mut self, entity: Uid, fact: &str, reason: &str) {
         self.errors.push(UncollectedFact {
             entity,
             fact: fact.to_string(),
@@ -78,7 +78,7 @@ pub fn map_org_with(raw: &RawOrg, production: &[String]) -> Mapped {
         map_repo(repo, &org_ref, production, &mut out);
     }
     match &raw.changes {
-        Some(Ok(nodes)) => crate::changes::map_changes(raw, nodes, &mut out.entities),
+        Some(Ok(nodes)) => crate::changes::map_changes(raw, nodes, &mut out),
         // The population is incomplete: no change may look approved.
         Some(Err(u)) => out.error(Uid::new(CHANGE, format!("{}/*", raw.login)), "*", &u.reason),
         None => {}
@@ -674,6 +674,7 @@ mod tests {
             collaborators_2fa_insecure: users(&[]),
             changes: None,
             change_branches: vec![],
+            changes_until: None,
             saml: Ok(
                 serde_json::json!({"organization": {"viewerCanAdminister": true, "samlIdentityProvider": null}}),
             ),

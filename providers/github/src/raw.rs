@@ -441,6 +441,9 @@ pub struct RawOrg {
     pub changes: Option<Fetched<Vec<Value>>>,
     /// Branch globs whose merged pull requests count as changes besides default branches.
     pub change_branches: Vec<String>,
+    /// The end of the evidence window (the collection's time), when changes were collected:
+    /// how far back the rule suites read cover is measured from it.
+    pub changes_until: Option<time::OffsetDateTime>,
     /// Repositories read, with their default branch's protection.
     pub repos: Vec<RawRepo>,
     /// Set when the repository list could not be read to the end.
