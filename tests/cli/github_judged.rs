@@ -641,7 +641,11 @@ fn merged_pr(
         "author": {"login": author}, "mergedBy": {"login": author},
         "reviews": {"nodes": reviews},
         "commits": {"nodes": [{"commit": {"committedDate": "2026-11-19T12:00:00Z",
-                                          "statusCheckRollup": {"state": "SUCCESS"}}}]}
+            "statusCheckRollup": {"state": "SUCCESS", "contexts": {
+                "pageInfo": {"hasNextPage": false},
+                "nodes": [{"name": "trustcheck", "conclusion": "SUCCESS"},
+                          {"name": "docs", "conclusion": "SKIPPED"},
+                          {"context": "ci/build", "state": "SUCCESS"}]}}}}]}
     })
 }
 
@@ -716,8 +720,17 @@ async fn merged_changes_are_the_population_and_each_needs_an_independent_approva
         &[("ben", "2026-10-01T13:00:00Z")],
     );
     old["mergedAt"] = json!(days_ago(40));
+    // More checks than the 100 read: which passed is unknown.
+    old["commits"]["nodes"][0]["commit"]["statusCheckRollup"]["contexts"]["pageInfo"]
+        ["hasNextPage"] = json!(true);
     let mut nodes = nodes;
     nodes.push(old);
+    // PR 8 shipped with `trustcheck` failing and a check still running (`conclusion` null).
+    nodes[1]["commits"]["nodes"][0]["commit"]["statusCheckRollup"] = json!({
+        "state": "FAILURE", "contexts": {"pageInfo": {"hasNextPage": false}, "nodes": [
+            {"name": "trustcheck", "conclusion": "FAILURE"},
+            {"name": "slow", "conclusion": null},
+            {"context": "ci/build", "state": "SUCCESS"}]}});
     Mock::given(method("POST"))
         .and(path("/graphql"))
         .respond_with(reply(200, search(5, nodes)))
@@ -760,6 +773,14 @@ async fn merged_changes_are_the_population_and_each_needs_an_independent_approva
     );
     assert_eq!(seven["mergeBypassedRuleset"], false);
     assert_eq!(
+        seven["checksPassed"],
+        json!(["ci/build", "docs", "trustcheck"])
+    );
+    assert_eq!(seven["checksNotPassed"], json!([]));
+    let eight = entity(&s, "Github::Change", "acme/classic-good#8");
+    assert_eq!(eight["checksPassed"], json!(["ci/build"]));
+    assert_eq!(eight["checksNotPassed"], json!(["slow", "trustcheck"]));
+    assert_eq!(
         entity(&s, "Github::Change", "acme/classic-good#8")["mergeBypassedRuleset"],
         true
     );
@@ -778,9 +799,21 @@ async fn merged_changes_are_the_population_and_each_needs_an_independent_approva
         .sources
         .iter()
         .flat_map(|src| &src.errors)
-        .find(|e| e.entity.id == "acme/classic-good#10")
+        .find(|e| e.entity.id == "acme/classic-good#10" && e.fact == "mergeBypassedRuleset")
         .unwrap();
     assert_eq!(older.fact, "mergeBypassedRuleset");
+    let mut facts: Vec<&str> = s
+        .sources
+        .iter()
+        .flat_map(|src| &src.errors)
+        .filter(|e| e.entity.id == "acme/classic-good#10")
+        .map(|e| e.fact.as_str())
+        .collect();
+    facts.sort_unstable();
+    assert_eq!(
+        facts,
+        ["checksNotPassed", "checksPassed", "mergeBypassedRuleset"]
+    );
     assert!(
         older.reason.contains("merged before the rule suites read"),
         "{}",

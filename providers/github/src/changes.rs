@@ -32,7 +32,10 @@ const QUERY: &str = r#"query($q: String!, $after: String) {
       author { login }
       mergedBy { login }
       reviews(states: APPROVED, first: 50) { nodes { author { login } submittedAt } }
-      commits(last: 1) { nodes { commit { committedDate statusCheckRollup { state } } } }
+      commits(last: 1) { nodes { commit { committedDate statusCheckRollup { state
+        contexts(first: 100) { pageInfo { hasNextPage } nodes {
+          ... on CheckRun { name conclusion }
+          ... on StatusContext { context state } } } } } } }
     } }
   }
 }"#;
@@ -198,6 +201,16 @@ pub fn map_changes(raw: &RawOrg, nodes: &[Value], out: &mut Mapped) {
         );
         attrs.insert("checksState".into(), Value::from(checks));
         let uid = Uid::new(CHANGE, format!("{}#{number}", collected.repo.full_name));
+        match checks_by_outcome(last_commit) {
+            Ok((passed, not_passed)) => {
+                attrs.insert("checksPassed".into(), Value::from(passed));
+                attrs.insert("checksNotPassed".into(), Value::from(not_passed));
+            }
+            Err(reason) => {
+                out.error(uid.clone(), "checksPassed", &reason);
+                out.error(uid.clone(), "checksNotPassed", &reason);
+            }
+        }
         let merged_at =
             text(node, &["mergedAt"]).and_then(|d| OffsetDateTime::parse(d, &Rfc3339).ok());
         match bypassed_at_merge(
@@ -258,4 +271,55 @@ fn bypassed_at_merge(
                 .as_deref()
                 .is_some_and(|a| a.eq_ignore_ascii_case(sha))
     }))
+}
+
+/// The names of the checks (check runs and commit statuses) on a merged pull request's last
+/// commit: those that passed as GitHub counts a required check (`SUCCESS`, and a check run's
+/// `NEUTRAL` or `SKIPPED`), and every other one (failed, cancelled, timed out, still pending).
+/// Unknown when GitHub lists more than the 100 read, or a check in a shape it does not document.
+fn checks_by_outcome(last_commit: Option<&Value>) -> Result<(Vec<String>, Vec<String>), String> {
+    let Some(commit) = last_commit else {
+        return Err("GitHub gave no last commit for the pull request".to_string());
+    };
+    // No rollup: no check ran on the commit.
+    let Some(rollup) = commit.get("statusCheckRollup").filter(|r| !r.is_null()) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let contexts = rollup.get("contexts");
+    if contexts
+        .and_then(|c| c.get("pageInfo"))
+        .and_then(|p| p.get("hasNextPage"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+    {
+        return Err("more than 100 checks on the last commit; the first 100 were read".to_string());
+    }
+    let Some(nodes) = contexts
+        .and_then(|c| c.get("nodes"))
+        .and_then(Value::as_array)
+    else {
+        return Err("GitHub gave the checks' rollup without its checks".to_string());
+    };
+    let mut passed = BTreeSet::new();
+    let mut not_passed = BTreeSet::new();
+    for node in nodes {
+        let (name, outcome) = match (text(node, &["name"]), text(node, &["context"])) {
+            // A check run; `conclusion` is null while it runs.
+            (Some(name), _) => (name, text(node, &["conclusion"])),
+            // A commit status.
+            (None, Some(context)) => (context, text(node, &["state"])),
+            (None, None) => {
+                return Err("a check GitHub listed has neither name nor context".to_string())
+            }
+        };
+        if matches!(outcome, Some("SUCCESS" | "NEUTRAL" | "SKIPPED")) {
+            passed.insert(name.to_string());
+        } else {
+            not_passed.insert(name.to_string());
+        }
+    }
+    Ok((
+        passed.into_iter().collect(),
+        not_passed.into_iter().collect(),
+    ))
 }
