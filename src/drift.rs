@@ -9,12 +9,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::findings::{Finding, Fingerprint, Status, Uid};
 use crate::severity::Severity;
 use crate::snapshot::{Snapshot, UncollectedFact};
+use trustcheck_snapshot::Entity;
 
 /// The format tag of the JSON drift report.
 pub const DRIFT_FORMAT: &str = "trustcheck.drift/v1";
@@ -74,45 +77,29 @@ impl FactDrift {
     }
 }
 
-/// Compares two snapshots' entities and collection errors.
+/// Compares two snapshots' entities and collection errors. Entities are compared in parallel,
+/// walked in uid order (the order of every list in the result).
 pub fn facts(old: &Snapshot, new: &Snapshot) -> FactDrift {
-    let old_by: BTreeMap<&Uid, _> = old.entities.iter().map(|e| (&e.uid, e)).collect();
-    let new_by: BTreeMap<&Uid, _> = new.entities.iter().map(|e| (&e.uid, e)).collect();
+    let old_by = sorted_by_uid(&old.entities);
+    let new_by = sorted_by_uid(&new.entities);
+    let old_lookup: FxHashMap<&Uid, &Entity> = old_by.iter().map(|e| (&e.uid, *e)).collect();
+    let new_uids: FxHashSet<&Uid> = new_by.iter().map(|e| &e.uid).collect();
+    let compared: Vec<(Option<Uid>, Option<EntityChange>)> = new_by
+        .par_iter()
+        .map(|n| match old_lookup.get(&n.uid) {
+            None => (Some(n.uid.clone()), None),
+            Some(o) => (None, entity_change(o, n)),
+        })
+        .collect();
     let mut drift = FactDrift::default();
-    for (uid, n) in &new_by {
-        let Some(o) = old_by.get(uid) else {
-            drift.added.push((*uid).clone());
-            continue;
-        };
-        let names: BTreeSet<&String> = o.attrs.keys().chain(n.attrs.keys()).collect();
-        let attrs: Vec<AttrChange> = names
-            .into_iter()
-            .filter_map(|name| {
-                let (a, b) = (o.attrs.get(name), n.attrs.get(name));
-                (a != b).then(|| AttrChange {
-                    attr: name.clone(),
-                    old: a.cloned(),
-                    new: b.cloned(),
-                })
-            })
-            .collect();
-        let op: BTreeSet<&Uid> = o.parents.iter().collect();
-        let np: BTreeSet<&Uid> = n.parents.iter().collect();
-        let parents_added: Vec<Uid> = np.difference(&op).map(|r| (*r).clone()).collect();
-        let parents_removed: Vec<Uid> = op.difference(&np).map(|r| (*r).clone()).collect();
-        if !attrs.is_empty() || !parents_added.is_empty() || !parents_removed.is_empty() {
-            drift.changed.push(EntityChange {
-                entity: (*uid).clone(),
-                attrs,
-                parents_added,
-                parents_removed,
-            });
-        }
+    for (added, changed) in compared {
+        drift.added.extend(added);
+        drift.changed.extend(changed);
     }
     drift.removed = old_by
-        .keys()
-        .filter(|uid| !new_by.contains_key(*uid))
-        .map(|uid| (*uid).clone())
+        .iter()
+        .filter(|o| !new_uids.contains(&o.uid))
+        .map(|o| o.uid.clone())
         .collect();
 
     let key = |e: &UncollectedFact| (e.entity.clone(), e.fact.clone());
@@ -139,6 +126,48 @@ pub fn facts(old: &Snapshot, new: &Snapshot) -> FactDrift {
         .map(|(_, e)| (*e).clone())
         .collect();
     drift
+}
+
+/// The entities sorted by uid; of a uid listed twice, the later (loading rejects such a snapshot).
+fn sorted_by_uid(entities: &[Entity]) -> Vec<&Entity> {
+    let mut sorted: Vec<&Entity> = entities.iter().collect();
+    sorted.par_sort_by(|a, b| a.uid.cmp(&b.uid));
+    let mut out: Vec<&Entity> = Vec::with_capacity(sorted.len());
+    for e in sorted {
+        if out.last().is_some_and(|last| last.uid == e.uid) {
+            out.pop();
+        }
+        out.push(e);
+    }
+    out
+}
+
+/// What changed in one entity between two snapshots, if anything.
+fn entity_change(o: &Entity, n: &Entity) -> Option<EntityChange> {
+    let names: BTreeSet<&String> = o.attrs.keys().chain(n.attrs.keys()).collect();
+    let attrs: Vec<AttrChange> = names
+        .into_iter()
+        .filter_map(|name| {
+            let (a, b) = (o.attrs.get(name), n.attrs.get(name));
+            (a != b).then(|| AttrChange {
+                attr: name.clone(),
+                old: a.cloned(),
+                new: b.cloned(),
+            })
+        })
+        .collect();
+    let op: BTreeSet<&Uid> = o.parents.iter().collect();
+    let np: BTreeSet<&Uid> = n.parents.iter().collect();
+    let parents_added: Vec<Uid> = np.difference(&op).map(|r| (*r).clone()).collect();
+    let parents_removed: Vec<Uid> = op.difference(&np).map(|r| (*r).clone()).collect();
+    (!attrs.is_empty() || !parents_added.is_empty() || !parents_removed.is_empty()).then(|| {
+        EntityChange {
+            entity: n.uid.clone(),
+            attrs,
+            parents_added,
+            parents_removed,
+        }
+    })
 }
 
 /// A (rule, resource) whose status differs between two evaluations.

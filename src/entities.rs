@@ -111,6 +111,17 @@ impl Input {
         })
     }
 
+    /// Parses snapshot text already read: `diff` parses the new snapshot again rather than hold
+    /// its parsed form (several times the file's size) while it judges the old one.
+    pub fn parse(name: String, text: String) -> Result<Self, snapshot::SnapshotError> {
+        let snapshot = snapshot::parse(&name, &text)?;
+        Ok(Self {
+            name,
+            snapshot,
+            text,
+        })
+    }
+
     /// An in-memory snapshot (tests, `check --collect`).
     pub fn in_memory(name: impl Into<String>, snapshot: Snapshot) -> Self {
         Self {
