@@ -73,6 +73,23 @@ pub struct Mapped {
     pub errors: Vec<UncollectedFact>,
 }
 
+impl Mapped {
+    /// Records a fact of `entity` that could not be read, and why.
+    pub(crate) fn unknown(&mut self, entity: &Uid, fact: &str, reason: impl Into<String>) {
+        self.errors
+            .push(UncollectedFact::new(entity.clone(), fact, reason));
+    }
+
+    /// Adds an entity.
+    pub(crate) fn push(&mut self, uid: Uid, attrs: Map<String, Value>, parents: Vec<Uid>) {
+        self.entities.push(Entity {
+            uid,
+            attrs,
+            parents,
+        });
+    }
+}
+
 /// Turns one account's raw data into entities, statements resolved against the shipped
 /// sensitive actions. Never fails: what cannot be known is recorded.
 pub fn map_account(raw: &RawAccount) -> Mapped {
@@ -124,25 +141,11 @@ struct Mapper<'a> {
 }
 
 impl Mapper<'_> {
-    fn unknown(&mut self, entity: &Uid, fact: &str, reason: impl Into<String>) {
-        self.out
-            .errors
-            .push(UncollectedFact::new(entity.clone(), fact, reason));
-    }
-
-    fn push(&mut self, uid: Uid, attrs: Map<String, Value>, parents: Vec<Uid>) {
-        self.out.entities.push(Entity {
-            uid,
-            attrs,
-            parents,
-        });
-    }
-
     /// An entity whose listing failed: a uid that is not among the entities, so every rule on
     /// the type reports `error` instead of passing over an empty list.
     fn unlisted(&mut self, type_name: &str, pattern: &str, reason: &str) {
         let uid = Uid::new(type_name, format!("{}{pattern}", self.prefix));
-        self.unknown(&uid, "*", reason);
+        self.out.unknown(&uid, "*", reason);
     }
 
     /// A GetAccountAuthorizationDetails `CreateDate` as a timestamp. Without one the entity is
@@ -150,7 +153,7 @@ impl Mapper<'_> {
     fn created_at(&mut self, uid: &Uid, create_date: &str) -> Option<String> {
         let created = timestamp::normalize(create_date);
         if created.is_none() {
-            self.unknown(
+            self.out.unknown(
                 uid,
                 "*",
                 format!(

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
-use trustcheck_snapshot::{Entity, Uid, UncollectedFact};
+use trustcheck_snapshot::Uid;
 
 use super::{RawIdentityCenter, RawInstance, RawPermissionSet};
 use crate::mapping::{types, Mapped};
@@ -228,24 +228,10 @@ struct IdcMapper<'a> {
 }
 
 impl IdcMapper<'_> {
-    fn unknown(&mut self, entity: &Uid, fact: &str, reason: impl Into<String>) {
-        self.out
-            .errors
-            .push(UncollectedFact::new(entity.clone(), fact, reason));
-    }
-
-    fn push(&mut self, uid: Uid, attrs: Map<String, Value>, parents: Vec<Uid>) {
-        self.out.entities.push(Entity {
-            uid,
-            attrs,
-            parents,
-        });
-    }
-
     /// A listing that failed: a uid not among the entities, so every rule on the type reports
     /// `error` instead of passing over an empty list.
     fn unlisted(&mut self, type_name: &str, id: String, reason: &str) {
-        self.unknown(&Uid::new(type_name, id), "*", reason);
+        self.out.unknown(&Uid::new(type_name, id), "*", reason);
     }
 
     fn unlisted_all(&mut self, reason: &str) {
@@ -318,14 +304,14 @@ impl IdcMapper<'_> {
                             }
                         }
                         Err(e) => {
-                            self.unknown(&uid, "memberCount", e.to_string());
+                            self.out.unknown(&uid, "memberCount", e.to_string());
                             unread_members.push(format!(
                                 "members of group `{}`: {e}",
                                 g.display_name.as_deref().unwrap_or(&g.group_id)
                             ));
                         }
                     }
-                    self.push(uid, attrs, vec![self.account.clone()]);
+                    self.out.push(uid, attrs, vec![self.account.clone()]);
                 }
             }
             Err(e) => {
@@ -352,11 +338,12 @@ impl IdcMapper<'_> {
                     if unread_members.is_empty() {
                         attrs.insert("groupNames".into(), json!(group_names));
                     } else {
-                        self.unknown(&uid, "groupNames", unread_members.join("; "));
+                        self.out
+                            .unknown(&uid, "groupNames", unread_members.join("; "));
                     }
                     let mut parents = vec![self.account.clone()];
                     parents.extend(groups);
-                    self.push(uid, attrs, parents);
+                    self.out.push(uid, attrs, parents);
                 }
             }
             Err(e) => self.unlisted(types::IDC_USER, format!("{prefix}user/*"), &e.to_string()),
@@ -390,8 +377,8 @@ impl IdcMapper<'_> {
                     Some(Ok(duration)) => {
                         attrs.insert("sessionDuration".into(), json!(duration));
                     }
-                    Some(Err(e)) => self.unknown(&uid, "sessionDuration", e),
-                    None => self.unknown(
+                    Some(Err(e)) => self.out.unknown(&uid, "sessionDuration", e),
+                    None => self.out.unknown(
                         &uid,
                         "sessionDuration",
                         "DescribePermissionSet: the permission set has no SessionDuration",
@@ -399,31 +386,33 @@ impl IdcMapper<'_> {
                 }
             }
             // Without its name the permission set is not described in part.
-            Err(e) => self.unknown(&uid, "*", e.to_string()),
+            Err(e) => self.out.unknown(&uid, "*", e.to_string()),
         }
         match &ps.managed_policies {
             Ok(arns) => {
                 attrs.insert("managedPolicyArns".into(), json!(sorted(arns)));
             }
-            Err(e) => self.unknown(&uid, "managedPolicyArns", e.to_string()),
+            Err(e) => self.out.unknown(&uid, "managedPolicyArns", e.to_string()),
         }
         match &ps.customer_managed_policies {
             Ok(refs) => {
                 attrs.insert("customerManagedPolicies".into(), json!(sorted(refs)));
             }
-            Err(e) => self.unknown(&uid, "customerManagedPolicies", e.to_string()),
+            Err(e) => self
+                .out
+                .unknown(&uid, "customerManagedPolicies", e.to_string()),
         }
         match &ps.inline_policy {
             Ok(p) => {
                 attrs.insert("hasInlinePolicy".into(), json!(p.is_some()));
             }
-            Err(e) => self.unknown(&uid, "hasInlinePolicy", e.to_string()),
+            Err(e) => self.out.unknown(&uid, "hasInlinePolicy", e.to_string()),
         }
         match &admin {
             Ok(b) => {
                 attrs.insert("grantsFullAdmin".into(), json!(b));
             }
-            Err(e) => self.unknown(&uid, "grantsFullAdmin", e.clone()),
+            Err(e) => self.out.unknown(&uid, "grantsFullAdmin", e.clone()),
         }
         let name = ps.description.as_ref().ok().map(|d| d.name.clone());
         match &ps.accounts {
@@ -463,7 +452,7 @@ impl IdcMapper<'_> {
                                             json!(*owner == account.account_id),
                                         );
                                     }
-                                    None => self.unknown(
+                                    None => self.out.unknown(
                                         &uid,
                                         "inInstanceOwnerAccount",
                                         "ListInstances: the instance has no OwnerAccountId",
@@ -481,7 +470,9 @@ impl IdcMapper<'_> {
                                             json!(b),
                                         );
                                     }
-                                    Err(e) => self.unknown(&uid, "permissionSetGrantsFullAdmin", e),
+                                    Err(e) => {
+                                        self.out.unknown(&uid, "permissionSetGrantsFullAdmin", e)
+                                    }
                                 }
                                 let mut parents = vec![self.account.clone()];
                                 // A permission set that could not be described is not an
@@ -489,7 +480,7 @@ impl IdcMapper<'_> {
                                 if ps.description.is_ok() {
                                     parents.push(ps_uid.clone());
                                 }
-                                self.push(uid, attrs, parents);
+                                self.out.push(uid, attrs, parents);
                             }
                         }
                         Err(e) => self.unlisted(
@@ -501,7 +492,7 @@ impl IdcMapper<'_> {
                 }
             }
             Err(e) => {
-                self.unknown(&uid, "provisionedAccounts", e.to_string());
+                self.out.unknown(&uid, "provisionedAccounts", e.to_string());
                 self.unlisted(
                     types::ACCOUNT_ASSIGNMENT,
                     format!("{prefix}assignment/*/{ps_id}/*"),
@@ -510,7 +501,7 @@ impl IdcMapper<'_> {
             }
         }
         if ps.description.is_ok() {
-            self.push(uid, attrs, vec![self.account.clone()]);
+            self.out.push(uid, attrs, vec![self.account.clone()]);
         }
     }
 }

@@ -35,7 +35,7 @@ impl Mapper<'_> {
             attrs.insert("credentialReportGeneratedAt".into(), json!(t));
         }
         self.password_policy(&uid, &mut attrs);
-        self.push(uid, attrs, Vec::new());
+        self.out.push(uid, attrs, Vec::new());
     }
 
     /// `alias`: the first account alias (IAM allows one), absent when there is none.
@@ -46,7 +46,7 @@ impl Mapper<'_> {
                     attrs.insert("alias".into(), json!(alias));
                 }
             }
-            Err(e) => self.unknown(uid, "alias", e.to_string()),
+            Err(e) => self.out.unknown(uid, "alias", e.to_string()),
         }
     }
 
@@ -63,13 +63,13 @@ impl Mapper<'_> {
             Ok(active) => {
                 attrs.insert("rootMfaActive".into(), json!(active));
             }
-            Err(e) => self.unknown(uid, "rootMfaActive", e.clone()),
+            Err(e) => self.out.unknown(uid, "rootMfaActive", e.clone()),
         }
         match mfa_kind(&mfa_active, virtual_mfa, &uid.id) {
             Ok(kind) => {
                 attrs.insert("rootMfaKind".into(), json!(kind));
             }
-            Err(e) => self.unknown(uid, "rootMfaKind", e),
+            Err(e) => self.out.unknown(uid, "rootMfaKind", e),
         }
     }
 
@@ -84,7 +84,7 @@ impl Mapper<'_> {
             Ok(n) => {
                 attrs.insert("rootActiveAccessKeys".into(), json!(n));
             }
-            Err(e) => self.unknown(uid, "rootActiveAccessKeys", e),
+            Err(e) => self.out.unknown(uid, "rootActiveAccessKeys", e),
         }
         // Only the report has it: GetAccountSummary says nothing about the root password.
         match root.row {
@@ -93,7 +93,9 @@ impl Mapper<'_> {
                     attrs.insert("rootPasswordLastUsed".into(), json!(t));
                 }
             }
-            None => self.unknown(uid, "rootPasswordLastUsed", root.no_row.clone()),
+            None => self
+                .out
+                .unknown(uid, "rootPasswordLastUsed", root.no_row.clone()),
         }
     }
 
@@ -109,7 +111,7 @@ impl Mapper<'_> {
                     Some(policy) => {
                         attrs.insert("passwordPolicy".into(), Value::Object(policy));
                     }
-                    None => self.unknown(
+                    None => self.out.unknown(
                         uid,
                         "passwordPolicy",
                         "GetAccountPasswordPolicy: the policy has no MinimumPasswordLength",
@@ -117,8 +119,8 @@ impl Mapper<'_> {
                 }
             }
             Err(e) => {
-                self.unknown(uid, "passwordPolicyExists", e.to_string());
-                self.unknown(uid, "passwordPolicy", e.to_string());
+                self.out.unknown(uid, "passwordPolicyExists", e.to_string());
+                self.out.unknown(uid, "passwordPolicy", e.to_string());
             }
         }
     }

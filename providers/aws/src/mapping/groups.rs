@@ -56,9 +56,9 @@ impl Mapper<'_> {
             Ok(admin) => {
                 attrs.insert("grantsFullAdmin".into(), json!(admin));
             }
-            Err(e) => self.unknown(&uid, "grantsFullAdmin", e),
+            Err(e) => self.out.unknown(&uid, "grantsFullAdmin", e),
         }
         self.inline_policies(&group.arn, &group.group_policy_list, false);
-        self.push(uid, attrs, vec![self.account.clone()]);
+        self.out.push(uid, attrs, vec![self.account.clone()]);
     }
 }

@@ -107,7 +107,7 @@ impl Mapper<'_> {
             Ok(admin) => {
                 attrs.insert("grantsFullAdmin".into(), json!(admin));
             }
-            Err(e) => self.unknown(&uid, "grantsFullAdmin", e),
+            Err(e) => self.out.unknown(&uid, "grantsFullAdmin", e),
         }
         attrs.insert("attachmentCount".into(), json!(policy.attachment_count));
         let users = attachments
@@ -117,7 +117,7 @@ impl Mapper<'_> {
             .unwrap_or_default();
         attrs.insert("attachedUsers".into(), json!(users));
         self.statements(&uid, managed_document(policy));
-        self.push(uid, attrs, vec![self.account.clone()]);
+        self.out.push(uid, attrs, vec![self.account.clone()]);
     }
 
     /// The `Aws::PolicyStatement`s of `policy`, or why they are unknown.
@@ -141,12 +141,12 @@ impl Mapper<'_> {
                     attrs.insert("conditionKeys".into(), json!(s.condition_keys));
                     attrs.insert("sensitiveActionsAllowed".into(), json!(s.sensitive_allowed));
                     attrs.insert("grantsFullAdmin".into(), json!(s.full_admin));
-                    self.push(uid, attrs, vec![policy.clone()]);
+                    self.out.push(uid, attrs, vec![policy.clone()]);
                 }
             }
             Err(e) => {
                 let uid = Uid::new(types::STATEMENT, format!("{}/statement/*", policy.id));
-                self.unknown(&uid, "*", e);
+                self.out.unknown(&uid, "*", e);
             }
         }
     }
@@ -184,7 +184,7 @@ impl Mapper<'_> {
                 Ok(admin) => {
                     attrs.insert("grantsFullAdmin".into(), json!(admin));
                 }
-                Err(e) => self.unknown(&uid, "grantsFullAdmin", e),
+                Err(e) => self.out.unknown(&uid, "grantsFullAdmin", e),
             }
             attrs.insert("attachmentCount".into(), json!(1));
             let users: Vec<&str> = if owner_is_user {
@@ -194,7 +194,7 @@ impl Mapper<'_> {
             };
             attrs.insert("attachedUsers".into(), json!(users));
             self.statements(&uid, inline_document(policy));
-            self.push(uid, attrs, vec![self.account.clone()]);
+            self.out.push(uid, attrs, vec![self.account.clone()]);
         }
     }
 }

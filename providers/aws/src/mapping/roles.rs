@@ -40,13 +40,15 @@ impl Mapper<'_> {
             Ok(admin) => {
                 attrs.insert("grantsFullAdmin".into(), json!(admin));
             }
-            Err(e) => self.unknown(&uid, "grantsFullAdmin", e),
+            Err(e) => self.out.unknown(&uid, "grantsFullAdmin", e),
         }
         match trusts_any_principal(role) {
             Ok(any) => {
                 attrs.insert("trustsAnyPrincipal".into(), json!(any));
             }
-            Err(e) => self.unknown(&uid, "trustsAnyPrincipal", format!("trust policy: {e}")),
+            Err(e) => self
+                .out
+                .unknown(&uid, "trustsAnyPrincipal", format!("trust policy: {e}")),
         }
         // Absent when AWS has no use on record (never used, or not in its tracking period).
         if let Some(t) = role
@@ -59,7 +61,7 @@ impl Mapper<'_> {
         }
         self.inline_policies(&role.arn, &role.role_policy_list, false);
         self.trust_statements(&uid, role);
-        self.push(uid, attrs, vec![self.account.clone()]);
+        self.out.push(uid, attrs, vec![self.account.clone()]);
     }
 
     /// The `Aws::TrustStatement`s of a role's trust policy, or why they are unknown.
@@ -77,7 +79,7 @@ impl Mapper<'_> {
                     types::TRUST_STATEMENT,
                     format!("{}/trust-statement/*", role.id),
                 );
-                self.unknown(&uid, "*", format!("trust policy: {e}"));
+                self.out.unknown(&uid, "*", format!("trust policy: {e}"));
                 return;
             }
         };
@@ -103,7 +105,7 @@ impl Mapper<'_> {
             attrs.insert("principalFederated".into(), json!(s.federated));
             attrs.insert("conditionKeys".into(), json!(s.condition_keys));
             attrs.insert("githubSubjects".into(), json!(s.github_subjects));
-            self.push(uid, attrs, vec![role.clone()]);
+            self.out.push(uid, attrs, vec![role.clone()]);
         }
     }
 }

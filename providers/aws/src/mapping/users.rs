@@ -42,7 +42,7 @@ impl Mapper<'_> {
             Ok(admin) => {
                 attrs.insert("directFullAdmin".into(), json!(admin));
             }
-            Err(e) => self.unknown(&uid, "directFullAdmin", e),
+            Err(e) => self.out.unknown(&uid, "directFullAdmin", e),
         }
         let inline: Vec<&str> = user
             .user_policy_list
@@ -60,7 +60,7 @@ impl Mapper<'_> {
             Ok(admin) => {
                 attrs.insert("groupFullAdmin".into(), json!(admin));
             }
-            Err(e) => self.unknown(&uid, "groupFullAdmin", e),
+            Err(e) => self.out.unknown(&uid, "groupFullAdmin", e),
         }
         self.listed_user_report_facts(&uid, &mut attrs, report, virtual_mfa);
         let mut parents = vec![self.account.clone()];
@@ -72,7 +72,7 @@ impl Mapper<'_> {
                 .map(|g| Uid::new(types::GROUP, g.arn)),
         );
         self.inline_policies(&user.arn, &user.user_policy_list, true);
-        self.push(uid, attrs, parents);
+        self.out.push(uid, attrs, parents);
     }
 
     /// The report facts of a user listed by GetAccountAuthorizationDetails, or why they are
@@ -102,7 +102,7 @@ impl Mapper<'_> {
     /// Every report fact of `uid` is unknown, because `reason`.
     fn report_facts_unknown(&mut self, uid: &Uid, reason: &str) {
         for fact in REPORT_FACTS {
-            self.unknown(uid, fact, reason);
+            self.out.unknown(uid, fact, reason);
         }
     }
 
@@ -116,7 +116,7 @@ impl Mapper<'_> {
     ) {
         let uid = Uid::new(types::USER, &row.arn);
         let Some(created) = timestamp::normalize(&row.user_creation_time) else {
-            self.unknown(
+            self.out.unknown(
                 &uid,
                 "*",
                 format!(
@@ -129,12 +129,12 @@ impl Mapper<'_> {
         let mut attrs = Map::new();
         attrs.insert("name".into(), json!(row.user));
         attrs.insert("createdAt".into(), json!(created));
-        self.unknown(&uid, "attachedPolicyArns", reason);
-        self.unknown(&uid, "directFullAdmin", reason);
-        self.unknown(&uid, "inlinePolicyNames", reason);
-        self.unknown(&uid, "groupFullAdmin", reason);
+        self.out.unknown(&uid, "attachedPolicyArns", reason);
+        self.out.unknown(&uid, "directFullAdmin", reason);
+        self.out.unknown(&uid, "inlinePolicyNames", reason);
+        self.out.unknown(&uid, "groupFullAdmin", reason);
         self.report_facts(&uid, &mut attrs, row, virtual_mfa);
-        self.push(uid, attrs, vec![self.account.clone()]);
+        self.out.push(uid, attrs, vec![self.account.clone()]);
     }
 
     /// A user's credential report facts, and its access key entities.
@@ -161,7 +161,7 @@ impl Mapper<'_> {
             Ok(kind) => {
                 attrs.insert("mfaKind".into(), json!(kind));
             }
-            Err(e) => self.unknown(uid, "mfaKind", e),
+            Err(e) => self.out.unknown(uid, "mfaKind", e),
         }
         attrs.insert("activeAccessKeys".into(), json!(row.active_keys()));
         self.access_keys(uid, row);
@@ -189,7 +189,7 @@ impl Mapper<'_> {
             if let Some(t) = timestamp::normalize(key.last_used) {
                 key_attrs.insert("lastUsed".into(), json!(t));
             }
-            self.push(key_uid, key_attrs, vec![user.clone()]);
+            self.out.push(key_uid, key_attrs, vec![user.clone()]);
         }
     }
 }
