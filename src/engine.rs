@@ -31,34 +31,41 @@ pub struct EngineError(String);
 
 /// Evaluates every rule on every resource of the store. Findings are sorted by (rule, resource).
 pub fn evaluate(rules: &RuleSet, store: &Store) -> Result<Vec<Finding>, EngineError> {
-    let principal = uid(CHECKER_TYPE, "trustcheck")?;
-    let action = uid(ACTION_TYPE, ACTION_ID)?;
-    let params = rules.params().context().map_err(EngineError)?;
-    let contexts = store
-        .snapshots
-        .iter()
-        .map(|s| context(&s.collected_at, &params))
-        .collect::<Result<Vec<_>, _>>()?;
-
-    let prepared = rules
-        .rules()
-        .iter()
-        .map(|rule| Prepared::of(rules, rule))
-        .collect();
-    let judge = Judge {
-        rules,
-        store,
-        principal,
-        action,
-        contexts,
-        prepared,
-    };
+    let judge = Judge::new(rules, store)?;
     let mut findings = judge_all(&judge);
     findings.extend(judge.missing());
     // Already in order but for the few `missing` findings at the end: the sort finds the sorted
     // run and merges the tail, instead of moving 100,000s of findings through a full sort.
     findings::sort(&mut findings);
     Ok(findings)
+}
+
+impl<'a> Judge<'a> {
+    /// What every request and message of `rules` on `store` shares, worked out once.
+    fn new(rules: &'a RuleSet, store: &'a Store) -> Result<Self, EngineError> {
+        let principal = uid(CHECKER_TYPE, "trustcheck")?;
+        let action = uid(ACTION_TYPE, ACTION_ID)?;
+        let params = rules.params().context().map_err(EngineError)?;
+        let contexts = store
+            .snapshots
+            .iter()
+            .map(|s| context(&s.collected_at, &params))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let prepared = rules
+            .rules()
+            .iter()
+            .map(|rule| Prepared::of(rules, rule))
+            .collect();
+        Ok(Judge {
+            rules,
+            store,
+            principal,
+            action,
+            contexts,
+            prepared,
+        })
+    }
 }
 
 /// Resources judged per thread at a time: enough to spread over threads, few enough that each
@@ -97,7 +104,9 @@ fn judge_all(judge: &Judge<'_>) -> Vec<Finding> {
             .iter()
             .map(|r| rules.for_type(&r.reference.type_name).len())
             .sum();
-        let (head, tail) = std::mem::take(&mut rest).split_at_mut(n.min(rest.len()));
+        // Measured before `take` empties `rest`.
+        let at = n.min(rest.len());
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(at);
         pieces.push((chunk, head));
         rest = tail;
     }
@@ -106,8 +115,10 @@ fn judge_all(judge: &Judge<'_>) -> Vec<Finding> {
         for resource in chunk {
             let expected = rules.for_type(&resource.reference.type_name).len();
             let mut found = judge.resource(resource).into_iter();
-            for (slot, f) in out.by_ref().take(expected).zip(found.by_ref()) {
-                *slot = Some(f);
+            // Exactly this resource's slots, whatever it yielded: a short yield leaves `None`s
+            // (dropped below), never shifts the next resource's findings.
+            for slot in out.by_ref().take(expected) {
+                *slot = found.next();
             }
             let left: Vec<Finding> = found.collect();
             if !left.is_empty() {
@@ -532,6 +543,31 @@ pub fn authorizer_failures(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Findings come out of `judge_all` already in (rule, resource) order, each resource's in its
+    /// own slots: the final sort only merges the few `missing` findings.
+    #[test]
+    fn findings_are_laid_out_in_report_order_without_a_sort() {
+        let schema = crate::schema::SchemaSet::builtin().unwrap();
+        let rules = RuleSet::load(crate::rules::builtin_sources(), &schema).unwrap();
+        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+        for file in ["snapshot.json", "snapshot-previous.json"] {
+            let input = crate::entities::Input::read(&demo.join(file)).unwrap();
+            let store = Store::load(vec![input], &schema).unwrap();
+            let judge = Judge::new(&rules, &store).unwrap();
+            let laid_out = judge_all(&judge);
+            let expected: usize = store
+                .resources
+                .iter()
+                .map(|r| rules.for_type(&r.reference.type_name).len())
+                .sum();
+            assert_eq!(laid_out.len(), expected, "{file}");
+            assert!(laid_out.len() > 100, "{file}");
+            let mut sorted = laid_out.clone();
+            findings::sort(&mut sorted);
+            assert!(laid_out == sorted, "{file}: not in (rule, resource) order");
+        }
+    }
 
     #[test]
     fn permute_moves_each_item_to_its_destination_in_place() {

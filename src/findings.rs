@@ -158,6 +158,10 @@ impl std::str::FromStr for Fingerprint {
             return Err(bad());
         }
         let mut bytes = [0u8; 16];
+        // `from_str_radix` alone would take a sign (`+f`).
+        if !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
         for (b, pair) in bytes.iter_mut().zip(s.as_bytes().chunks_exact(2)) {
             let text = std::str::from_utf8(pair).map_err(|_| bad())?;
             *b = u8::from_str_radix(text, 16).map_err(|_| bad())?;
@@ -368,6 +372,7 @@ mod tests {
         assert_eq!(json, format!("\"{hex}\""));
         assert_eq!(serde_json::from_str::<Fingerprint>(&json).unwrap(), f);
         for bad in [
+            "\"+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f+f\"",
             "\"\"",
             "\"abc\"",
             "\"zz0123456789abcdef0123456789abcd\"",

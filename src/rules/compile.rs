@@ -119,8 +119,9 @@ fn resource_attrs(v: &Value, out: &mut BTreeSet<String>) {
                         .and_then(|l| l.get("Var"))
                         .and_then(Value::as_str)
                         == Some("resource");
+                    // `resource has a.b` tests `a` on the resource (then `b` in the record).
                     if on_resource {
-                        if let Some(attr) = inner.get("attr").and_then(Value::as_str) {
+                        if let Some(attr) = attr_names(inner).next() {
                             out.insert(attr.to_string());
                         }
                     }
@@ -140,9 +141,7 @@ fn names_read(v: &Value, out: &mut BTreeSet<String>) {
         Value::Object(map) => {
             for (key, inner) in map {
                 if key == "." || key == "has" {
-                    if let Some(attr) = inner.get("attr").and_then(Value::as_str) {
-                        out.insert(attr.to_string());
-                    }
+                    out.extend(attr_names(inner).map(str::to_string));
                 }
                 names_read(inner, out);
             }
@@ -150,6 +149,19 @@ fn names_read(v: &Value, out: &mut BTreeSet<String>) {
         Value::Array(items) => items.iter().for_each(|i| names_read(i, out)),
         _ => {}
     }
+}
+
+/// The attribute names of a `.` or `has` node: one for `x.a` and `x has a`, a path for
+/// `x has a.b` (Cedar writes `"attr": ["a", "b"]`).
+fn attr_names(node: &Value) -> impl Iterator<Item = &str> {
+    let attr = node.get("attr");
+    let one = attr.and_then(Value::as_str);
+    let path = attr
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str);
+    one.into_iter().chain(path)
 }
 
 /// Collects `context.params.NAME` from an expression in Cedar's JSON (EST) form.
@@ -181,7 +193,33 @@ fn params_read(v: &Value, out: &mut BTreeSet<String>) {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+    use std::str::FromStr;
+
     use crate::rules::tests::{load, GOOD};
+
+    /// `resource has a.b` is a path in Cedar's JSON form: both names are read, and `a` is the
+    /// resource's (the store must keep it, and an uncollected `a` must make the finding `error`).
+    #[test]
+    fn a_has_path_reads_every_name_on_it() {
+        let policy = cedar_policy::Policy::from_str(
+            r#"forbid (principal, action, resource) unless { resource has policy.minimumLength && resource.owner.team == "x" };"#,
+        )
+        .unwrap();
+        let est = policy.to_json().unwrap();
+        let mut names = BTreeSet::new();
+        super::names_read(&est, &mut names);
+        assert_eq!(
+            names.into_iter().collect::<Vec<_>>(),
+            ["minimumLength", "owner", "policy", "team"]
+        );
+        let mut on_resource = BTreeSet::new();
+        super::resource_attrs(&est, &mut on_resource);
+        assert_eq!(
+            on_resource.into_iter().collect::<Vec<_>>(),
+            ["owner", "policy"]
+        );
+    }
 
     #[test]
     fn multiple_unless_clauses_are_alternatives() {

@@ -725,10 +725,12 @@ async fn merged_changes_are_the_population_and_each_needs_an_independent_approva
         ["hasNextPage"] = json!(true);
     let mut nodes = nodes;
     nodes.push(old);
-    // PR 8 shipped with `trustcheck` failing and a check still running (`conclusion` null).
+    // PR 8 shipped with `trustcheck` failing (a re-run passed: still not passed) and a check
+    // still running (`conclusion` null).
     nodes[1]["commits"]["nodes"][0]["commit"]["statusCheckRollup"] = json!({
         "state": "FAILURE", "contexts": {"pageInfo": {"hasNextPage": false}, "nodes": [
             {"name": "trustcheck", "conclusion": "FAILURE"},
+            {"name": "trustcheck", "conclusion": "SUCCESS"},
             {"name": "slow", "conclusion": null},
             {"context": "ci/build", "state": "SUCCESS"}]}});
     Mock::given(method("POST"))

@@ -257,8 +257,11 @@ fn bypassed_at_merge(
     let suites = suites.as_ref().map_err(|u| u.reason.clone())?;
     let sha = merge_sha.ok_or("GitHub gave no merge commit for the pull request")?;
     let covered_from = until.map(|u| u - Duration::days(period_days(period)));
-    match (merged_at, covered_from) {
-        (Some(merged), Some(from)) if merged >= from => {}
+    let Some(merged) = merged_at else {
+        return Err("GitHub gave no readable merge time for the pull request".to_string());
+    };
+    match covered_from {
+        Some(from) if merged >= from => {}
         _ => {
             return Err(format!(
                 "merged before the rule suites read (`time_period={period}`; GitHub keeps about a month)"
@@ -318,6 +321,9 @@ fn checks_by_outcome(last_commit: Option<&Value>) -> Result<(Vec<String>, Vec<St
             not_passed.insert(name.to_string());
         }
     }
+    // A name listed twice (a re-run, a status and a check run of one name) passed only if no
+    // run of it failed: `checksPassed.contains("x")` must never hide a failed `x`.
+    passed.retain(|name| !not_passed.contains(name));
     Ok((
         passed.into_iter().collect(),
         not_passed.into_iter().collect(),
