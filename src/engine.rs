@@ -85,41 +85,36 @@ const CHUNK: usize = 512;
 fn judge_all(judge: &Judge<'_>) -> Vec<Finding> {
     let (rules, store) = (judge.rules, judge.store);
     // Each resource yields one finding per rule of its type, in id order.
-    let starts: Vec<usize> = store
+    let counts: Vec<usize> = store
         .resources
         .iter()
-        .scan(0, |next, r| {
+        .map(|r| rules.for_type(&r.reference.type_name).len())
+        .collect();
+    let starts: Vec<usize> = counts
+        .iter()
+        .scan(0, |next, n| {
             let start = *next;
-            *next += rules.for_type(&r.reference.type_name).len();
+            *next += n;
             Some(start)
         })
         .collect();
-    let total = store
-        .resources
-        .last()
-        .zip(starts.last())
-        .map_or(0, |(r, s)| s + rules.for_type(&r.reference.type_name).len());
+    let total = counts.iter().sum();
     let mut slots: Vec<Option<Finding>> = vec![None; total];
     // A resource that yielded more findings than its rules (never expected) keeps them: they are
     // put in order by the caller's sort rather than lost.
     let extra = std::sync::Mutex::new(Vec::new());
     let mut pieces = Vec::new();
     let mut rest = slots.as_mut_slice();
-    for chunk in store.resources.chunks(CHUNK) {
-        let n: usize = chunk
-            .iter()
-            .map(|r| rules.for_type(&r.reference.type_name).len())
-            .sum();
+    for (chunk, chunk_counts) in store.resources.chunks(CHUNK).zip(counts.chunks(CHUNK)) {
         // Measured before `take` empties `rest`.
-        let at = n.min(rest.len());
+        let at = chunk_counts.iter().sum::<usize>().min(rest.len());
         let (head, tail) = std::mem::take(&mut rest).split_at_mut(at);
-        pieces.push((chunk, head));
+        pieces.push((chunk.iter().zip(chunk_counts), head));
         rest = tail;
     }
     pieces.into_par_iter().for_each(|(chunk, out)| {
         let mut out = out.iter_mut();
-        for resource in chunk {
-            let expected = rules.for_type(&resource.reference.type_name).len();
+        for (resource, &expected) in chunk {
             let mut found = judge.resource(resource).into_iter();
             // Exactly this resource's slots, whatever it yielded: a short yield leaves `None`s
             // (dropped below), never shifts the next resource's findings.
