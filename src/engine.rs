@@ -13,9 +13,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use cedar_policy::{
-    eval_expression, Context, EntityUid, EvalResult, Expression, Request, RestrictedExpression,
+    eval_expression, Context, Entities, EntityUid, EvalResult, Expression, Request,
+    RestrictedExpression,
 };
 use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 
 use trustcheck_snapshot::{Uid, UncollectedFact};
 
@@ -63,6 +65,25 @@ impl<'a> Judge<'a> {
             .iter()
             .map(|rule| Prepared::of(rules, rule))
             .collect();
+        // Cedar's store is built a chunk of resources at a time, with the entities they
+        // reference through the attributes rules read through, when no rule can read more than
+        // that; otherwise once, of everything.
+        let apart = rules
+            .rules()
+            .iter()
+            .all(|rule| rule.reads_through.is_some());
+        let follow: FxHashSet<String> = rules
+            .rules()
+            .iter()
+            .flat_map(|rule| rule.reads_through.iter().flatten())
+            .filter(|name| store.holds_references(name))
+            .cloned()
+            .collect();
+        let whole = if apart {
+            None
+        } else {
+            Some(store.all_entities().map_err(EngineError)?)
+        };
         Ok(Judge {
             rules,
             store,
@@ -70,6 +91,8 @@ impl<'a> Judge<'a> {
             action,
             contexts,
             prepared,
+            whole,
+            follow,
         })
     }
 }
@@ -105,17 +128,38 @@ fn judge_all(judge: &Judge<'_>) -> Vec<Finding> {
     let extra = std::sync::Mutex::new(Vec::new());
     let mut pieces = Vec::new();
     let mut rest = slots.as_mut_slice();
-    for (chunk, chunk_counts) in store.resources.chunks(CHUNK).zip(counts.chunks(CHUNK)) {
+    for (n, (chunk, chunk_counts)) in store
+        .resources
+        .chunks(CHUNK)
+        .zip(counts.chunks(CHUNK))
+        .enumerate()
+    {
         // Measured before `take` empties `rest`.
         let at = chunk_counts.iter().sum::<usize>().min(rest.len());
         let (head, tail) = std::mem::take(&mut rest).split_at_mut(at);
-        pieces.push((chunk.iter().zip(chunk_counts), head));
+        let first = n * CHUNK;
+        pieces.push((
+            first..first + chunk.len(),
+            chunk.iter().zip(chunk_counts),
+            head,
+        ));
         rest = tail;
     }
-    pieces.into_par_iter().for_each(|(chunk, out)| {
+    pieces.into_par_iter().for_each(|(range, chunk, out)| {
+        // This chunk's entities, unless every rule is judged on the store of everything.
+        let own = match &judge.whole {
+            Some(_) => None,
+            None => Some(store.entities(range, &judge.follow)),
+        };
+        let entities = match (&judge.whole, &own) {
+            (Some(whole), _) => Ok(whole),
+            (None, Some(Ok(own))) => Ok(own),
+            (None, Some(Err(e))) => Err(e.as_str()),
+            (None, None) => Err("no entity store"),
+        };
         let mut out = out.iter_mut();
         for (resource, &expected) in chunk {
-            let mut found = judge.resource(resource).into_iter();
+            let mut found = judge.resource(resource, entities).into_iter();
             // Exactly this resource's slots, whatever it yielded: a short yield leaves `None`s
             // (dropped below), never shifts the next resource's findings.
             for slot in out.by_ref().take(expected) {
@@ -217,6 +261,12 @@ struct Judge<'a> {
     contexts: Vec<Context>,
     /// By rule index: what every finding of the rule repeats, worked out once.
     prepared: Vec<Prepared<'a>>,
+    /// Cedar's store of every resource, when some rule may read another entity than the one it
+    /// judges; otherwise each chunk of resources gets a store of its own.
+    whole: Option<Entities>,
+    /// Attributes through which rules read other entities: a chunk's store holds the entities
+    /// they reference.
+    follow: FxHashSet<String>,
 }
 
 /// The parts of a rule's finding messages that do not depend on the resource.
@@ -272,7 +322,7 @@ enum Outcome {
 }
 
 impl Judge<'_> {
-    fn resource(&self, resource: &Resource) -> Vec<Finding> {
+    fn resource(&self, resource: &Resource, entities: Result<&Entities, &str>) -> Vec<Finding> {
         let indexes = self.rules.for_type(&resource.reference.type_name);
         let rules = indexes
             .iter()
@@ -287,17 +337,22 @@ impl Judge<'_> {
             .get(resource.snapshot)
             .cloned()
             .ok_or_else(|| format!("no request context for snapshot {}", resource.snapshot));
-        let request = match context.and_then(|context| {
-            Request::new(
+        // A store that could not be built (never expected: its entities were checked at load)
+        // makes every finding of the resource an error, like a request that cannot be built.
+        let built = context.and_then(|context| {
+            let entities = entities.map_err(|e| format!("no entity store: {e}"))?;
+            let request = Request::new(
                 self.principal.clone(),
                 self.action.clone(),
                 resource.uid.clone(),
                 context,
                 None,
             )
-            .map_err(|e| e.to_string())
-        }) {
-            Ok(r) => r,
+            .map_err(|e| e.to_string())?;
+            Ok((entities, request))
+        });
+        let (entities, request) = match built {
+            Ok(built) => built,
             Err(e) => {
                 let reason = format!("request could not be built: {e}");
                 return rules
@@ -309,12 +364,12 @@ impl Judge<'_> {
         };
         let unknown = self.store.unknown_facts(&resource.reference);
         let mut shown = Shown {
-            entity: self.store.entities.get(&resource.uid),
+            entity: entities.get(&resource.uid),
             seen: Vec::new(),
         };
         let mut out = Vec::with_capacity(indexes.len());
         for (rule, prepared) in rules {
-            let (status, message) = match self.judge(rule, &request, unknown) {
+            let (status, message) = match self.judge(rule, &request, entities, unknown) {
                 Outcome::Decided(status) => (status, facts(rule, prepared, &mut shown, status)),
                 Outcome::Unknown(reason) => (Status::Error, reason),
             };
@@ -323,9 +378,15 @@ impl Judge<'_> {
         out
     }
 
-    fn judge(&self, rule: &Rule, request: &Request, unknown: &[UncollectedFact]) -> Outcome {
+    fn judge(
+        &self,
+        rule: &Rule,
+        request: &Request,
+        entities: &Entities,
+        unknown: &[UncollectedFact],
+    ) -> Outcome {
         if unknown.is_empty() {
-            return match eval_expression(request, &self.store.entities, &rule.outcome) {
+            return match eval_expression(request, entities, &rule.outcome) {
                 Ok(EvalResult::Long(0)) => Outcome::Decided(Status::NotApplicable),
                 Ok(EvalResult::Long(1)) => Outcome::Decided(Status::Pass),
                 Ok(EvalResult::Long(2)) => Outcome::Decided(Status::Fail),
@@ -340,7 +401,7 @@ impl Judge<'_> {
         if let Some(u) = first_unknown(&rule.applies_attrs, unknown) {
             return Outcome::Unknown(not_collected(u));
         }
-        match self.eval(request, &rule.applies) {
+        match eval(request, entities, &rule.applies) {
             Err(reason) => return Outcome::Unknown(reason),
             Ok(false) => return Outcome::Decided(Status::NotApplicable),
             Ok(true) => {}
@@ -348,18 +409,10 @@ impl Judge<'_> {
         if let Some(u) = first_unknown(&rule.requirement_attrs, unknown) {
             return Outcome::Unknown(not_collected(u));
         }
-        match self.eval(request, &rule.requirement) {
+        match eval(request, entities, &rule.requirement) {
             Err(reason) => Outcome::Unknown(reason),
             Ok(true) => Outcome::Decided(Status::Pass),
             Ok(false) => Outcome::Decided(Status::Fail),
-        }
-    }
-
-    fn eval(&self, request: &Request, expr: &Expression) -> Result<bool, String> {
-        match eval_expression(request, &self.store.entities, expr) {
-            Ok(EvalResult::Bool(b)) => Ok(b),
-            Ok(other) => Err(format!("rule evaluated to `{other}`, not a boolean")),
-            Err(e) => Err(format!("evaluation error: {e}")),
         }
     }
 
@@ -407,6 +460,14 @@ impl Judge<'_> {
             }
         }
         out
+    }
+}
+
+fn eval(request: &Request, entities: &Entities, expr: &Expression) -> Result<bool, String> {
+    match eval_expression(request, entities, expr) {
+        Ok(EvalResult::Bool(b)) => Ok(b),
+        Ok(other) => Err(format!("rule evaluated to `{other}`, not a boolean")),
+        Err(e) => Err(format!("evaluation error: {e}")),
     }
 }
 
@@ -513,6 +574,7 @@ pub fn authorizer_failures(
     }
     let params = rules.params().context().map_err(EngineError)?;
     let authorizer = Authorizer::new();
+    let entities = store.all_entities().map_err(EngineError)?;
     let mut fired = Vec::new();
     for resource in &store.resources {
         let Some(set) = sets.get(resource.reference.type_name.as_str()) else {
@@ -532,7 +594,7 @@ pub fn authorizer_failures(
             None,
         )
         .map_err(|e| EngineError(e.to_string()))?;
-        let response = authorizer.is_authorized(&request, set, &store.entities);
+        let response = authorizer.is_authorized(&request, set, &entities);
         for id in response.diagnostics().reason() {
             fired.push((id.to_string(), (*resource.reference).clone()));
         }
@@ -544,6 +606,127 @@ pub fn authorizer_failures(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every shipped rule reads only the resource it judges: `check` never holds Cedar's store
+    /// of everything (docs/performance.md).
+    #[test]
+    fn shipped_rules_are_judged_a_chunk_at_a_time() {
+        let schema = crate::schema::SchemaSet::builtin().unwrap();
+        let rules = RuleSet::load(crate::rules::builtin_sources(), &schema).unwrap();
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo/snapshot.json");
+        let store =
+            Store::load(vec![crate::entities::Input::read(&path).unwrap()], &schema).unwrap();
+        let reading: Vec<&str> = rules
+            .rules()
+            .iter()
+            .filter(|r| r.reads_through.is_none())
+            .map(|r| r.id.as_ref())
+            .collect();
+        assert!(reading.is_empty(), "{reading:?}");
+        let judge = Judge::new(&rules, &store).unwrap();
+        assert!(judge.whole.is_none());
+        // Okta's sign-on rule reads its policy's status: each chunk holds the policies its
+        // rules reference.
+        assert_eq!(judge.follow.iter().collect::<Vec<_>>(), ["policy"]);
+    }
+
+    /// A rule that reads an entity its resource references (`resource.team.active`) is judged on
+    /// a chunk's store with the referenced entities added; one that reads an entity named in the
+    /// rule (`Hr::Team::"a".active`), on one store of everything. With more resources than a
+    /// chunk holds, persons in the first chunk and their teams outside it, every rule must see
+    /// the teams (a store of the chunk alone would make every finding an error).
+    #[test]
+    fn rules_reading_other_entities_see_them_in_a_chunk_or_in_the_store_of_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema_path = dir.path().join("hr.cedarschema");
+        std::fs::write(
+            &schema_path,
+            "namespace Hr {\n  entity Team = { active: Bool };\n  entity Person = { team: Team, name: String };\n}\n",
+        )
+        .unwrap();
+        let schema = crate::schema::SchemaSet::with_custom(&[schema_path]).unwrap();
+        let rule = |id: &str, requirement: &str| {
+            crate::rules::RuleSource {
+            file: crate::diagnostics::SourceFile::new(
+                format!("p/{id}.cedar"),
+                format!(
+                    "@id(\"{id}\")\n@soc2(\"CC6.1\")\n@severity(\"low\")\n@title(\"t\")\n@remediation(\"r\")\nforbid (principal, action, resource is Hr::Person) unless {{ {requirement} }};\n"
+                ),
+            ),
+            origin: crate::rules::Origin::Custom,
+        }
+        };
+        let reaching =
+            RuleSet::load(vec![rule("team-active", "resource.team.active")], &schema).unwrap();
+        let named = RuleSet::load(
+            vec![rule(
+                "team-a-active",
+                r#"resource.team == Hr::Team::"a" && Hr::Team::"a".active"#,
+            )],
+            &schema,
+        )
+        .unwrap();
+        let local = RuleSet::load(
+            vec![rule("team-a", r#"resource.team == Hr::Team::"a""#)],
+            &schema,
+        )
+        .unwrap();
+        assert_eq!(
+            reaching.rules()[0].reads_through,
+            Some(vec!["team".to_string()])
+        );
+
+        let people = CHUNK + 100;
+        let mut entities = vec![
+            serde_json::json!({"uid": {"type": "Hr::Team", "id": "a"}, "attrs": {"active": true}, "parents": []}),
+            serde_json::json!({"uid": {"type": "Hr::Team", "id": "b"}, "attrs": {"active": false}, "parents": []}),
+        ];
+        for i in 0..people {
+            let team = if i.is_multiple_of(2) { "a" } else { "b" };
+            entities.push(serde_json::json!({
+                "uid": {"type": "Hr::Person", "id": format!("p{i:05}")},
+                "attrs": {"team": {"type": "Hr::Team", "id": team}, "name": "n"},
+                "parents": [],
+            }));
+        }
+        let text = serde_json::json!({
+            "format": "trustcheck.snapshot/v1",
+            "collected_at": "2026-11-22T03:00:00Z",
+            "sources": [],
+            "entities": entities,
+        })
+        .to_string();
+        let input = crate::entities::Input::parse("hr.json".into(), text).unwrap();
+        let store = Store::load(vec![input], &schema).unwrap();
+        // Persons sort before teams: the first chunk holds persons only.
+        assert_eq!(store.resources[0].reference.type_name, "Hr::Person");
+        let judge = Judge::new(&reaching, &store).unwrap();
+        assert!(judge.whole.is_none());
+        assert_eq!(judge.follow.iter().collect::<Vec<_>>(), ["team"]);
+        assert!(Judge::new(&named, &store).unwrap().whole.is_some());
+        assert!(Judge::new(&local, &store).unwrap().follow.is_empty());
+        for set in [&reaching, &named, &local] {
+            let findings = evaluate(set, &store).unwrap();
+            assert_eq!(findings.len(), people);
+            for f in &findings {
+                let n: usize = f.resource.id.trim_start_matches('p').parse().unwrap();
+                let expected = if n.is_multiple_of(2) {
+                    Status::Pass
+                } else {
+                    Status::Fail
+                };
+                assert_eq!(
+                    f.status, expected,
+                    "{} on {}: {}",
+                    f.rule, f.resource, f.message
+                );
+            }
+        }
+        // The same judgements as Cedar's authorizer on the store of everything.
+        let fired = authorizer_failures(&reaching, &store).unwrap();
+        assert_eq!(fired.len(), people / 2);
+    }
 
     /// Findings come out of `judge_all` already in (rule, resource) order, each resource's in its
     /// own slots: the final sort only merges the few `missing` findings.

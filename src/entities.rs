@@ -12,7 +12,10 @@ use rustc_hash::FxHashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use cedar_policy_core::ast::{Entity as CoreEntity, EntityUID as CoreUid};
+use cedar_policy_core::ast::{
+    Entity as CoreEntity, EntityUID as CoreUid, Literal, PartialValue, Value as CoreValue,
+    ValueKind,
+};
 use cedar_policy_core::entities::{Entities as CoreEntities, NoEntitiesSchema, TCComputation};
 use cedar_policy_core::extensions::Extensions;
 
@@ -20,6 +23,7 @@ use cedar_policy::{Entities, EntityId, EntityTypeName, EntityUid, RestrictedExpr
 use miette::{Diagnostic, SourceSpan};
 use rayon::prelude::*;
 use serde_json::Value;
+use smol_str::SmolStr;
 
 use crate::findings::Uid;
 use crate::schema::{nearest, AttrSpec, AttrType, SchemaSet};
@@ -48,11 +52,16 @@ pub struct LoadedSource {
 }
 
 /// Every entity of one or more snapshots, typed and ready to judge.
+///
+/// Cedar's own entity store is not held: each entity's typed attributes are kept compactly
+/// ([`Held`]) and Cedar's store is built for the entities being judged when their turn comes
+/// ([`Store::entities`]). Cedar's per-entity maps cost about 1.7 KB even for three attributes
+/// (docs/performance.md), which at 100k entities was the largest part of `check`'s memory.
 pub struct Store {
-    /// Cedar's entity store (parents' transitive closure computed).
-    pub entities: Entities,
     /// Every entity, sorted by (type, id).
     pub resources: Vec<Resource>,
+    /// The typed facts of each resource, by the same index.
+    held: Vec<Held>,
     /// Facts not collected, by entity.
     pub unknown: FxHashMap<Uid, Vec<UncollectedFact>>,
     /// Collection errors that name an entity which is not in the store (a list that could not be
@@ -60,6 +69,19 @@ pub struct Store {
     pub missing: Vec<(UncollectedFact, usize)>,
     /// The snapshots, in the order given.
     pub snapshots: Vec<LoadedSource>,
+    /// Attribute names that hold a reference to an entity on some type of the schema (at any
+    /// depth of a record): reading through one reads another entity.
+    references: rustc_hash::FxHashSet<String>,
+}
+
+/// One entity's typed attributes and ancestors, as Cedar will need them.
+struct Held {
+    /// Evaluated attributes, sorted by name, sized to what they hold.
+    attrs: Box<[(SmolStr, PartialValue)]>,
+    /// Its parents, whether in the store or not (as Cedar keeps them).
+    parents: Box<[CoreUid]>,
+    /// Its other ancestors: indexes into [`Store::resources`].
+    ancestors: Box<[usize]>,
 }
 
 impl std::fmt::Debug for Store {
@@ -181,8 +203,12 @@ impl Store {
                 .into_par_iter()
                 .map(|raw| {
                     let (entity, uid) = build_entity(&raw, schema, kept)?;
+                    // Into the compact form at once: Cedar's map of one entity is short-lived
+                    // instead of 100k of them alive until the store is complete.
+                    let (_, attrs, _, cedar_parents, _) = entity.into_inner();
                     Ok(Built {
-                        entity,
+                        attrs: attrs.into_iter().collect(),
+                        cedar_parents: cedar_parents.into_iter().collect(),
                         uid,
                         reference: raw.uid,
                         parents: raw.parents,
@@ -286,39 +312,135 @@ impl Store {
                 ))
             })?
         };
-        let core_uids: Vec<CoreUid> = built.iter().map(|b| CoreUid::from(b.uid.clone())).collect();
         let mut resources = Vec::with_capacity(built.len());
-        let mut cedar_entities = Vec::with_capacity(built.len());
-        for (mut b, above) in built.into_iter().zip(ancestors) {
-            for a in above {
-                // Parents are skipped by Cedar itself: only indirect ancestors are added.
-                if let Some(uid) = core_uids.get(a) {
-                    b.entity.add_indirect_ancestor(uid.clone());
-                }
-            }
+        let mut held = Vec::with_capacity(built.len());
+        for (b, above) in built.into_iter().zip(ancestors) {
+            held.push(Held {
+                attrs: b.attrs,
+                parents: b.cedar_parents,
+                ancestors: above.into_boxed_slice(),
+            });
             resources.push(Resource {
                 uid: b.uid,
                 reference: Arc::new(b.reference),
                 snapshot: b.snapshot,
             });
-            cedar_entities.push(b.entity);
         }
-        // Types were checked above and the closure is complete: Cedar only indexes the entities.
-        let entities = CoreEntities::from_entities(
-            cedar_entities,
+        let mut references = rustc_hash::FxHashSet::default();
+        for t in schema.entity_types() {
+            for (name, attr) in &t.attrs {
+                referencing_names(name, &attr.ty, &mut references);
+            }
+        }
+        Ok(Store {
+            resources,
+            held,
+            unknown,
+            missing,
+            snapshots,
+            references,
+        })
+    }
+
+    /// Cedar's entity store of the resources in `range` (of [`Store::resources`]), for judging
+    /// them with rules that read nothing but their resource and the entities it references
+    /// through the attributes named in `follow` (see [`crate::rules::Rule::reads_through`]):
+    /// those entities are added, and theirs in turn. Ancestors outside the store are kept as
+    /// uids (what `in` asks about), as in the store of everything.
+    pub fn entities(
+        &self,
+        range: std::ops::Range<usize>,
+        follow: &rustc_hash::FxHashSet<String>,
+    ) -> Result<Entities, String> {
+        if range.end > self.resources.len() || range.start > range.end {
+            return Err(format!(
+                "entities {}..{} are not in a store of {}",
+                range.start,
+                range.end,
+                self.resources.len()
+            ));
+        }
+        let mut chosen: Vec<usize> = range.clone().collect();
+        if !follow.is_empty() {
+            let mut next = 0;
+            let mut found = Vec::new();
+            while let Some(&at) = chosen.get(next) {
+                next += 1;
+                let Some(held) = self.held.get(at) else {
+                    continue;
+                };
+                for (name, value) in held.attrs.iter() {
+                    if follow.contains(name.as_str()) {
+                        if let PartialValue::Value(v) = value {
+                            referenced(v, &mut found);
+                        }
+                    }
+                }
+                for uid in found.drain(..) {
+                    if let Some(i) = self.index_of(uid) {
+                        if !range.contains(&i) && !chosen.contains(&i) {
+                            chosen.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        self.cedar_store(chosen)
+    }
+
+    /// Cedar's entity store of every resource (for rules that may read any entity, and for the
+    /// reference authorizer of the tests).
+    pub fn all_entities(&self) -> Result<Entities, String> {
+        self.cedar_store(0..self.resources.len())
+    }
+
+    /// Cedar's entities of the resources at `indexes`, their ancestors complete.
+    fn cedar_store(&self, indexes: impl IntoIterator<Item = usize>) -> Result<Entities, String> {
+        let entities = indexes.into_iter().filter_map(|i| {
+            let (r, h) = (self.resources.get(i)?, self.held.get(i)?);
+            let parents: HashSet<CoreUid> = h.parents.iter().cloned().collect();
+            let mut entity = CoreEntity::new_with_attr_partial_value(
+                CoreUid::from(r.uid.clone()),
+                h.attrs.iter().cloned(),
+                HashSet::new(),
+                parents,
+                std::iter::empty(),
+            );
+            for &a in &h.ancestors {
+                // Parents are skipped by Cedar itself: only indirect ancestors are added.
+                if let Some(above) = self.resources.get(a) {
+                    entity.add_indirect_ancestor(CoreUid::from(above.uid.clone()));
+                }
+            }
+            Some(entity)
+        });
+        // Types were checked at load and the closure is complete: Cedar only indexes them.
+        CoreEntities::from_entities(
+            entities,
             None::<&NoEntitiesSchema>,
             TCComputation::AssumeAlreadyComputed,
             Extensions::all_available(),
         )
         .map(Entities::from)
-        .map_err(|e| unfit(e.to_string()))?;
-        Ok(Store {
-            entities,
-            resources,
-            unknown,
-            missing,
-            snapshots,
-        })
+        .map_err(|e| format!("entities do not fit together: {e}"))
+    }
+
+    /// The index in [`Store::resources`] of the entity `uid` names, when it is in the store.
+    fn index_of(&self, uid: &CoreUid) -> Option<usize> {
+        let type_name = uid.entity_type().to_string();
+        let id: &str = uid.eid().as_ref();
+        self.resources
+            .binary_search_by(|r| {
+                (r.reference.type_name.as_str(), r.reference.id.as_str())
+                    .cmp(&(type_name.as_str(), id))
+            })
+            .ok()
+    }
+
+    /// Whether the attribute `name` holds a reference to another entity on some type (reading
+    /// through it, as in `resource.name.x`, reads that entity).
+    pub fn holds_references(&self, name: &str) -> bool {
+        self.references.contains(name)
     }
 
     /// The facts of `resource` that were not collected.
@@ -327,6 +449,33 @@ impl Store {
             return &[];
         }
         self.unknown.get(resource).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Every entity uid in a value (in its sets and records too).
+fn referenced<'a>(v: &'a CoreValue, out: &mut Vec<&'a CoreUid>) {
+    match &v.value {
+        ValueKind::Lit(Literal::EntityUID(uid)) => out.push(uid),
+        ValueKind::Set(set) => set.authoritative.iter().for_each(|e| referenced(e, out)),
+        ValueKind::Record(fields) => fields.values().for_each(|e| referenced(e, out)),
+        ValueKind::Lit(_) | ValueKind::ExtensionValue(_) => {}
+    }
+}
+
+/// Collects `name` when its type is or holds an entity reference, and the names inside records
+/// that do.
+fn referencing_names(name: &str, ty: &AttrType, out: &mut rustc_hash::FxHashSet<String>) {
+    match ty {
+        AttrType::Entity(_) => {
+            out.insert(name.to_string());
+        }
+        AttrType::Set(element) => referencing_names(name, element, out),
+        AttrType::Record(fields) => {
+            for (field, spec) in fields {
+                referencing_names(field, &spec.ty, out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -444,7 +593,8 @@ fn build_entity(
 
 /// One typed entity waiting for its ancestors.
 struct Built {
-    entity: CoreEntity,
+    attrs: Box<[(SmolStr, PartialValue)]>,
+    cedar_parents: Box<[CoreUid]>,
     uid: EntityUid,
     reference: Uid,
     parents: Vec<Uid>,

@@ -142,7 +142,17 @@ pub fn run(args: Args, _out: Output) -> miette::Result<ExitStatus> {
                     }
                 }
                 let _ = writeln!(out, "  facts the rule read");
-                let entity = entity_uid(&reference).and_then(|u| store.entities.get(&u));
+                // Cedar's store of this resource alone: what it shows of its own attributes.
+                let at = store
+                    .resources
+                    .iter()
+                    .position(|r| *r.reference == reference);
+                let entities = at
+                    .map(|i| store.entities(i..i + 1, &Default::default()))
+                    .transpose()
+                    .map_err(|e| miette::miette!("{e}"))?;
+                let entity = entity_uid(&reference)
+                    .and_then(|u| entities.as_ref().and_then(|all| all.get(&u)));
                 let unknown = store.unknown_facts(&reference);
                 for attr in rule.attrs_read() {
                     let value = match entity.and_then(|e| e.attr(attr)) {

@@ -24,6 +24,9 @@ pub(super) struct Compiled {
     pub(super) params_read: Vec<String>,
     /// Every attribute name the rule reads or tests on any entity or record, sorted.
     pub(super) names_read: Vec<String>,
+    /// The attribute names the rule reads through, when it reads nothing but the resource and
+    /// the context (see [`reads_through`]); `None` when it may read another entity.
+    pub(super) reads_through: Option<Vec<String>>,
 }
 
 /// Splits a rule into its `applies` (scope + `when`) and `requirement` (`unless`) expressions.
@@ -43,9 +46,18 @@ pub(super) fn compile(policy: &Policy) -> Result<Compiled, String> {
     params_read(&est, &mut params);
     let mut names = BTreeSet::new();
     names_read(&est, &mut names);
+    let mut through = BTreeSet::new();
+    let local = est
+        .get("conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("body"))
+        .all(|body| reads_through(body, &mut through));
     Ok(Compiled {
         params_read: params.into_iter().collect(),
         names_read: names.into_iter().collect(),
+        reads_through: local.then(|| through.into_iter().collect()),
         applies,
         requirement,
         outcome,
@@ -164,6 +176,76 @@ fn attr_names(node: &Value) -> impl Iterator<Item = &str> {
     one.into_iter().chain(path)
 }
 
+/// Whether an expression in Cedar's JSON (EST) form reads nothing of any entity but `resource`:
+/// every attribute read or test (`.`, `has`, `getTag`, `hasTag`) is on a path from `resource` or
+/// `context` (`resource.a.b`), and every `in` asks about `resource`'s own ancestors. Such a rule
+/// can be judged on a store that holds the resource alone, provided the names it reads through
+/// (`a` in `resource.a.b`, and in `resource has a.b`), collected into `through`, are records and
+/// not references to other entities, which only the schema can say. Conservative: a literal,
+/// `principal`, an `if` or a record literal as a receiver counts as reading another entity.
+fn reads_through(v: &Value, through: &mut BTreeSet<String>) -> bool {
+    match v {
+        Value::Object(map) => map.iter().all(|(key, inner)| {
+            let here = match key.as_str() {
+                // A literal: entity uids in it are values, not reads.
+                "Value" => return true,
+                "." | "has" | "getTag" | "hasTag" => {
+                    if key == "has" {
+                        // `x has a.b` reads `x.a` to test `b` in it.
+                        let path: Vec<&str> = attr_names(inner).collect();
+                        if let Some((_, before)) = path.split_last() {
+                            through.extend(before.iter().map(|n| n.to_string()));
+                        }
+                    }
+                    inner
+                        .get("left")
+                        .is_some_and(|left| path_from_resource(left, through))
+                }
+                "in" => is_resource(inner.get("left")),
+                // `x is T in y`: its `in` field is an expression, not an `in` node.
+                "is" => {
+                    let within = inner.get("in");
+                    return (within.is_none() || is_resource(inner.get("left")))
+                        && [inner.get("left"), within]
+                            .into_iter()
+                            .flatten()
+                            .all(|e| reads_through(e, through));
+                }
+                // A record literal's keys are names, not operators.
+                "Record" => {
+                    return inner
+                        .as_object()
+                        .is_some_and(|fields| fields.values().all(|e| reads_through(e, through)));
+                }
+                _ => true,
+            };
+            here && reads_through(inner, through)
+        }),
+        Value::Array(items) => items.iter().all(|i| reads_through(i, through)),
+        _ => true,
+    }
+}
+
+fn is_resource(v: Option<&Value>) -> bool {
+    v.and_then(|l| l.get("Var")).and_then(Value::as_str) == Some("resource")
+}
+
+/// `resource`, `context`, or a chain of `.` from one of them, whose names go into `through`.
+fn path_from_resource(v: &Value, through: &mut BTreeSet<String>) -> bool {
+    if let Some(var) = v.get("Var").and_then(Value::as_str) {
+        return var == "resource" || var == "context";
+    }
+    let Some(step) = v.get(".") else {
+        return false;
+    };
+    let Some(attr) = step.get("attr").and_then(Value::as_str) else {
+        return false;
+    };
+    through.insert(attr.to_string());
+    step.get("left")
+        .is_some_and(|left| path_from_resource(left, through))
+}
+
 /// Collects `context.params.NAME` from an expression in Cedar's JSON (EST) form.
 fn params_read(v: &Value, out: &mut BTreeSet<String>) {
     match v {
@@ -219,6 +301,41 @@ mod tests {
             on_resource.into_iter().collect::<Vec<_>>(),
             ["owner", "policy"]
         );
+    }
+
+    fn through(src: &str) -> Option<Vec<String>> {
+        let policy = cedar_policy::Policy::from_str(&format!(
+            "forbid (principal, action, resource) when {{ {src} }};"
+        ))
+        .unwrap();
+        super::compile(&policy).unwrap().reads_through
+    }
+
+    /// A rule is judged on a store of its resource alone only when it provably reads nothing
+    /// else; every other form falls back to one store of everything.
+    #[test]
+    fn rules_that_read_only_the_resource_are_told_apart() {
+        let some = |names: &[&str]| Some(names.iter().map(|n| n.to_string()).collect());
+        assert_eq!(through("resource.a"), some(&[]));
+        assert_eq!(
+            through("resource.p.minimumLength > 3 && resource has q.r"),
+            some(&["p", "q"])
+        );
+        assert_eq!(through("context.params.x == 1"), some(&["params"]));
+        assert_eq!(through(r#"resource in T::"x""#), some(&[]));
+        assert_eq!(
+            through(r#"resource.owners.contains(T::"x") && resource.owner == T::"y""#),
+            some(&[])
+        );
+        assert_eq!(through("resource.owner.team == \"x\""), some(&["owner"]));
+        assert_eq!(through(r#"T::"x".a"#), None);
+        assert_eq!(through(r#"T::"x" in resource"#), None);
+        assert_eq!(through(r#"resource.owner in T::"x""#), None);
+        assert_eq!(through(r#"resource is T in resource.owner"#), some(&[]));
+        assert_eq!(through(r#"resource.owner is T in T::"x""#), None);
+        assert_eq!(through("principal.a"), None);
+        assert_eq!(through("(if true then resource else resource).a"), None);
+        assert_eq!(through(r#"{a: T::"x"}.a.b"#), None);
     }
 
     #[test]

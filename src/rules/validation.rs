@@ -186,6 +186,7 @@ fn build_rule(
         outcome: compiled.outcome,
         applies_attrs: compiled.applies_attrs,
         requirement_attrs: compiled.requirement_attrs,
+        reads_through: compiled.reads_through,
         params_read: compiled.params_read,
         names_read: compiled.names_read,
     })
