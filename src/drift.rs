@@ -10,14 +10,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::findings::{Finding, Fingerprint, Status, Uid};
 use crate::severity::Severity;
-use crate::snapshot::{Snapshot, UncollectedFact};
+use crate::snapshot::UncollectedFact;
 use trustcheck_snapshot::Entity;
+use trustcheck_snapshot::SnapshotText;
 
 /// The format tag of the JSON drift report.
 pub const DRIFT_FORMAT: &str = "trustcheck.drift/v1";
@@ -77,29 +78,62 @@ impl FactDrift {
     }
 }
 
-/// Compares two snapshots' entities and collection errors. Entities are compared in parallel,
-/// walked in uid order (the order of every list in the result).
-pub fn facts(old: &Snapshot, new: &Snapshot) -> FactDrift {
-    let old_by = sorted_by_uid(&old.entities);
-    let new_by = sorted_by_uid(&new.entities);
-    let old_lookup: FxHashMap<&Uid, &Entity> = old_by.iter().map(|e| (&e.uid, *e)).collect();
-    let new_uids: FxHashSet<&Uid> = new_by.iter().map(|e| &e.uid).collect();
-    let compared: Vec<(Option<Uid>, Option<EntityChange>)> = new_by
+/// Why two snapshots' facts could not be compared: an entity's text is not an entity (the full
+/// parse of the snapshot, which locates the problem, says more).
+#[derive(Debug, thiserror::Error)]
+#[error("{entity} of the {side} snapshot: {source}")]
+pub struct FactsError {
+    /// `old` or `new`.
+    pub side: &'static str,
+    /// Which entity: its uid, or its position in `entities` when its uid is unreadable.
+    pub entity: String,
+    /// What serde said.
+    pub source: serde_json::Error,
+}
+
+/// Compares two snapshots' entities and collection errors. Entities are matched by uid and
+/// compared in parallel, walked in uid order (the order of every list in the result); an entity
+/// whose JSON text is the same on both sides is unchanged without being parsed, the others are
+/// parsed and compared attribute by attribute (so that formatting or key order is no change).
+pub fn facts(old: &SnapshotText<'_>, new: &SnapshotText<'_>) -> Result<FactDrift, FactsError> {
+    let old_by = by_uid(&old.entities, "old")?;
+    let new_by = by_uid(&new.entities, "new")?;
+    /// What became of one entity of the new snapshot.
+    enum Compared {
+        Added(Uid),
+        Changed(EntityChange),
+        Same,
+    }
+    let compared: Vec<Result<Compared, FactsError>> = new_by
         .par_iter()
-        .map(|n| match old_lookup.get(&n.uid) {
-            None => (Some(n.uid.clone()), None),
-            Some(o) => (None, entity_change(o, n)),
+        .map(|(uid, n)| match find(&old_by, uid) {
+            None => Ok(Compared::Added(uid.clone())),
+            Some(o) if o == *n => Ok(Compared::Same),
+            Some(o) => {
+                let parse = |text: &str, side| {
+                    serde_json::from_str::<Entity>(text).map_err(|source| FactsError {
+                        side,
+                        entity: format!("entity `{uid}`"),
+                        source,
+                    })
+                };
+                Ok(entity_change(&parse(o, "old")?, &parse(n, "new")?)
+                    .map_or(Compared::Same, Compared::Changed))
+            }
         })
         .collect();
     let mut drift = FactDrift::default();
-    for (added, changed) in compared {
-        drift.added.extend(added);
-        drift.changed.extend(changed);
+    for c in compared {
+        match c? {
+            Compared::Added(uid) => drift.added.push(uid),
+            Compared::Changed(change) => drift.changed.push(change),
+            Compared::Same => {}
+        }
     }
     drift.removed = old_by
         .iter()
-        .filter(|o| !new_uids.contains(&o.uid))
-        .map(|o| o.uid.clone())
+        .filter(|(uid, _)| find(&new_by, uid).is_none())
+        .map(|(uid, _)| uid.clone())
         .collect();
 
     let key = |e: &UncollectedFact| (e.entity.clone(), e.fact.clone());
@@ -125,21 +159,51 @@ pub fn facts(old: &Snapshot, new: &Snapshot) -> FactDrift {
         .filter(|(k, _)| !new_errors.contains_key(*k))
         .map(|(_, e)| (*e).clone())
         .collect();
-    drift
+    Ok(drift)
 }
 
-/// The entities sorted by uid; of a uid listed twice, the later (loading rejects such a snapshot).
-fn sorted_by_uid(entities: &[Entity]) -> Vec<&Entity> {
-    let mut sorted: Vec<&Entity> = entities.iter().collect();
-    sorted.par_sort_by(|a, b| a.uid.cmp(&b.uid));
-    let mut out: Vec<&Entity> = Vec::with_capacity(sorted.len());
-    for e in sorted {
-        if out.last().is_some_and(|last| last.uid == e.uid) {
+/// The text of the entity `uid` in a list sorted by uid.
+fn find<'a>(side: &[(Uid, &'a str)], uid: &Uid) -> Option<&'a str> {
+    side.binary_search_by(|(u, _)| u.cmp(uid))
+        .ok()
+        .and_then(|i| side.get(i))
+        .map(|(_, text)| *text)
+}
+
+/// Each entity's uid (read from its text, nothing else parsed) and text, sorted by uid; of a uid
+/// listed twice, the later (loading rejects such a snapshot).
+fn by_uid<'a>(
+    entities: &[&'a RawValue],
+    side: &'static str,
+) -> Result<Vec<(Uid, &'a str)>, FactsError> {
+    /// The uid of an entity; its other fields are skipped.
+    #[derive(serde::Deserialize)]
+    struct Head {
+        uid: Uid,
+    }
+    let mut sorted: Vec<(usize, Uid, &str)> = entities
+        .par_iter()
+        .enumerate()
+        .map(|(index, raw)| {
+            serde_json::from_str::<Head>(raw.get())
+                .map(|h| (index, h.uid, raw.get()))
+                .map_err(|source| FactsError {
+                    side,
+                    entity: format!("entity {index}"),
+                    source,
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    // Stable: of equal uids, the later stays later.
+    sorted.par_sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
+    let mut out: Vec<(Uid, &str)> = Vec::with_capacity(sorted.len());
+    for (_, uid, text) in sorted {
+        if out.last().is_some_and(|(last, _)| *last == uid) {
             out.pop();
         }
-        out.push(e);
+        out.push((uid, text));
     }
-    out
+    Ok(out)
 }
 
 /// What changed in one entity between two snapshots, if anything.
@@ -284,7 +348,7 @@ pub struct Drift {
 mod tests {
     use super::*;
     use crate::findings::fingerprint;
-    use crate::snapshot::{Entity, Source};
+    use crate::snapshot::{Entity, Snapshot, Source};
     use serde_json::json;
 
     fn entity(id: &str, attrs: Value) -> Entity {
@@ -330,7 +394,9 @@ mod tests {
                 reason: "403".into(),
             }],
         }];
-        let d = facts(&old, &new);
+        let (old_text, new_text) = (old.to_json(), new.to_json());
+        let view = |text| SnapshotText::parse(text).unwrap();
+        let d = facts(&view(&old_text), &view(&new_text)).unwrap();
         assert_eq!(d.added[0].id, "fresh:main");
         assert_eq!(d.removed[0].id, "gone:main");
         assert_eq!(d.changed.len(), 1);
@@ -348,7 +414,12 @@ mod tests {
         );
         assert_eq!(d.errors_added.len(), 1);
         assert!(d.errors_removed.is_empty());
-        assert!(facts(&old, &old).is_empty());
+        assert!(facts(&view(&old_text), &view(&old_text))
+            .unwrap()
+            .is_empty());
+        // Formatting is no change: only what the facts say is compared.
+        let compact = serde_json::to_string(&old).unwrap();
+        assert!(facts(&view(&old_text), &view(&compact)).unwrap().is_empty());
     }
 
     fn finding(rule: &str, id: &str, status: Status) -> Finding {

@@ -9,7 +9,7 @@ use std::path::Path;
 use miette::{Diagnostic, SourceSpan};
 pub use trustcheck_snapshot::utc::{format_utc, normalize_utc};
 pub use trustcheck_snapshot::{
-    Entity, ParseError, Snapshot, Source, Uid, UncollectedFact, SNAPSHOT_FORMAT,
+    Entity, ParseError, Snapshot, SnapshotText, Source, Uid, UncollectedFact, SNAPSHOT_FORMAT,
 };
 
 use crate::diagnostics::SourceFile;
@@ -74,18 +74,32 @@ pub enum SnapshotError {
 
 /// Reads and parses a snapshot file (the envelope only; entities are typed later).
 pub fn read(path: &Path) -> Result<(Snapshot, String), SnapshotError> {
-    let display = path.display().to_string();
-    let text = crate::input::read_to_string(path).map_err(|source| SnapshotError::Read {
-        path: display.clone(),
-        source,
-    })?;
-    let snapshot = parse(&display, &text)?;
+    let text = read_text(path)?;
+    let snapshot = parse(&path.display().to_string(), &text)?;
     Ok((snapshot, text))
+}
+
+/// Reads a snapshot file's text, unparsed.
+pub fn read_text(path: &Path) -> Result<String, SnapshotError> {
+    crate::input::read_to_string(path).map_err(|source| SnapshotError::Read {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// Parses snapshot text; `name` is used in messages.
 pub fn parse(name: &str, text: &str) -> Result<Snapshot, SnapshotError> {
-    Snapshot::parse(text).map_err(|e| match e {
+    Snapshot::parse(text).map_err(|e| located(name, text, e))
+}
+
+/// Reads snapshot text's envelope, its entities left as text ([`SnapshotText`]).
+pub fn view<'a>(name: &str, text: &'a str) -> Result<SnapshotText<'a>, SnapshotError> {
+    SnapshotText::parse(text).map_err(|e| located(name, text, e))
+}
+
+/// A parse error, located in the text.
+fn located(name: &str, text: &str, e: ParseError) -> SnapshotError {
+    match e {
         ParseError::Json {
             message,
             line,
@@ -108,7 +122,7 @@ pub fn parse(name: &str, text: &str) -> Result<Snapshot, SnapshotError> {
             field,
             value,
         },
-    })
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use trustcheck::drift::{self, Drift, DRIFT_FORMAT};
 use trustcheck::engine;
 use trustcheck::entities::{Input, Store};
 use trustcheck::report::drift::{render, DiffFormat, Sides};
+use trustcheck::snapshot;
 
 use trustcheck::exit::ExitStatus;
 
@@ -44,17 +45,31 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
         atomic_write::check_outputs(&[output], &[&args.old, &args.new])?;
     }
     let Loaded { schema, rules, .. } = args.rules.load(Adjust::Configured)?;
-    let old = Input::read(&args.old)?;
-    let new = Input::read(&args.new)?;
-    let facts = drift::facts(&old.snapshot, &new.snapshot);
-    let (old_at, new_at) = (
-        old.snapshot.collected_at.clone(),
-        new.snapshot.collected_at.clone(),
+    let (old_name, new_name) = (
+        args.old.display().to_string(),
+        args.new.display().to_string(),
     );
-    // The new snapshot's parsed form (several times the file: 300 MB at 100k resources) is not
-    // held while the old one is judged: its text is parsed again when its turn comes (0.15 s).
-    let (new_name_read, new_text) = (new.name, new.text);
-    drop(new.snapshot);
+    let old_text = snapshot::read_text(&args.old)?;
+    let new_text = snapshot::read_text(&args.new)?;
+    // The facts are compared on the entities' text (an entity whose text did not change is not
+    // parsed), so that neither snapshot is held parsed (several times the file: 300 MB at 100k
+    // resources) for the comparison.
+    let (facts, old_at, new_at) = {
+        let (old_view, new_view) = (
+            snapshot::view(&old_name, &old_text)?,
+            snapshot::view(&new_name, &new_text)?,
+        );
+        let facts = match drift::facts(&old_view, &new_view) {
+            Ok(facts) => facts,
+            // The full parse locates what is wrong; should it find nothing, serde's message.
+            Err(e) => {
+                snapshot::parse(&old_name, &old_text)?;
+                snapshot::parse(&new_name, &new_text)?;
+                return Err(miette::miette!("{e}"));
+            }
+        };
+        (facts, old_view.collected_at, new_view.collected_at)
+    };
     // Judged apart: the same entity is expected in both, which one store would reject. One store
     // at a time: each is dropped once judged, so peak memory holds one store, not two.
     // Only the attributes some rule reads are held in the stores (all are still checked).
@@ -69,10 +84,9 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
     // new one. Freeing it on a second thread measured no faster (the parse and the free compete
     // for the cores) and held 50–100 MB more at the peak (the allocator returns another
     // thread's frees late).
-    let (old_findings, old_store) = judge(old)?;
+    let (old_findings, old_store) = judge(Input::parse(old_name.clone(), old_text)?)?;
     drop(old_store);
-    let new = Input::parse(new_name_read, new_text)?;
-    let (new_findings, new_store) = judge(new)?;
+    let (new_findings, new_store) = judge(Input::parse(new_name.clone(), new_text)?)?;
     super::leave_to_exit(new_store);
     let findings = drift::status_changes(&old_findings, &new_findings);
     super::leave_to_exit((old_findings, new_findings));
@@ -83,10 +97,6 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
         facts,
         findings,
     };
-    let (old_name, new_name) = (
-        args.old.display().to_string(),
-        args.new.display().to_string(),
-    );
     let sides = Sides {
         old: &old_name,
         new: &new_name,

@@ -99,3 +99,34 @@ fn diff_of_a_missing_file_exits_2() {
         .code(2)
         .stderr(contains("no-such.json"));
 }
+
+/// The facts are compared on the entities' text; an entity that is not one (here, no uid) is
+/// still reported located in its file, exit 2, nothing written. The old side is read and judged
+/// first: a broken new side fails before any report.
+#[test]
+fn diff_of_a_snapshot_with_a_broken_entity_exits_2_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO))
+        .unwrap();
+    let mut doc: Value = serde_json::from_str(&demo).unwrap();
+    let entities = doc["entities"].as_array_mut().unwrap();
+    entities[3].as_object_mut().unwrap().remove("uid");
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let out = dir.path().join("drift.json");
+    for (old, new) in [
+        (DEMO, broken.to_str().unwrap()),
+        (broken.to_str().unwrap(), DEMO),
+    ] {
+        cargo_bin_cmd!("trustcheck")
+            .env("NO_COLOR", "1")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["diff", old, new, "--format", "json", "--output"])
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(contains("broken.json"))
+            .stderr(contains("missing field `uid`"));
+        assert!(!out.exists());
+    }
+}

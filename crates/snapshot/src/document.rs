@@ -185,6 +185,47 @@ impl Snapshot {
     }
 }
 
+/// A snapshot read to compare its facts with another's: the envelope parsed, each entity left as
+/// its JSON text, borrowed from the document (nothing of it is allocated). `trustcheck diff`
+/// compares two 100k-entity snapshots this way instead of holding both parsed (several times
+/// their files' size); an entity whose text is the same on both sides has the same facts.
+///
+/// Checked less than [`Snapshot::parse`] (the entities' own fields are not read): a command that
+/// goes on to judge the snapshot parses it in full too.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotText<'a> {
+    /// Always [`SNAPSHOT_FORMAT`].
+    pub format: String,
+    /// When the snapshot was taken, UTC.
+    pub collected_at: String,
+    /// What was read.
+    #[serde(default)]
+    pub sources: Vec<Source>,
+    /// Each entity's JSON text.
+    #[serde(default, borrow)]
+    pub entities: Vec<&'a serde_json::value::RawValue>,
+}
+
+impl<'a> SnapshotText<'a> {
+    /// Reads the envelope of snapshot text, with the same checks of the format tag and the
+    /// timestamps as [`Snapshot::parse`].
+    pub fn parse(text: &'a str) -> Result<Self, ParseError> {
+        let view: Self = serde_json::from_str(text).map_err(|e| json_error(text, &e))?;
+        if view.format != SNAPSHOT_FORMAT {
+            return Err(ParseError::Format {
+                found: view.format,
+                offset: text.find("\"format\""),
+            });
+        }
+        check_time("collected_at", &view.collected_at)?;
+        for s in &view.sources {
+            check_time("sources[].collected_at", &s.collected_at)?;
+        }
+        Ok(view)
+    }
+}
+
 fn json_error(text: &str, e: &serde_json::Error) -> ParseError {
     let full = e.to_string();
     // serde appends " at line L column C"; the caller shows the position its own way.

@@ -19,7 +19,7 @@ pub mod uid;
 pub mod uncollected;
 pub mod utc;
 
-pub use document::{ParseError, Snapshot, Source, SNAPSHOT_FORMAT};
+pub use document::{ParseError, Snapshot, SnapshotText, Source, SNAPSHOT_FORMAT};
 pub use entity::Entity;
 pub use provider::{CollectError, Param, ParamKind, Provider, Scaffold, ScaffoldExample, Ui};
 pub use uid::Uid;
