@@ -79,6 +79,12 @@ impl<'a> Judge<'a> {
             .filter(|name| store.holds_references(name))
             .cloned()
             .collect();
+        let depth = rules
+            .rules()
+            .iter()
+            .map(|rule| rule.read_depth)
+            .max()
+            .unwrap_or(0);
         let whole = if apart {
             None
         } else {
@@ -93,6 +99,7 @@ impl<'a> Judge<'a> {
             prepared,
             whole,
             follow,
+            depth,
         })
     }
 }
@@ -149,7 +156,7 @@ fn judge_all(judge: &Judge<'_>) -> Vec<Finding> {
         // This chunk's entities, unless every rule is judged on the store of everything.
         let own = match &judge.whole {
             Some(_) => None,
-            None => Some(store.entities(range, &judge.follow)),
+            None => Some(store.entities(range, &judge.follow, judge.depth)),
         };
         let entities = match (&judge.whole, &own) {
             (Some(whole), _) => Ok(whole),
@@ -267,6 +274,8 @@ struct Judge<'a> {
     /// Attributes through which rules read other entities: a chunk's store holds the entities
     /// they reference.
     follow: FxHashSet<String>,
+    /// How many references deep the rules read.
+    depth: usize,
 }
 
 /// The parts of a rule's finding messages that do not depend on the resource.
@@ -631,18 +640,20 @@ mod tests {
         assert_eq!(judge.follow.iter().collect::<Vec<_>>(), ["policy"]);
     }
 
-    /// A rule that reads an entity its resource references (`resource.team.active`) is judged on
-    /// a chunk's store with the referenced entities added; one that reads an entity named in the
+    /// Rules that read entities their resource references (`resource.team.active`, through a
+    /// record `resource.info.team.active`, along a chain `resource.boss.name`) are judged on a
+    /// chunk's store with the referenced entities added; one that reads an entity named in the
     /// rule (`Hr::Team::"a".active`), on one store of everything. With more resources than a
-    /// chunk holds, persons in the first chunk and their teams outside it, every rule must see
-    /// the teams (a store of the chunk alone would make every finding an error).
+    /// chunk holds, persons in the first chunk and their teams outside it, every rule must judge
+    /// as Cedar's authorizer does on the store of everything (a chunk missing a team makes
+    /// `.active` an error and `has active` false: a false pass).
     #[test]
     fn rules_reading_other_entities_see_them_in_a_chunk_or_in_the_store_of_everything() {
         let dir = tempfile::tempdir().unwrap();
         let schema_path = dir.path().join("hr.cedarschema");
         std::fs::write(
             &schema_path,
-            "namespace Hr {\n  entity Team = { active: Bool };\n  entity Person = { team: Team, name: String };\n}\n",
+            "namespace Hr {\n  entity Team = { active: Bool };\n  entity Person = { team: Team, name: String, info: { team: Team }, boss?: Person };\n}\n",
         )
         .unwrap();
         let schema = crate::schema::SchemaSet::with_custom(&[schema_path]).unwrap();
@@ -657,25 +668,26 @@ mod tests {
             origin: crate::rules::Origin::Custom,
         }
         };
-        let reaching =
-            RuleSet::load(vec![rule("team-active", "resource.team.active")], &schema).unwrap();
-        let named = RuleSet::load(
-            vec![rule(
-                "team-a-active",
-                r#"resource.team == Hr::Team::"a" && Hr::Team::"a".active"#,
-            )],
-            &schema,
-        )
-        .unwrap();
-        let local = RuleSet::load(
-            vec![rule("team-a", r#"resource.team == Hr::Team::"a""#)],
-            &schema,
-        )
-        .unwrap();
+        let set = |id: &str, requirement: &str| {
+            RuleSet::load(vec![rule(id, requirement)], &schema).unwrap()
+        };
+        let reaching = set("team-active", "resource.team.active");
+        let in_record = set("info-team-active", "resource.info.team.active");
+        let has_in_record = set("info-team-has", "!(resource.info.team has active)");
+        let chain = set(
+            "boss-named",
+            r#"resource has boss && resource.boss.name == "n""#,
+        );
+        let named = set(
+            "team-a-active",
+            r#"resource.team == Hr::Team::"a" && Hr::Team::"a".active"#,
+        );
+        let local = set("team-a", r#"resource.team == Hr::Team::"a""#);
         assert_eq!(
             reaching.rules()[0].reads_through,
             Some(vec!["team".to_string()])
         );
+        assert_eq!(in_record.rules()[0].read_depth, 2);
 
         let people = CHUNK + 100;
         let mut entities = vec![
@@ -683,10 +695,15 @@ mod tests {
             serde_json::json!({"uid": {"type": "Hr::Team", "id": "b"}, "attrs": {"active": false}, "parents": []}),
         ];
         for i in 0..people {
-            let team = if i.is_multiple_of(2) { "a" } else { "b" };
+            let team = serde_json::json!({"type": "Hr::Team", "id": if i.is_multiple_of(2) { "a" } else { "b" }});
+            let mut attrs = serde_json::json!({"team": team, "name": "n", "info": {"team": team}});
+            if i > 0 {
+                attrs["boss"] =
+                    serde_json::json!({"type": "Hr::Person", "id": format!("p{:05}", i - 1)});
+            }
             entities.push(serde_json::json!({
                 "uid": {"type": "Hr::Person", "id": format!("p{i:05}")},
-                "attrs": {"team": {"type": "Hr::Team", "id": team}, "name": "n"},
+                "attrs": attrs,
                 "parents": [],
             }));
         }
@@ -704,28 +721,57 @@ mod tests {
         let judge = Judge::new(&reaching, &store).unwrap();
         assert!(judge.whole.is_none());
         assert_eq!(judge.follow.iter().collect::<Vec<_>>(), ["team"]);
+        let mut follow: Vec<String> = Judge::new(&in_record, &store)
+            .unwrap()
+            .follow
+            .into_iter()
+            .collect();
+        follow.sort();
+        assert_eq!(follow, ["info", "team"]);
         assert!(Judge::new(&named, &store).unwrap().whole.is_some());
         assert!(Judge::new(&local, &store).unwrap().follow.is_empty());
-        for set in [&reaching, &named, &local] {
+        for set in [
+            &reaching,
+            &in_record,
+            &has_in_record,
+            &chain,
+            &named,
+            &local,
+        ] {
             let findings = evaluate(set, &store).unwrap();
             assert_eq!(findings.len(), people);
+            let mut failed: Vec<(String, Uid)> = Vec::new();
             for f in &findings {
-                let n: usize = f.resource.id.trim_start_matches('p').parse().unwrap();
-                let expected = if n.is_multiple_of(2) {
-                    Status::Pass
-                } else {
-                    Status::Fail
-                };
-                assert_eq!(
-                    f.status, expected,
+                assert_ne!(
+                    f.status,
+                    Status::Error,
                     "{} on {}: {}",
-                    f.rule, f.resource, f.message
+                    f.rule,
+                    f.resource,
+                    f.message
                 );
+                if f.status == Status::Fail {
+                    failed.push((f.rule.to_string(), (*f.resource).clone()));
+                }
             }
+            assert_eq!(failed, authorizer_failures(set, &store).unwrap());
         }
-        // The same judgements as Cedar's authorizer on the store of everything.
-        let fired = authorizer_failures(&reaching, &store).unwrap();
-        assert_eq!(fired.len(), people / 2);
+        for f in evaluate(&reaching, &store).unwrap() {
+            let n: usize = f.resource.id.trim_start_matches('p').parse().unwrap();
+            let expected = if n.is_multiple_of(2) {
+                Status::Pass
+            } else {
+                Status::Fail
+            };
+            assert_eq!(f.status, expected);
+        }
+        // A chain of references adds one level per level the rules read, not the whole chain.
+        let boss: FxHashSet<String> = ["boss".to_string()].into_iter().collect();
+        let second = CHUNK..people;
+        let one = store.entities(second.clone(), &boss, 1).unwrap();
+        assert_eq!(one.iter().count(), second.len() + 1);
+        let three = store.entities(second.clone(), &boss, 3).unwrap();
+        assert_eq!(three.iter().count(), second.len() + 3);
     }
 
     /// Findings come out of `judge_all` already in (rule, resource) order, each resource's in its

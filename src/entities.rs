@@ -329,7 +329,7 @@ impl Store {
         let mut references = rustc_hash::FxHashSet::default();
         for t in schema.entity_types() {
             for (name, attr) in &t.attrs {
-                referencing_names(name, &attr.ty, &mut references);
+                let _ = referencing_names(name, &attr.ty, &mut references);
             }
         }
         Ok(Store {
@@ -344,13 +344,14 @@ impl Store {
 
     /// Cedar's entity store of the resources in `range` (of [`Store::resources`]), for judging
     /// them with rules that read nothing but their resource and the entities it references
-    /// through the attributes named in `follow` (see [`crate::rules::Rule::reads_through`]):
-    /// those entities are added, and theirs in turn. Ancestors outside the store are kept as
-    /// uids (what `in` asks about), as in the store of everything.
+    /// through the attributes named in `follow` (see [`crate::rules::Rule::reads_through`]),
+    /// up to `depth` references deep: those entities are added. Ancestors outside the store are
+    /// kept as uids (what `in` asks about), as in the store of everything.
     pub fn entities(
         &self,
         range: std::ops::Range<usize>,
         follow: &rustc_hash::FxHashSet<String>,
+        depth: usize,
     ) -> Result<Entities, String> {
         if range.end > self.resources.len() || range.start > range.end {
             return Err(format!(
@@ -362,27 +363,36 @@ impl Store {
         }
         let mut chosen: Vec<usize> = range.clone().collect();
         if !follow.is_empty() {
-            let mut next = 0;
+            let mut seen: rustc_hash::FxHashSet<usize> = chosen.iter().copied().collect();
             let mut found = Vec::new();
-            while let Some(&at) = chosen.get(next) {
-                next += 1;
-                let Some(held) = self.held.get(at) else {
-                    continue;
-                };
-                for (name, value) in held.attrs.iter() {
-                    if follow.contains(name.as_str()) {
-                        if let PartialValue::Value(v) = value {
-                            referenced(v, &mut found);
+            // One level of references at a time, as deep as the rules read: a chain of
+            // references (a manager's manager's ...) adds what is read, not the whole chain.
+            let mut level = 0..chosen.len();
+            for _ in 0..depth {
+                let next_start = chosen.len();
+                for at in level.clone() {
+                    let Some(held) = chosen.get(at).and_then(|&i| self.held.get(i)) else {
+                        continue;
+                    };
+                    for (name, value) in held.attrs.iter() {
+                        if follow.contains(name.as_str()) {
+                            if let PartialValue::Value(v) = value {
+                                referenced(v, &mut found);
+                            }
+                        }
+                    }
+                    for uid in found.drain(..) {
+                        if let Some(i) = self.index_of(uid) {
+                            if seen.insert(i) {
+                                chosen.push(i);
+                            }
                         }
                     }
                 }
-                for uid in found.drain(..) {
-                    if let Some(i) = self.index_of(uid) {
-                        if !range.contains(&i) && !chosen.contains(&i) {
-                            chosen.push(i);
-                        }
-                    }
+                if chosen.len() == next_start {
+                    break;
                 }
+                level = next_start..chosen.len();
             }
         }
         self.cedar_store(chosen)
@@ -462,21 +472,26 @@ fn referenced<'a>(v: &'a CoreValue, out: &mut Vec<&'a CoreUid>) {
     }
 }
 
-/// Collects `name` when its type is or holds an entity reference, and the names inside records
-/// that do.
-fn referencing_names(name: &str, ty: &AttrType, out: &mut rustc_hash::FxHashSet<String>) {
-    match ty {
-        AttrType::Entity(_) => {
-            out.insert(name.to_string());
-        }
+/// Collects `name` when its type holds an entity reference at any depth (a record attribute
+/// whose field is a reference: reading through it reads that entity), and the names of the
+/// fields inside that do. Returns whether `ty` holds one.
+fn referencing_names(name: &str, ty: &AttrType, out: &mut rustc_hash::FxHashSet<String>) -> bool {
+    let holds = match ty {
+        AttrType::Entity(_) => true,
         AttrType::Set(element) => referencing_names(name, element, out),
         AttrType::Record(fields) => {
+            let mut any = false;
             for (field, spec) in fields {
-                referencing_names(field, &spec.ty, out);
+                any |= referencing_names(field, &spec.ty, out);
             }
+            any
         }
-        _ => {}
+        _ => false,
+    };
+    if holds {
+        out.insert(name.to_string());
     }
+    holds
 }
 
 fn type_help(schema: &SchemaSet, type_name: &str) -> Option<String> {

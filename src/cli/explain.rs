@@ -148,7 +148,7 @@ pub fn run(args: Args, _out: Output) -> miette::Result<ExitStatus> {
                     .iter()
                     .position(|r| *r.reference == reference);
                 let entities = at
-                    .map(|i| store.entities(i..i + 1, &Default::default()))
+                    .map(|i| store.entities(i..i + 1, &Default::default(), 0))
                     .transpose()
                     .map_err(|e| miette::miette!("{e}"))?;
                 let entity = entity_uid(&reference)

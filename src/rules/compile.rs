@@ -24,9 +24,11 @@ pub(super) struct Compiled {
     pub(super) params_read: Vec<String>,
     /// Every attribute name the rule reads or tests on any entity or record, sorted.
     pub(super) names_read: Vec<String>,
-    /// The attribute names the rule reads through, when it reads nothing but the resource and
-    /// the context (see [`reads_through`]); `None` when it may read another entity.
+    /// The attribute names the rule reads through, when it reads nothing but the resource, the
+    /// context and what they reach (see [`reads_through`]); `None` when it may read any entity.
     pub(super) reads_through: Option<Vec<String>>,
+    /// The longest chain of names it reads through.
+    pub(super) read_depth: usize,
 }
 
 /// Splits a rule into its `applies` (scope + `when`) and `requirement` (`unless`) expressions.
@@ -46,7 +48,7 @@ pub(super) fn compile(policy: &Policy) -> Result<Compiled, String> {
     params_read(&est, &mut params);
     let mut names = BTreeSet::new();
     names_read(&est, &mut names);
-    let mut through = BTreeSet::new();
+    let mut through = Through::default();
     let local = est
         .get("conditions")
         .and_then(Value::as_array)
@@ -57,7 +59,8 @@ pub(super) fn compile(policy: &Policy) -> Result<Compiled, String> {
     Ok(Compiled {
         params_read: params.into_iter().collect(),
         names_read: names.into_iter().collect(),
-        reads_through: local.then(|| through.into_iter().collect()),
+        reads_through: local.then(|| through.names.into_iter().collect()),
+        read_depth: through.depth,
         applies,
         requirement,
         outcome,
@@ -176,30 +179,45 @@ fn attr_names(node: &Value) -> impl Iterator<Item = &str> {
     one.into_iter().chain(path)
 }
 
-/// Whether an expression in Cedar's JSON (EST) form reads nothing of any entity but `resource`:
-/// every attribute read or test (`.`, `has`, `getTag`, `hasTag`) is on a path from `resource` or
-/// `context` (`resource.a.b`), and every `in` asks about `resource`'s own ancestors. Such a rule
-/// can be judged on a store that holds the resource alone, provided the names it reads through
-/// (`a` in `resource.a.b`, and in `resource has a.b`), collected into `through`, are records and
-/// not references to other entities, which only the schema can say. Conservative: a literal,
-/// `principal`, an `if` or a record literal as a receiver counts as reading another entity.
-fn reads_through(v: &Value, through: &mut BTreeSet<String>) -> bool {
+/// What a rule reads through on its way from `resource`: the attribute names (`a` in
+/// `resource.a.b`) and the longest chain of them (how many entities deep it can read).
+#[derive(Default)]
+struct Through {
+    names: BTreeSet<String>,
+    depth: usize,
+}
+
+/// Whether an expression in Cedar's JSON (EST) form reads no entity but `resource` and those it
+/// reaches through its attributes: every attribute read or test (`.`, `has`, `getTag`,
+/// `hasTag`) is on a path from `resource` or `context` (`resource.a.b`), and every `in` asks
+/// about `resource`'s own ancestors. The names read through (`a` in `resource.a.b`, and in
+/// `resource has a.b`) are collected into `through`: where the schema says one holds entity
+/// references, the entities it names are read too, and a chunk's store must hold them.
+/// Conservative: a literal, `principal`, an `if` or a record literal as a receiver counts as
+/// reading any entity.
+fn reads_through(v: &Value, through: &mut Through) -> bool {
     match v {
         Value::Object(map) => map.iter().all(|(key, inner)| {
             let here = match key.as_str() {
                 // A literal: entity uids in it are values, not reads.
                 "Value" => return true,
                 "." | "has" | "getTag" | "hasTag" => {
+                    let steps = inner
+                        .get("left")
+                        .and_then(|left| path_from_resource(left, &mut through.names));
+                    // `x has a.b` reads `x.a` to test `b` in it.
+                    let mut further = 0;
                     if key == "has" {
-                        // `x has a.b` reads `x.a` to test `b` in it.
                         let path: Vec<&str> = attr_names(inner).collect();
                         if let Some((_, before)) = path.split_last() {
-                            through.extend(before.iter().map(|n| n.to_string()));
+                            through.names.extend(before.iter().map(|n| n.to_string()));
+                            further = before.len();
                         }
                     }
-                    inner
-                        .get("left")
-                        .is_some_and(|left| path_from_resource(left, through))
+                    if let Some(steps) = steps {
+                        through.depth = through.depth.max(steps + further);
+                    }
+                    steps.is_some()
                 }
                 "in" => is_resource(inner.get("left")),
                 // `x is T in y`: its `in` field is an expression, not an `in` node.
@@ -230,20 +248,16 @@ fn is_resource(v: Option<&Value>) -> bool {
     v.and_then(|l| l.get("Var")).and_then(Value::as_str) == Some("resource")
 }
 
-/// `resource`, `context`, or a chain of `.` from one of them, whose names go into `through`.
-fn path_from_resource(v: &Value, through: &mut BTreeSet<String>) -> bool {
+/// The number of steps of `resource`, `context`, or a chain of `.` from one of them (whose names
+/// go into `names`); `None` for anything else.
+fn path_from_resource(v: &Value, names: &mut BTreeSet<String>) -> Option<usize> {
     if let Some(var) = v.get("Var").and_then(Value::as_str) {
-        return var == "resource" || var == "context";
+        return (var == "resource" || var == "context").then_some(0);
     }
-    let Some(step) = v.get(".") else {
-        return false;
-    };
-    let Some(attr) = step.get("attr").and_then(Value::as_str) else {
-        return false;
-    };
-    through.insert(attr.to_string());
-    step.get("left")
-        .is_some_and(|left| path_from_resource(left, through))
+    let step = v.get(".")?;
+    let attr = step.get("attr").and_then(Value::as_str)?;
+    names.insert(attr.to_string());
+    Some(path_from_resource(step.get("left")?, names)? + 1)
 }
 
 /// Collects `context.params.NAME` from an expression in Cedar's JSON (EST) form.
@@ -336,6 +350,18 @@ mod tests {
         assert_eq!(through("principal.a"), None);
         assert_eq!(through("(if true then resource else resource).a"), None);
         assert_eq!(through(r#"{a: T::"x"}.a.b"#), None);
+
+        let depth = |src: &str| {
+            let policy = cedar_policy::Policy::from_str(&format!(
+                "forbid (principal, action, resource) when {{ {src} }};"
+            ))
+            .unwrap();
+            super::compile(&policy).unwrap().read_depth
+        };
+        assert_eq!(depth("resource.a"), 0);
+        assert_eq!(depth("resource.a.b"), 1);
+        assert_eq!(depth("resource.a.b.c || resource has d.e"), 2);
+        assert_eq!(depth("resource has a.b.c.d"), 3);
     }
 
     #[test]

@@ -71,11 +71,14 @@ pub struct Rule {
     /// Every attribute name the rule reads or tests with `has`, on the resource or on any entity
     /// or record it reaches, sorted: a superset of what an evaluation of the rule can observe.
     pub names_read: Vec<String>,
-    /// When the rule reads nothing of any entity but the resource it judges: the attribute names
-    /// it reads through (`a` in `resource.a.b`), sorted. Such a rule can be judged on a store of
-    /// each resource alone, provided none of those names holds an entity reference
-    /// ([`crate::entities::Store::holds_references`]). `None` when it may read another entity.
+    /// When the rule reads no entity but the resource it judges and those its attributes lead
+    /// to: the attribute names it reads through (`a` in `resource.a.b`), sorted. Such a rule can
+    /// be judged on a store of a chunk of resources, with the entities they reference through
+    /// those names ([`crate::entities::Store::holds_references`]). `None` when it may read any
+    /// entity.
     pub reads_through: Option<Vec<String>>,
+    /// How many entities deep the rule can read from the resource (`resource.a.b.c`: 2).
+    pub read_depth: usize,
 }
 
 impl Rule {

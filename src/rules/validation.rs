@@ -187,6 +187,7 @@ fn build_rule(
         applies_attrs: compiled.applies_attrs,
         requirement_attrs: compiled.requirement_attrs,
         reads_through: compiled.reads_through,
+        read_depth: compiled.read_depth,
         params_read: compiled.params_read,
         names_read: compiled.names_read,
     })
