@@ -55,10 +55,11 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
     // parsed), so that neither snapshot is held parsed (several times the file: 300 MB at 100k
     // resources) for the comparison.
     let (facts, old_at, new_at) = {
-        let (old_view, new_view) = (
-            snapshot::view(&old_name, &old_text)?,
-            snapshot::view(&new_name, &new_text)?,
+        let (old_view, new_view) = rayon::join(
+            || snapshot::view(&old_name, &old_text),
+            || snapshot::view(&new_name, &new_text),
         );
+        let (old_view, new_view) = (old_view?, new_view?);
         let facts = match drift::facts(&old_view, &new_view) {
             Ok(facts) => facts,
             // The full parse locates what is wrong; should it find nothing, serde's message.
