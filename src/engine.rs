@@ -153,6 +153,10 @@ fn judge_all(judge: &Judge<'_>) -> Vec<Finding> {
         rest = tail;
     }
     pieces.into_par_iter().for_each(|(range, chunk, out)| {
+        // No rule judges any of these resources (a type no rule is about): no store to build.
+        if out.is_empty() {
+            return;
+        }
         // This chunk's entities, unless every rule is judged on the store of everything.
         let own = match &judge.whole {
             Some(_) => None,
