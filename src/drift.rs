@@ -176,10 +176,16 @@ fn by_uid<'a>(
     entities: &[&'a RawValue],
     side: &'static str,
 ) -> Result<Vec<(Uid, &'a str)>, FactsError> {
-    /// The uid of an entity; its other fields are skipped.
+    /// The uid of an entity; its other fields are skipped. The same shape as [`Entity`], so that
+    /// the array form `[uid, attrs, parents]` reads as well as the object.
     #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
     struct Head {
         uid: Uid,
+        #[serde(default)]
+        attrs: serde::de::IgnoredAny,
+        #[serde(default)]
+        parents: serde::de::IgnoredAny,
     }
     let mut sorted: Vec<(usize, Uid, &str)> = entities
         .par_iter()
@@ -420,6 +426,22 @@ mod tests {
         // Formatting is no change: only what the facts say is compared.
         let compact = serde_json::to_string(&old).unwrap();
         assert!(facts(&view(&old_text), &view(&compact)).unwrap().is_empty());
+    }
+
+    /// An entity may be written as an array `[uid, attrs, parents]`, as serde reads `Entity`:
+    /// the comparison reads its uid too, and sees the same facts as the object form.
+    #[test]
+    fn entities_in_array_form_are_compared_like_objects() {
+        let object = r#"{"format": "trustcheck.snapshot/v1", "collected_at": "2026-11-22T03:00:00Z",
+            "entities": [{"uid": {"type": "T", "id": "a"}, "attrs": {"x": 1}, "parents": []}]}"#;
+        let array = r#"{"format": "trustcheck.snapshot/v1", "collected_at": "2026-11-22T03:00:00Z",
+            "entities": [[{"type": "T", "id": "a"}, {"x": 1}, []]]}"#;
+        let changed = array.replace(r#"{"x": 1}"#, r#"{"x": 2}"#);
+        let view = |text| SnapshotText::parse(text).unwrap();
+        assert!(facts(&view(object), &view(array)).unwrap().is_empty());
+        let d = facts(&view(object), &view(&changed)).unwrap();
+        assert_eq!(d.changed.len(), 1);
+        assert_eq!(d.changed[0].attrs[0].attr, "x");
     }
 
     fn finding(rule: &str, id: &str, status: Status) -> Finding {

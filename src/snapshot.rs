@@ -106,12 +106,18 @@ fn parse_on_all_cores(text: &str) -> Option<Snapshot> {
     let view = SnapshotText::parse(text).ok()?;
     // One result per entity in place, then into entities in place: a fallible parallel collect
     // would gather per-thread vectors that grow by doubling.
-    let parsed: Vec<Result<Entity, serde_json::Error>> = view
+    let parsed: Vec<Option<Entity>> = view
         .entities
         .par_iter()
-        .map(|raw| serde_json::from_str::<Entity>(raw.get()))
+        .map(|raw| {
+            // Parsed on its own, an entity would get the whole nesting limit that it shares
+            // with the document's two levels above it when parsed in place.
+            (nesting(raw.get()) <= DEEPEST_ENTITY)
+                .then(|| serde_json::from_str::<Entity>(raw.get()).ok())
+                .flatten()
+        })
         .collect();
-    let entities: Vec<Entity> = parsed.into_iter().collect::<Result<_, _>>().ok()?;
+    let entities: Vec<Entity> = parsed.into_iter().collect::<Option<_>>()?;
     Some(Snapshot {
         format: view.format,
         collected_at: view.collected_at,
@@ -120,9 +126,47 @@ fn parse_on_all_cores(text: &str) -> Option<Snapshot> {
     })
 }
 
-/// Reads snapshot text's envelope, its entities left as text ([`SnapshotText`]).
+/// Reads snapshot text's envelope, its entities left as text ([`SnapshotText`]). A document it
+/// cannot read is reported as [`parse`] reports it (the format tag first, then the first problem
+/// in the file), so that `diff` says what `check` would.
 pub fn view<'a>(name: &str, text: &'a str) -> Result<SnapshotText<'a>, SnapshotError> {
-    SnapshotText::parse(text).map_err(|e| located(name, text, e))
+    SnapshotText::parse(text).map_err(|e| match Snapshot::parse(text) {
+        Err(full) => located(name, text, full),
+        Ok(_) => located(name, text, e),
+    })
+}
+
+/// How deep an entity's own arrays and objects may nest (the entity's object counts as one):
+/// serde_json refuses more than 127 levels from a document's root, and an entity sits inside two
+/// (the document's object and its `entities` array).
+pub const DEEPEST_ENTITY: usize = 125;
+
+/// The deepest nesting of arrays and objects in JSON text (brackets inside strings skipped).
+pub fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in text.as_bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// A parse error, located in the text.
@@ -178,6 +222,30 @@ mod tests {
         }
     }
 
+    /// An entity nested as deep as the document's limit allows is read by both parsers; one level
+    /// more is refused by both, located (the parallel parse must not grant an entity the two
+    /// levels of the document above it).
+    #[test]
+    fn the_nesting_limit_is_the_documents() {
+        let doc = |levels: usize| {
+            format!(
+                r#"{{"format": "trustcheck.snapshot/v1", "collected_at": "2026-11-22T03:00:00Z", "entities": [{{"uid": {{"type": "T", "id": "u"}}, "attrs": {{"zz": {}1{}}}}}]}}"#,
+                "[".repeat(levels),
+                "]".repeat(levels)
+            )
+        };
+        // The entity object and its `attrs` object are two levels of its own.
+        let deepest = DEEPEST_ENTITY - 2;
+        assert_eq!(nesting(&doc(deepest)), deepest + 4);
+        assert!(Snapshot::parse(&doc(deepest)).is_ok());
+        assert!(parse_on_all_cores(&doc(deepest)).is_some());
+        assert!(Snapshot::parse(&doc(deepest + 1)).is_err());
+        assert!(parse_on_all_cores(&doc(deepest + 1)).is_none());
+        let msg = parse("s.json", &doc(deepest + 1)).unwrap_err().to_string();
+        assert!(msg.contains("recursion limit"), "{msg}");
+        assert_eq!(nesting(r#"{"a": "[[[{{", "b": ["\"]"]}"#), 2);
+    }
+
     #[test]
     fn malformed_json_reports_line_and_column() {
         let err = parse(
@@ -187,6 +255,21 @@ mod tests {
         .unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("line 3, column 3"), "{msg}");
+    }
+
+    /// `diff` reads envelopes with [`view`]: a wrong format tag is named as [`parse`] names it,
+    /// even when the rest of the envelope does not read either.
+    #[test]
+    fn a_view_names_the_format_tag_first() {
+        let text = r#"{"format": "trustcheck.snapshot/v2", "taken_at": "2026-01-01T00:00:00Z"}"#;
+        assert!(matches!(
+            view("s.json", text),
+            Err(SnapshotError::Format { .. })
+        ));
+        assert!(matches!(
+            parse("s.json", text),
+            Err(SnapshotError::Format { .. })
+        ));
     }
 
     #[test]

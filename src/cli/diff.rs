@@ -53,7 +53,9 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
     let new_text = snapshot::read_text(&args.new)?;
     // The facts are compared on the entities' text (an entity whose text did not change is not
     // parsed), so that neither snapshot is held parsed (several times the file: 300 MB at 100k
-    // resources) for the comparison.
+    // resources) for the comparison. Bad input is reported in the order it is met: either file
+    // unreadable, either envelope, OLD in full (then its entities typed), NEW in full; each is a
+    // located error, exit 2, and nothing is written.
     let (facts, old_at, new_at) = {
         let (old_view, new_view) = rayon::join(
             || snapshot::view(&old_name, &old_text),

@@ -208,8 +208,9 @@ pub struct SnapshotText<'a> {
 }
 
 impl<'a> SnapshotText<'a> {
-    /// Reads the envelope of snapshot text, with the same checks of the format tag and the
-    /// timestamps as [`Snapshot::parse`].
+    /// Reads the envelope of snapshot text and checks the format tag and the timestamps. On a
+    /// document that does not read, [`Snapshot::parse`] says better what is wrong (it reads the
+    /// format tag before anything else).
     pub fn parse(text: &'a str) -> Result<Self, ParseError> {
         let view: Self = serde_json::from_str(text).map_err(|e| json_error(text, &e))?;
         if view.format != SNAPSHOT_FORMAT {
