@@ -131,37 +131,23 @@ fn nested<T: Serialize + ?Sized>(w: &mut impl Write, value: &T) -> std::io::Resu
 }
 
 /// Pretty JSON of `value` with every line after the first indented by `newline`'s spaces. JSON
-/// strings hold no raw line break (it is escaped), so every `\n` is a line of the layout: each is
-/// replaced by `newline` as the serializer writes, straight into `out` (not rendered into a buffer
-/// of its own and then copied line by line: each finding's bytes are written once).
+/// strings hold no raw line break (it is escaped), so every `\n` is a line of the layout.
 fn indented<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
     value: &T,
     newline: &[u8],
 ) -> std::io::Result<()> {
-    crate::untrusted::write_json(Indenting { out, newline }, value).map_err(std::io::Error::other)
-}
-
-/// A writer that indents every line after the first (see [`indented`]).
-struct Indenting<'a> {
-    out: &'a mut Vec<u8>,
-    newline: &'a [u8],
-}
-
-impl std::io::Write for Indenting<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        for (i, part) in buf.split(|&b| b == b'\n').enumerate() {
-            if i > 0 {
-                self.out.extend_from_slice(self.newline);
-            }
-            self.out.extend_from_slice(part);
-        }
-        Ok(buf.len())
+    let mut text = Vec::new();
+    crate::untrusted::write_json(&mut text, value).map_err(std::io::Error::other)?;
+    let mut lines = text.split(|&b| b == b'\n');
+    if let Some(first) = lines.next() {
+        out.extend_from_slice(first);
     }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    for line in lines {
+        out.extend_from_slice(newline);
+        out.extend_from_slice(line);
     }
+    Ok(())
 }
 
 fn document<'a>(report: &'a Report<'a>) -> Document<'a> {
