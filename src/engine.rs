@@ -158,15 +158,13 @@ fn judge_all(judge: &Judge<'_>) -> Vec<Finding> {
             return;
         }
         // This chunk's entities, unless every rule is judged on the store of everything.
-        let own = match &judge.whole {
-            Some(_) => None,
-            None => Some(store.entities(range, &judge.follow, judge.depth)),
-        };
-        let entities = match (&judge.whole, &own) {
-            (Some(whole), _) => Ok(whole),
-            (None, Some(Ok(own))) => Ok(own),
-            (None, Some(Err(e))) => Err(e.as_str()),
-            (None, None) => Err("no entity store"),
+        let own;
+        let entities = match &judge.whole {
+            Some(whole) => Ok(whole),
+            None => {
+                own = store.entities(range, &judge.follow, judge.depth);
+                own.as_ref().map_err(String::as_str)
+            }
         };
         let mut out = out.iter_mut();
         for (resource, &expected) in chunk {
