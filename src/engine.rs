@@ -33,7 +33,38 @@ pub struct EngineError(String);
 
 /// Evaluates every rule on every resource of the store. Findings are sorted by (rule, resource).
 pub fn evaluate(rules: &RuleSet, store: &Store) -> Result<Vec<Finding>, EngineError> {
-    let judge = Judge::new(rules, store)?;
+    evaluate_with(rules, store, Messages::All)
+}
+
+/// Which findings are given their message (the facts that decided them, or the reason of an
+/// `error`, which is always given): a report shows every finding's, `diff` only those of the
+/// (rule, resource) pairs whose status changed, so it asks for those alone.
+#[derive(Clone, Copy)]
+pub enum Messages<'a> {
+    /// Every finding's message.
+    All,
+    /// Only the messages of the findings for which this says `true`, given the rule id, the
+    /// resource and the status; every other finding's message is empty.
+    Only(&'a (dyn Fn(&str, &Uid, Status) -> bool + Sync)),
+}
+
+impl Messages<'_> {
+    fn wants(&self, rule: &str, resource: &Uid, status: Status) -> bool {
+        match self {
+            Messages::All => true,
+            Messages::Only(wants) => wants(rule, resource, status),
+        }
+    }
+}
+
+/// [`evaluate`], with messages only where `messages` asks for them: building a message reads and
+/// shows every attribute the rule read, a twentieth of the evaluation of 100k resources.
+pub fn evaluate_with(
+    rules: &RuleSet,
+    store: &Store,
+    messages: Messages<'_>,
+) -> Result<Vec<Finding>, EngineError> {
+    let judge = Judge::new(rules, store, messages)?;
     let mut findings = judge_all(&judge);
     let mut missing = judge.missing();
     // Laid out in report order already: sorted only when lists that could not be read add
@@ -50,7 +81,11 @@ pub fn evaluate(rules: &RuleSet, store: &Store) -> Result<Vec<Finding>, EngineEr
 
 impl<'a> Judge<'a> {
     /// What every request and message of `rules` on `store` shares, worked out once.
-    fn new(rules: &'a RuleSet, store: &'a Store) -> Result<Self, EngineError> {
+    fn new(
+        rules: &'a RuleSet,
+        store: &'a Store,
+        messages: Messages<'a>,
+    ) -> Result<Self, EngineError> {
         let principal = uid(CHECKER_TYPE, "trustcheck")?;
         let action = uid(ACTION_TYPE, ACTION_ID)?;
         let params = rules.params().context().map_err(EngineError)?;
@@ -100,6 +135,7 @@ impl<'a> Judge<'a> {
             whole,
             follow,
             depth,
+            messages,
         })
     }
 }
@@ -278,6 +314,8 @@ struct Judge<'a> {
     follow: FxHashSet<String>,
     /// How many references deep the rules read.
     depth: usize,
+    /// Which findings get their message.
+    messages: Messages<'a>,
 }
 
 /// The parts of a rule's finding messages that do not depend on the resource.
@@ -381,7 +419,12 @@ impl Judge<'_> {
         let mut out = Vec::with_capacity(indexes.len());
         for (rule, prepared) in rules {
             let (status, message) = match self.judge(rule, &request, entities, unknown) {
-                Outcome::Decided(status) => (status, facts(rule, prepared, &mut shown, status)),
+                Outcome::Decided(status)
+                    if self.messages.wants(&rule.id, &resource.reference, status) =>
+                {
+                    (status, facts(rule, prepared, &mut shown, status))
+                }
+                Outcome::Decided(status) => (status, String::new()),
                 Outcome::Unknown(reason) => (Status::Error, reason),
             };
             out.push(self.finding(rule, &resource.reference, status, message));
@@ -635,7 +678,7 @@ mod tests {
             .map(|r| r.id.as_ref())
             .collect();
         assert!(reading.is_empty(), "{reading:?}");
-        let judge = Judge::new(&rules, &store).unwrap();
+        let judge = Judge::new(&rules, &store, Messages::All).unwrap();
         assert!(judge.whole.is_none());
         // Okta's sign-on rule reads its policy's status: each chunk holds the policies its
         // rules reference.
@@ -720,18 +763,24 @@ mod tests {
         let store = Store::load(vec![input], &schema).unwrap();
         // Persons sort before teams: the first chunk holds persons only.
         assert_eq!(store.resources[0].reference.type_name, "Hr::Person");
-        let judge = Judge::new(&reaching, &store).unwrap();
+        let judge = Judge::new(&reaching, &store, Messages::All).unwrap();
         assert!(judge.whole.is_none());
         assert_eq!(judge.follow.iter().collect::<Vec<_>>(), ["team"]);
-        let mut follow: Vec<String> = Judge::new(&in_record, &store)
+        let mut follow: Vec<String> = Judge::new(&in_record, &store, Messages::All)
             .unwrap()
             .follow
             .into_iter()
             .collect();
         follow.sort();
         assert_eq!(follow, ["info", "team"]);
-        assert!(Judge::new(&named, &store).unwrap().whole.is_some());
-        assert!(Judge::new(&local, &store).unwrap().follow.is_empty());
+        assert!(Judge::new(&named, &store, Messages::All)
+            .unwrap()
+            .whole
+            .is_some());
+        assert!(Judge::new(&local, &store, Messages::All)
+            .unwrap()
+            .follow
+            .is_empty());
         for set in [
             &reaching,
             &in_record,
@@ -786,7 +835,7 @@ mod tests {
         for file in ["snapshot.json", "snapshot-previous.json"] {
             let input = crate::entities::Input::read(&demo.join(file)).unwrap();
             let store = Store::load(vec![input], &schema).unwrap();
-            let judge = Judge::new(&rules, &store).unwrap();
+            let judge = Judge::new(&rules, &store, Messages::All).unwrap();
             let laid_out = judge_all(&judge);
             let expected: usize = store
                 .resources
@@ -799,6 +848,41 @@ mod tests {
             findings::sort(&mut sorted);
             assert!(laid_out == sorted, "{file}: not in (rule, resource) order");
         }
+    }
+
+    /// Messages only where asked: the same findings, statuses and `error` reasons, and an empty
+    /// message exactly where the question said no.
+    #[test]
+    fn messages_are_built_only_where_asked() {
+        let schema = crate::schema::SchemaSet::builtin().unwrap();
+        let rules = RuleSet::load(crate::rules::builtin_sources(), &schema).unwrap();
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo/snapshot.json");
+        let store =
+            Store::load(vec![crate::entities::Input::read(&path).unwrap()], &schema).unwrap();
+        let all = evaluate(&rules, &store).unwrap();
+        let wants = |rule: &str, resource: &Uid, status: Status| {
+            status == Status::Fail || (rule.starts_with("aws-") && resource.id.contains("admin"))
+        };
+        let some = evaluate_with(&rules, &store, Messages::Only(&wants)).unwrap();
+        assert_eq!(all.len(), some.len());
+        let (mut kept, mut left) = (0, 0);
+        for (a, s) in all.iter().zip(&some) {
+            assert_eq!(
+                (&a.rule, &a.resource, a.status),
+                (&s.rule, &s.resource, s.status)
+            );
+            assert_eq!(a.fingerprint, s.fingerprint);
+            if a.status == Status::Error || wants(&a.rule, &a.resource, a.status) {
+                assert_eq!(a.message, s.message);
+                kept += 1;
+            } else {
+                assert_eq!(s.message, "", "{} {}", a.rule, a.resource);
+                assert!(!a.message.is_empty());
+                left += 1;
+            }
+        }
+        assert!(kept > 50 && left > 50, "{kept} kept, {left} left");
     }
 
     #[test]

@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use trustcheck::atomic_write;
 use trustcheck::drift::{self, Drift, DRIFT_FORMAT};
-use trustcheck::engine;
+use trustcheck::engine::{self, Messages};
 use trustcheck::entities::{Input, Store};
 use trustcheck::report::drift::{render, DiffFormat, Sides};
 use trustcheck::snapshot;
+use trustcheck_snapshot::Uid;
 
 use trustcheck::exit::ExitStatus;
 
@@ -77,19 +78,33 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
     // at a time: each is dropped once judged, so peak memory holds one store, not two.
     // Only the attributes some rule reads are held in the stores (all are still checked).
     let kept = rules.names_read();
-    let judge = |input: Input| -> miette::Result<_> {
+    let judge = |input: Input, messages: Messages<'_>| -> miette::Result<_> {
         let store = Store::load_for(vec![input], &schema, Some(&kept))
             .map_err(|e| miette::Report::new(*e))?;
-        let findings = engine::evaluate(&rules, &store)?;
+        let findings = engine::evaluate_with(&rules, &store, messages)?;
         Ok((findings, store))
     };
+    // Only the messages the report shows are built: an old finding's when its resource is gone
+    // (a pair only in OLD, since both sides are judged by the same rules; the findings of lists
+    // that could not be read always have theirs), a new finding's when its status is not the
+    // old one.
+    let removed = |_: &str, resource: &Uid, _| facts.removed.binary_search(resource).is_ok();
     // The old store is freed before the new snapshot is parsed, so its memory is reused for the
     // new one. Freeing it on a second thread measured no faster (the parse and the free compete
     // for the cores) and held 50–100 MB more at the peak (the allocator returns another
     // thread's frees late).
-    let (old_findings, old_store) = judge(Input::parse(old_name.clone(), old_text)?)?;
+    let (old_findings, old_store) = judge(
+        Input::parse(old_name.clone(), old_text)?,
+        Messages::Only(&removed),
+    )?;
     drop(old_store);
-    let (new_findings, new_store) = judge(Input::parse(new_name.clone(), new_text)?)?;
+    let changed = |rule: &str, resource: &Uid, status| {
+        drift::status_of(&old_findings, rule, resource) != Some(status)
+    };
+    let (new_findings, new_store) = judge(
+        Input::parse(new_name.clone(), new_text)?,
+        Messages::Only(&changed),
+    )?;
     super::leave_to_exit(new_store);
     let findings = drift::status_changes(&old_findings, &new_findings);
     super::leave_to_exit((old_findings, new_findings));
