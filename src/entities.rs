@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use rustc_hash::FxHashMap;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use cedar_policy_core::ast::{
-    Entity as CoreEntity, EntityUID as CoreUid, Literal, PartialValue, Value as CoreValue,
-    ValueKind,
+    Entity as CoreEntity, EntityUID as CoreUid, Literal, Name, PartialValue,
+    RestrictedExpr as CoreRestrictedExpr, UnreservedId, Value as CoreValue, ValueKind,
 };
 use cedar_policy_core::entities::{Entities as CoreEntities, NoEntitiesSchema, TCComputation};
 use cedar_policy_core::extensions::Extensions;
@@ -685,9 +685,73 @@ fn ancestors(references: &[&Uid], parents: &[&[Uid]]) -> Result<Vec<Vec<usize>>,
 
 /// Cedar's uid for a `{type, id}` pair (ids may hold any character).
 pub fn uid_of(r: &Uid) -> Result<EntityUid, String> {
-    let t = EntityTypeName::from_str(&r.type_name)
-        .map_err(|e| format!("`{}` is not an entity type name: {e}", r.type_name))?;
+    let t = type_name(&r.type_name)?;
     Ok(EntityUid::from_type_name_and_id(t, EntityId::new(&r.id)))
+}
+
+/// Type names already parsed on this thread, at most this many (a snapshot has a few dozen).
+const TYPE_NAMES_HELD: usize = 256;
+
+thread_local! {
+    static TYPE_NAMES: std::cell::RefCell<FxHashMap<String, EntityTypeName>> =
+        std::cell::RefCell::new(FxHashMap::default());
+}
+
+/// A type name parsed as Cedar's, each distinct name once per thread: Cedar parses it with its
+/// policy parser, which builds a lexer and a regex cache per call (2% of `diff` at 100k
+/// resources, docs/performance.md, when done per entity and per parent).
+fn type_name(name: &str) -> Result<EntityTypeName, String> {
+    if let Some(t) = TYPE_NAMES.with_borrow(|held| held.get(name).cloned()) {
+        return Ok(t);
+    }
+    let t = EntityTypeName::from_str(name)
+        .map_err(|e| format!("`{name}` is not an entity type name: {e}"))?;
+    TYPE_NAMES.with_borrow_mut(|held| {
+        // Bounded: many distinct names (never expected) only cost their parse.
+        if held.len() >= TYPE_NAMES_HELD {
+            held.clear();
+        }
+        held.insert(name.to_string(), t.clone());
+    });
+    Ok(t)
+}
+
+/// The names of Cedar's extension constructors, each parsed once. Cedar's own
+/// `RestrictedExpression::new_datetime` (and its siblings) parse the constructor's name with the
+/// policy parser on every call, building a lexer and a regex cache per value: 8% of `diff` at
+/// 100k resources (docs/performance.md). `None` if a name did not parse (never expected): then
+/// Cedar's constructors are used.
+struct Constructors {
+    datetime: Name,
+    duration: Name,
+    decimal: Name,
+    ip: Name,
+}
+
+static CONSTRUCTORS: LazyLock<Option<Constructors>> = LazyLock::new(|| {
+    let name = |s: &str| s.parse::<UnreservedId>().ok().map(Name::unqualified_name);
+    Some(Constructors {
+        datetime: name("datetime")?,
+        duration: name("duration")?,
+        decimal: name("decimal")?,
+        ip: name("ip")?,
+    })
+});
+
+/// `constructor("arg")`, the expression Cedar's `RestrictedExpression::new_<constructor>` builds.
+fn extension_call(
+    constructor: fn(&Constructors) -> &Name,
+    cedars: fn(&str) -> RestrictedExpression,
+    arg: &str,
+) -> RestrictedExpression {
+    match CONSTRUCTORS.as_ref() {
+        Some(names) => CoreRestrictedExpr::call_extension_fn(
+            constructor(names).clone(),
+            [CoreRestrictedExpr::val(arg)],
+        )
+        .into(),
+        None => cedars(arg),
+    }
 }
 
 fn describe(v: &Value) -> String {
@@ -732,22 +796,32 @@ fn typed(v: &Value, ty: &AttrType) -> Result<RestrictedExpression, String> {
             let norm = snapshot::normalize_utc(s).ok_or_else(|| {
                 format!("`{s}` is not a UTC datetime like `2026-11-22T03:00:00Z`")
             })?;
-            Ok(RestrictedExpression::new_datetime(norm))
+            Ok(extension_call(
+                |c| &c.datetime,
+                |a| RestrictedExpression::new_datetime(a),
+                &norm,
+            ))
         }
         AttrType::Duration => v
             .as_str()
             .or_else(|| extn_arg("duration"))
-            .map(RestrictedExpression::new_duration)
+            .map(|a| {
+                extension_call(
+                    |c| &c.duration,
+                    |a| RestrictedExpression::new_duration(a),
+                    a,
+                )
+            })
             .ok_or_else(mismatch),
         AttrType::Decimal => v
             .as_str()
             .or_else(|| extn_arg("decimal"))
-            .map(RestrictedExpression::new_decimal)
+            .map(|a| extension_call(|c| &c.decimal, |a| RestrictedExpression::new_decimal(a), a))
             .ok_or_else(mismatch),
         AttrType::IpAddr => v
             .as_str()
             .or_else(|| extn_arg("ip"))
-            .map(RestrictedExpression::new_ip)
+            .map(|a| extension_call(|c| &c.ip, |a| RestrictedExpression::new_ip(a), a))
             .ok_or_else(mismatch),
         AttrType::Set(element) => {
             let items = v.as_array().ok_or_else(mismatch)?;
