@@ -1019,6 +1019,59 @@ mod tests {
         assert_eq!(store.missing.len(), 1);
     }
 
+    /// The constructors built with names parsed once are Cedar's own, and evaluate alike.
+    #[test]
+    fn extension_calls_are_cedars_constructors() {
+        type Pair = (
+            fn(&Constructors) -> &Name,
+            fn(&str) -> RestrictedExpression,
+            &'static str,
+        );
+        let cases: [Pair; 4] = [
+            (
+                |c| &c.datetime,
+                |a| RestrictedExpression::new_datetime(a),
+                "2026-11-22T03:00:00Z",
+            ),
+            (
+                |c| &c.duration,
+                |a| RestrictedExpression::new_duration(a),
+                "90d",
+            ),
+            (
+                |c| &c.decimal,
+                |a| RestrictedExpression::new_decimal(a),
+                "1.5",
+            ),
+            (|c| &c.ip, |a| RestrictedExpression::new_ip(a), "10.0.0.0/8"),
+        ];
+        assert!(CONSTRUCTORS.is_some());
+        for (ours, cedars, arg) in cases {
+            let (a, b) = (extension_call(ours, cedars, arg), cedars(arg));
+            assert_eq!(a.as_ref(), b.as_ref(), "{arg}");
+            assert_eq!(a.as_ref().to_string(), b.as_ref().to_string());
+        }
+    }
+
+    /// Type names come from the per-thread cache as Cedar parses them, past its bound too; a
+    /// bad name is still refused with Cedar's reason.
+    #[test]
+    fn type_names_are_parsed_once_and_alike() {
+        for round in 0..2 {
+            for i in 0..TYPE_NAMES_HELD + 10 {
+                let name = format!("Ns::Type{i}");
+                let t = type_name(&name).unwrap();
+                assert_eq!(t, EntityTypeName::from_str(&name).unwrap(), "round {round}");
+            }
+        }
+        assert!(TYPE_NAMES.with_borrow(|held| held.len()) <= TYPE_NAMES_HELD);
+        let bad = type_name("not a type").unwrap_err();
+        assert!(
+            bad.starts_with("`not a type` is not an entity type name: "),
+            "{bad}"
+        );
+    }
+
     #[test]
     fn non_utc_datetimes_are_rejected() {
         let key = r#"{"uid": {"type": "Aws::AccessKey", "id": "k"}, "attrs": {"slot": 1, "active": true, "createdAt": "2026-01-01T00:00:00+01:00"}}"#;
