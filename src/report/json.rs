@@ -93,34 +93,68 @@ pub fn write(out: &mut impl Write, report: &Report<'_>) -> std::io::Result<()> {
 const CHUNK: usize = 2048;
 const CHUNKS_IN_FLIGHT: usize = 8;
 
-/// The findings array, one level deep, as the pretty printer lays it out.
+/// The findings array, one level deep, as the pretty printer lays it out. Each group of chunks is
+/// written while the next one is rendered (writing 300 MB is a core's work of its own).
 fn entries(w: &mut impl Write, entries: &[Entry<'_>]) -> std::io::Result<()> {
-    use rayon::prelude::*;
     if entries.is_empty() {
         return w.write_all(b"[]");
     }
     w.write_all(b"[")?;
-    for (group_index, group) in entries.chunks(CHUNK * CHUNKS_IN_FLIGHT).enumerate() {
-        let rendered: Vec<std::io::Result<Vec<u8>>> = group
-            .par_chunks(CHUNK)
-            .enumerate()
-            .map(|(chunk_index, chunk)| {
-                let mut buf = Vec::with_capacity(chunk.len() * 1024);
-                for (i, entry) in chunk.iter().enumerate() {
-                    if group_index > 0 || chunk_index > 0 || i > 0 {
-                        buf.push(b',');
+    let mut groups = entries.chunks(CHUNK * CHUNKS_IN_FLIGHT).enumerate();
+    let mut pending = groups
+        .next()
+        .map(|(index, group)| render_group(index, group));
+    while let Some(rendered) = pending.take() {
+        let next = groups.next();
+        let slot = std::sync::Mutex::new(None);
+        let written = rayon::in_place_scope(|scope| {
+            if let Some((index, group)) = next {
+                let slot = &slot;
+                scope.spawn(move |_| {
+                    let chunks = render_group(index, group);
+                    if let Ok(mut slot) = slot.lock() {
+                        *slot = Some(chunks);
                     }
-                    buf.extend_from_slice(b"\n    ");
-                    indented(&mut buf, entry, b"\n    ")?;
-                }
-                Ok(buf)
-            })
-            .collect();
-        for chunk in rendered {
-            w.write_all(&chunk?)?;
-        }
+                });
+            }
+            rendered
+                .into_iter()
+                .try_for_each(|chunk| w.write_all(&chunk?))
+        });
+        written?;
+        pending = match slot.into_inner() {
+            Ok(Some(chunks)) => Some(chunks),
+            // A next group whose chunks were not handed over (never expected): its findings
+            // would be missing, so the write fails rather than leave a short report.
+            _ if next.is_some() => {
+                return Err(std::io::Error::other(
+                    "a group of findings was not rendered",
+                ))
+            }
+            _ => None,
+        };
     }
     w.write_all(b"\n  ]")
+}
+
+/// One group of findings, rendered a chunk per rayon task; `group_index` places its separators.
+fn render_group(group_index: usize, group: &[Entry<'_>]) -> Vec<std::io::Result<Vec<u8>>> {
+    use rayon::prelude::*;
+    group
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(chunk_index, chunk)| {
+            let mut buf = Vec::with_capacity(chunk.len() * 1024);
+            for (i, entry) in chunk.iter().enumerate() {
+                if group_index > 0 || chunk_index > 0 || i > 0 {
+                    buf.push(b',');
+                }
+                buf.extend_from_slice(b"\n    ");
+                indented(&mut buf, entry, b"\n    ")?;
+            }
+            Ok(buf)
+        })
+        .collect()
 }
 
 /// A value one level deep in the document.
