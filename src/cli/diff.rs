@@ -98,13 +98,14 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
         Messages::Only(&removed),
     )?;
     drop(old_store);
-    let changed = |rule: &str, resource: &Uid, status| {
-        drift::status_of(&old_findings, rule, resource) != Some(status)
-    };
+    let old_statuses = drift::Statuses::of(&old_findings);
+    let changed =
+        |rule: &str, resource: &Uid, status| old_statuses.get(rule, resource) != Some(status);
     let (new_findings, new_store) = judge(
         Input::parse(new_name.clone(), new_text)?,
         Messages::Only(&changed),
     )?;
+    drop(old_statuses);
     super::leave_to_exit(new_store);
     let findings = drift::status_changes(&old_findings, &new_findings);
     super::leave_to_exit((old_findings, new_findings));
