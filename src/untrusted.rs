@@ -155,7 +155,25 @@ pub fn write_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
     writer: W,
     value: &T,
 ) -> serde_json::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(writer, InertJson(PrettyFormatter::new()));
+    write_json_nested(writer, value, 0)
+}
+
+/// [`write_json`] of a value `depth` levels deep in a pretty document: every line after the
+/// first is indented as the pretty printer lays out a value that deep, so a document can be
+/// written a piece at a time (the JSON report's findings) with the bytes of one pass.
+pub fn write_json_nested<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+    depth: usize,
+) -> serde_json::Result<()> {
+    let mut pretty = PrettyFormatter::new();
+    // The printer's depth is private: it is raised by opening as many objects, on a sink.
+    for _ in 0..depth {
+        pretty
+            .begin_object(&mut std::io::sink())
+            .map_err(serde_json::Error::io)?;
+    }
+    let mut ser = serde_json::Serializer::with_formatter(writer, InertJson(pretty));
     value.serialize(&mut ser)
 }
 

@@ -150,7 +150,7 @@ fn render_group(group_index: usize, group: &[Entry<'_>]) -> Vec<std::io::Result<
                     buf.push(b',');
                 }
                 buf.extend_from_slice(b"\n    ");
-                indented(&mut buf, entry, b"\n    ")?;
+                indented(&mut buf, entry, 2)?;
             }
             Ok(buf)
         })
@@ -160,28 +160,18 @@ fn render_group(group_index: usize, group: &[Entry<'_>]) -> Vec<std::io::Result<
 /// A value one level deep in the document.
 fn nested<T: Serialize + ?Sized>(w: &mut impl Write, value: &T) -> std::io::Result<()> {
     let mut buf = Vec::new();
-    indented(&mut buf, value, b"\n  ")?;
+    indented(&mut buf, value, 1)?;
     w.write_all(&buf)
 }
 
-/// Pretty JSON of `value` with every line after the first indented by `newline`'s spaces. JSON
-/// strings hold no raw line break (it is escaped), so every `\n` is a line of the layout.
+/// Pretty JSON of `value` laid out `depth` levels deep, written straight into `out` (it was
+/// written apart and copied line by line with the indent added: a second pass over 300 MB).
 fn indented<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
     value: &T,
-    newline: &[u8],
+    depth: usize,
 ) -> std::io::Result<()> {
-    let mut text = Vec::new();
-    crate::untrusted::write_json(&mut text, value).map_err(std::io::Error::other)?;
-    let mut lines = text.split(|&b| b == b'\n');
-    if let Some(first) = lines.next() {
-        out.extend_from_slice(first);
-    }
-    for line in lines {
-        out.extend_from_slice(newline);
-        out.extend_from_slice(line);
-    }
-    Ok(())
+    crate::untrusted::write_json_nested(out, value, depth).map_err(std::io::Error::other)
 }
 
 fn document<'a>(report: &'a Report<'a>) -> Document<'a> {
