@@ -348,9 +348,15 @@ pub struct Statuses<'a> {
 }
 
 impl<'a> Statuses<'a> {
-    /// The statuses of `findings`, which must be sorted by (rule, resource).
+    /// The statuses of `findings`, sorted by (rule, resource). Unsorted findings (never given)
+    /// get no runs: every pair then reads as not evaluated, so `diff` builds every message,
+    /// rather than a wrong status leaving a changed finding without its message.
     pub fn of(findings: &'a [Finding]) -> Self {
         let mut runs: FxHashMap<&'a str, std::ops::Range<usize>> = FxHashMap::default();
+        let key = |f: &'a Finding| (f.rule.as_ref(), f.resource.as_ref());
+        if !findings.is_sorted_by(|a, b| key(a) <= key(b)) {
+            return Statuses { findings, runs };
+        }
         let mut start = 0;
         for (at, f) in findings.iter().enumerate() {
             let next = findings.get(at + 1);
@@ -524,6 +530,16 @@ mod tests {
         assert_eq!(Statuses::of(&[]).get("a", &uid("x")), None);
         // A repeat (never expected): the last counts, as in `status_changes`.
         assert_eq!(statuses.get("b", &uid("x")), Some(Status::NotApplicable));
+        // Unsorted findings: nothing is found, so every message is built.
+        let unsorted = [
+            finding("a", "x", Status::Pass),
+            finding("b", "y", Status::Fail),
+            finding("a", "z", Status::Fail),
+        ];
+        let statuses = Statuses::of(&unsorted);
+        for f in &unsorted {
+            assert_eq!(statuses.get(&f.rule, &f.resource), None);
+        }
         // Every pair of the demo's evaluation is found with its status.
         let schema = crate::schema::SchemaSet::builtin().unwrap();
         let rules = crate::rules::RuleSet::load(crate::rules::builtin_sources(), &schema).unwrap();

@@ -89,7 +89,8 @@ pub fn write(out: &mut impl Write, report: &Report<'_>) -> std::io::Result<()> {
     w.flush()
 }
 
-/// Findings rendered per chunk on rayon's threads; this many chunks are held at once.
+/// Findings rendered per chunk on rayon's threads, in groups of this many chunks: a group is
+/// written while the next is rendered, so two groups (about 16 MB each) are held at once.
 const CHUNK: usize = 2048;
 const CHUNKS_IN_FLIGHT: usize = 8;
 
