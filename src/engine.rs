@@ -661,16 +661,22 @@ pub fn authorizer_failures(
 mod tests {
     use super::*;
 
-    /// Every shipped rule reads only the resource it judges: `check` never holds Cedar's store
-    /// of everything (docs/performance.md).
-    #[test]
-    fn shipped_rules_are_judged_a_chunk_at_a_time() {
+    /// The shipped rules and the demo's current night.
+    fn demo() -> (RuleSet, Store) {
         let schema = crate::schema::SchemaSet::builtin().unwrap();
         let rules = RuleSet::load(crate::rules::builtin_sources(), &schema).unwrap();
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo/snapshot.json");
         let store =
             Store::load(vec![crate::entities::Input::read(&path).unwrap()], &schema).unwrap();
+        (rules, store)
+    }
+
+    /// Every shipped rule reads only the resource it judges: `check` never holds Cedar's store
+    /// of everything (docs/performance.md).
+    #[test]
+    fn shipped_rules_are_judged_a_chunk_at_a_time() {
+        let (rules, store) = demo();
         let reading: Vec<&str> = rules
             .rules()
             .iter()
@@ -854,12 +860,7 @@ mod tests {
     /// message exactly where the question said no.
     #[test]
     fn messages_are_built_only_where_asked() {
-        let schema = crate::schema::SchemaSet::builtin().unwrap();
-        let rules = RuleSet::load(crate::rules::builtin_sources(), &schema).unwrap();
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo/snapshot.json");
-        let store =
-            Store::load(vec![crate::entities::Input::read(&path).unwrap()], &schema).unwrap();
+        let (rules, store) = demo();
         let all = evaluate(&rules, &store).unwrap();
         let wants = |rule: &str, resource: &Uid, status: Status| {
             status == Status::Fail || (rule.starts_with("aws-") && resource.id.contains("admin"))
