@@ -280,9 +280,6 @@ impl StatusChange {
 /// A merge of the two lists in (rule, resource) order, the order [`crate::engine::evaluate`]
 /// returns (either list is sorted first when it is not): no map of 100,000s of fingerprints.
 pub fn status_changes(old: &[Finding], new: &[Finding]) -> Vec<StatusChange> {
-    fn key(f: &Finding) -> (&str, &Uid) {
-        (f.rule.as_ref(), &f.resource)
-    }
     fn sorted(findings: &[Finding]) -> Vec<&Finding> {
         let mut refs: Vec<&Finding> = findings.iter().collect();
         if !refs.is_sorted_by(|a, b| key(a) <= key(b)) {
@@ -336,6 +333,11 @@ pub fn status_changes(old: &[Finding], new: &[Finding]) -> Vec<StatusChange> {
     changes
 }
 
+/// The (rule, resource) pair a finding is about: the order of every list of findings.
+fn key(f: &Finding) -> (&str, &Uid) {
+    (f.rule.as_ref(), &f.resource)
+}
+
 /// The status of each (rule, resource) pair of findings sorted by (rule, resource), as
 /// [`crate::engine::evaluate`] returns them, to be looked up once per finding of another list.
 /// Each rule's findings are a run sorted by resource: a lookup finds the rule's run in a map and
@@ -353,7 +355,6 @@ impl<'a> Statuses<'a> {
     /// rather than a wrong status leaving a changed finding without its message.
     pub fn of(findings: &'a [Finding]) -> Self {
         let mut runs: FxHashMap<&'a str, std::ops::Range<usize>> = FxHashMap::default();
-        let key = |f: &'a Finding| (f.rule.as_ref(), f.resource.as_ref());
         if !findings.is_sorted_by(|a, b| key(a) <= key(b)) {
             return Statuses { findings, runs };
         }

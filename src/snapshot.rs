@@ -139,10 +139,10 @@ pub fn view<'a>(name: &str, text: &'a str) -> Result<SnapshotText<'a>, SnapshotE
 /// How deep an entity's own arrays and objects may nest (the entity's object counts as one):
 /// serde_json refuses more than 127 levels from a document's root, and an entity sits inside two
 /// (the document's object and its `entities` array).
-pub const DEEPEST_ENTITY: usize = 125;
+const DEEPEST_ENTITY: usize = 125;
 
 /// The deepest nesting of arrays and objects in JSON text (brackets inside strings skipped).
-pub fn nesting(text: &str) -> usize {
+fn nesting(text: &str) -> usize {
     let (mut depth, mut deepest) = (0usize, 0usize);
     let (mut in_string, mut escaped) = (false, false);
     for &b in text.as_bytes() {
