@@ -435,8 +435,30 @@ impl Store {
         .map_err(|e| format!("entities do not fit together: {e}"))
     }
 
+    /// The attribute `name` of the entity at `index` (of [`Store::resources`]), as Cedar's store
+    /// would hold it: `None` when the entity does not have it (or is not in the store).
+    pub(crate) fn attr(&self, index: usize, name: &str) -> Option<&PartialValue> {
+        let attrs = &self.held.get(index)?.attrs;
+        let at = attrs.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok()?;
+        attrs.get(at).map(|(_, v)| v)
+    }
+
+    /// Whether the entity at `index` descends from `ancestor`, as Cedar's store would answer
+    /// `in`: one of its parents, or one of the ancestors reached through parents in the store.
+    pub(crate) fn descends_from(&self, index: usize, ancestor: &CoreUid) -> bool {
+        let Some(held) = self.held.get(index) else {
+            return false;
+        };
+        held.parents.contains(ancestor)
+            || held.ancestors.iter().any(|&a| {
+                self.resources
+                    .get(a)
+                    .is_some_and(|r| AsRef::<CoreUid>::as_ref(&r.uid) == ancestor)
+            })
+    }
+
     /// The index in [`Store::resources`] of the entity `uid` names, when it is in the store.
-    fn index_of(&self, uid: &CoreUid) -> Option<usize> {
+    pub(crate) fn index_of(&self, uid: &CoreUid) -> Option<usize> {
         let type_name = uid.entity_type().to_string();
         let id: &str = uid.eid().as_ref();
         self.resources

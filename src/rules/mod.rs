@@ -119,7 +119,7 @@ impl RuleSet {
         Ok(Self::from_rules(rules))
     }
 
-    fn from_rules(rules: Vec<Rule>) -> Self {
+    pub(crate) fn from_rules(rules: Vec<Rule>) -> Self {
         let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, r) in rules.iter().enumerate() {
             for t in &r.resource_types {

@@ -1,16 +1,20 @@
 //! The engine: every rule on every resource of its type, into pass / fail / not applicable / error.
 //!
 //! Each rule was split at load time into `applies` and `requirement` expressions (see
-//! [`crate::rules`]); here they are evaluated with Cedar's `eval_expression`, resources spread over
-//! threads with rayon. This is the fastest path measured (docs/performance.md), isolates errors per
-//! rule and is the only one that yields *not applicable*. A test checks that it agrees with Cedar's
-//! own authorizer on the demo data.
+//! [`crate::rules`]); here they are evaluated, resources spread over threads with rayon, first on
+//! the store's own values ([`native`]) and, where that cannot answer, with Cedar's
+//! `eval_expression` on a Cedar store of the chunk of resources being judged. This isolates errors
+//! per rule and is the only way that yields *not applicable*. Tests check that it agrees with
+//! Cedar's own authorizer on the demo data, and the native path with Cedar's evaluator.
 //!
 //! The engine must never turn an unknown into a pass: a Cedar evaluation error, or a fact that the
 //! snapshot records as not collected, becomes an `error` finding with the reason.
 
+mod native;
+
+use std::cell::OnceCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use cedar_policy::{
     eval_expression, Context, Entities, EntityUid, EvalResult, Expression, Request,
@@ -25,6 +29,7 @@ use crate::entities::{Resource, Store};
 use crate::findings::{self, Finding, Status};
 use crate::rules::{Rule, RuleSet};
 use crate::schema::{ACTION_ID, ACTION_TYPE, CHECKER_TYPE};
+use native::{Env, Native};
 
 /// A request context could not be built (only possible with an invalid `collected_at`).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -100,6 +105,9 @@ impl<'a> Judge<'a> {
             .iter()
             .map(|rule| Prepared::of(rules, rule))
             .collect();
+        // The same request as Cedar's values, for the native path; without them (never
+        // expected) every rule is judged by Cedar.
+        let natives = Natives::of(&principal, &action, &contexts);
         // Cedar's store is built a chunk of resources at a time, with the entities they
         // reference through the attributes rules read through, when no rule can read more than
         // that; otherwise once, of everything.
@@ -120,19 +128,16 @@ impl<'a> Judge<'a> {
             .map(|rule| rule.read_depth)
             .max()
             .unwrap_or(0);
-        let whole = if apart {
-            None
-        } else {
-            Some(store.all_entities().map_err(EngineError)?)
-        };
         Ok(Judge {
             rules,
             store,
             principal,
             action,
             contexts,
+            natives,
             prepared,
-            whole,
+            apart,
+            whole: OnceLock::new(),
             follow,
             depth,
             messages,
@@ -193,18 +198,15 @@ fn judge_all(judge: &Judge<'_>) -> Vec<Finding> {
         if out.is_empty() {
             return;
         }
-        // This chunk's entities, unless every rule is judged on the store of everything.
-        let own;
-        let entities = match &judge.whole {
-            Some(whole) => Ok(whole),
-            None => {
-                own = store.entities(range, &judge.follow, judge.depth);
-                own.as_ref().map_err(String::as_str)
-            }
+        // Cedar's store of this chunk, built only if some rule needs Cedar.
+        let cedar = CedarStore {
+            judge,
+            range: range.clone(),
+            built: OnceCell::new(),
         };
         let mut out = out.iter_mut();
-        for (resource, &expected) in chunk {
-            let mut found = judge.resource(resource, entities).into_iter();
+        for (index, (resource, &expected)) in range.zip(chunk) {
+            let mut found = judge.resource(index, resource, &cedar).into_iter();
             // Exactly this resource's slots, whatever it yielded: a short yield leaves `None`s
             // (dropped below), never shifts the next resource's findings.
             for slot in out.by_ref().take(expected) {
@@ -304,11 +306,16 @@ struct Judge<'a> {
     principal: EntityUid,
     action: EntityUid,
     contexts: Vec<Context>,
+    /// The request's variables as Cedar's values, for the native path.
+    natives: Option<Natives>,
     /// By rule index: what every finding of the rule repeats, worked out once.
     prepared: Vec<Prepared<'a>>,
-    /// Cedar's store of every resource, when some rule may read another entity than the one it
-    /// judges; otherwise each chunk of resources gets a store of its own.
-    whole: Option<Entities>,
+    /// Whether every rule reads nothing but its resource and what that references: Cedar's
+    /// store is then built a chunk at a time; otherwise once, of every resource ([`Self::whole`]).
+    apart: bool,
+    /// Cedar's store of every resource, built the first time Cedar is asked, when some rule may
+    /// read another entity than the one it judges.
+    whole: OnceLock<Result<Entities, String>>,
     /// Attributes through which rules read other entities: a chunk's store holds the entities
     /// they reference.
     follow: FxHashSet<String>,
@@ -318,16 +325,74 @@ struct Judge<'a> {
     messages: Messages<'a>,
 }
 
-/// The parts of a rule's finding messages that do not depend on the resource.
+/// `principal`, `action` and each snapshot's `context`, as the native path reads them.
+struct Natives {
+    principal: cedar_policy_core::ast::Value,
+    action: cedar_policy_core::ast::Value,
+    /// By snapshot index.
+    contexts: Vec<cedar_policy_core::ast::Value>,
+}
+
+impl Natives {
+    fn of(principal: &EntityUid, action: &EntityUid, contexts: &[Context]) -> Option<Self> {
+        use cedar_policy_core::ast::{EntityUID, Value};
+        let uid = |u: &EntityUid| Value::from(AsRef::<EntityUID>::as_ref(u).clone());
+        let contexts = contexts
+            .iter()
+            .map(|c| {
+                let c: &cedar_policy_core::ast::Context = c.as_ref();
+                match cedar_policy_core::ast::PartialValue::from(c.clone()) {
+                    cedar_policy_core::ast::PartialValue::Value(v) => Some(v),
+                    cedar_policy_core::ast::PartialValue::Residual(_) => None,
+                }
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Natives {
+            principal: uid(principal),
+            action: uid(action),
+            contexts,
+        })
+    }
+}
+
+/// Cedar's store for one chunk of resources, built the first time Cedar is asked about one of
+/// them: the native path answers for most rules and resources without it.
+struct CedarStore<'j> {
+    judge: &'j Judge<'j>,
+    range: std::ops::Range<usize>,
+    built: OnceCell<Result<Entities, String>>,
+}
+
+impl CedarStore<'_> {
+    fn get(&self) -> Result<&Entities, &str> {
+        let judge = self.judge;
+        let built = if judge.apart {
+            self.built.get_or_init(|| {
+                judge
+                    .store
+                    .entities(self.range.clone(), &judge.follow, judge.depth)
+            })
+        } else {
+            judge.whole.get_or_init(|| judge.store.all_entities())
+        };
+        built.as_ref().map_err(String::as_str)
+    }
+}
+
+/// The parts of a rule's finding messages that do not depend on the resource, and the rule's
+/// expressions for the native path.
 struct Prepared<'a> {
     /// The attributes read, `when` part first, without repeats.
     attrs_read: Vec<&'a str>,
     /// `params.x = v` for each parameter the rule reads.
     params: Vec<String>,
+    /// `outcome`, `applies` and `requirement` for the native path, when it handles them all.
+    native: Option<[Native; 3]>,
 }
 
 impl<'a> Prepared<'a> {
     fn of(rules: &'a RuleSet, rule: &'a Rule) -> Self {
+        let compile = |e: &Expression| Native::compile(e.as_ref());
         Self {
             attrs_read: rule.attrs_read().collect(),
             params: rule
@@ -335,6 +400,13 @@ impl<'a> Prepared<'a> {
                 .iter()
                 .filter_map(|p| rules.params().show(p).map(|v| format!("params.{p} = {v}")))
                 .collect(),
+            native: (|| {
+                Some([
+                    compile(&rule.outcome)?,
+                    compile(&rule.applies)?,
+                    compile(&rule.requirement)?,
+                ])
+            })(),
         }
     }
 }
@@ -342,7 +414,8 @@ impl<'a> Prepared<'a> {
 /// The attributes of one resource as shown in messages, each worked out once per resource (its
 /// rules read the same few attributes).
 struct Shown<'a> {
-    entity: Option<&'a cedar_policy::Entity>,
+    store: &'a Store,
+    index: usize,
     seen: Vec<(&'a str, String)>,
 }
 
@@ -351,9 +424,14 @@ impl<'a> Shown<'a> {
         let at = match self.seen.iter().position(|(a, _)| *a == attr) {
             Some(at) => at,
             None => {
-                let text = match self.entity.and_then(|e| e.attr(attr)) {
-                    Some(Ok(v)) => format!("{attr} = {}", show(&v)),
-                    Some(Err(_)) => format!("{attr} = (unreadable)"),
+                // As Cedar's `Entity::attr` gives it.
+                let text = match self.store.attr(self.index, attr) {
+                    Some(cedar_policy_core::ast::PartialValue::Value(v)) => {
+                        format!("{attr} = {}", show(&EvalResult::from(v.clone())))
+                    }
+                    Some(cedar_policy_core::ast::PartialValue::Residual(_)) => {
+                        format!("{attr} = (unreadable)")
+                    }
                     None => format!("{attr} absent"),
                 };
                 self.seen.push((attr, text));
@@ -370,55 +448,89 @@ enum Outcome {
     Unknown(String),
 }
 
-impl Judge<'_> {
-    fn resource(&self, resource: &Resource, entities: Result<&Entities, &str>) -> Vec<Finding> {
-        let indexes = self.rules.for_type(&resource.reference.type_name);
-        let rules = indexes
-            .iter()
-            .filter_map(|&i| Some((self.rules.rules().get(i)?, self.prepared.get(i)?)));
-        if indexes.is_empty() {
-            return Vec::new();
-        }
-        // Every resource comes from a loaded snapshot, which has a context; a missing one would be
-        // a bug, reported as an error finding rather than a panic.
-        let context = self
-            .contexts
-            .get(resource.snapshot)
-            .cloned()
-            .ok_or_else(|| format!("no request context for snapshot {}", resource.snapshot));
-        // A store that could not be built (never expected: its entities were checked at load)
-        // makes every finding of the resource an error, like a request that cannot be built.
-        let built = context.and_then(|context| {
-            let entities = entities.map_err(|e| format!("no entity store: {e}"))?;
-            let request = Request::new(
-                self.principal.clone(),
-                self.action.clone(),
-                resource.uid.clone(),
+/// What judging one resource needs: the native path's variables, and Cedar's request and store,
+/// made only if Cedar is asked.
+struct Asking<'j> {
+    resource: &'j Resource,
+    env: Option<Env<'j>>,
+    cedar: &'j CedarStore<'j>,
+    request: OnceCell<Result<Request, String>>,
+}
+
+impl Asking<'_> {
+    /// Cedar's request and store for this resource, or why they could not be built.
+    fn cedar(&self) -> Result<(&Request, &Entities), String> {
+        let judge = self.cedar.judge;
+        let request = self.request.get_or_init(|| {
+            // Every resource comes from a loaded snapshot, which has a context; a missing one
+            // would be a bug, reported as an error finding rather than a panic.
+            let context = judge
+                .contexts
+                .get(self.resource.snapshot)
+                .cloned()
+                .ok_or_else(|| {
+                    format!("no request context for snapshot {}", self.resource.snapshot)
+                })?;
+            Request::new(
+                judge.principal.clone(),
+                judge.action.clone(),
+                self.resource.uid.clone(),
                 context,
                 None,
             )
-            .map_err(|e| e.to_string())?;
-            Ok((entities, request))
+            .map_err(|e| e.to_string())
         });
-        let (entities, request) = match built {
-            Ok(built) => built,
-            Err(e) => {
-                let reason = format!("request could not be built: {e}");
-                return rules
-                    .map(|(rule, _)| {
-                        self.finding(rule, &resource.reference, Status::Error, reason.clone())
-                    })
-                    .collect();
-            }
+        // A store that could not be built (never expected: its entities were checked at load)
+        // makes the finding an error, like a request that cannot be built.
+        let entities = self
+            .cedar
+            .get()
+            .map_err(|e| format!("request could not be built: no entity store: {e}"))?;
+        let request = request
+            .as_ref()
+            .map_err(|e| format!("request could not be built: {e}"))?;
+        Ok((request, entities))
+    }
+}
+
+impl Judge<'_> {
+    fn resource<'j>(
+        &'j self,
+        index: usize,
+        resource: &'j Resource,
+        cedar: &'j CedarStore<'j>,
+    ) -> Vec<Finding> {
+        let indexes = self.rules.for_type(&resource.reference.type_name);
+        if indexes.is_empty() {
+            return Vec::new();
+        }
+        let rules = indexes
+            .iter()
+            .filter_map(|&i| Some((self.rules.rules().get(i)?, self.prepared.get(i)?)));
+        let env = self.natives.as_ref().and_then(|n| {
+            Some(Env {
+                store: self.store,
+                resource: index,
+                context: n.contexts.get(resource.snapshot)?,
+                principal: &n.principal,
+                action: &n.action,
+            })
+        });
+        let asking = Asking {
+            resource,
+            env,
+            cedar,
+            request: OnceCell::new(),
         };
         let unknown = self.store.unknown_facts(&resource.reference);
         let mut shown = Shown {
-            entity: entities.get(&resource.uid),
+            store: self.store,
+            index,
             seen: Vec::new(),
         };
         let mut out = Vec::with_capacity(indexes.len());
         for (rule, prepared) in rules {
-            let (status, message) = match self.judge(rule, &request, entities, unknown) {
+            let (status, message) = match self.judge(rule, prepared, &asking, unknown) {
                 Outcome::Decided(status)
                     if self.messages.wants(&rule.id, &resource.reference, status) =>
                 {
@@ -435,11 +547,26 @@ impl Judge<'_> {
     fn judge(
         &self,
         rule: &Rule,
-        request: &Request,
-        entities: &Entities,
+        prepared: &Prepared<'_>,
+        asking: &Asking<'_>,
         unknown: &[UncollectedFact],
     ) -> Outcome {
+        // The native path's answer, when it has one; Cedar's otherwise.
+        let native =
+            |part: usize| Some((prepared.native.as_ref()?.get(part)?, asking.env.as_ref()?));
         if unknown.is_empty() {
+            if let Some((outcome, env)) = native(0) {
+                match outcome.long(env) {
+                    Ok(0) => return Outcome::Decided(Status::NotApplicable),
+                    Ok(1) => return Outcome::Decided(Status::Pass),
+                    Ok(2) => return Outcome::Decided(Status::Fail),
+                    _ => {}
+                }
+            }
+            let (request, entities) = match asking.cedar() {
+                Ok(cedar) => cedar,
+                Err(reason) => return Outcome::Unknown(reason),
+            };
             return match eval_expression(request, entities, &rule.outcome) {
                 Ok(EvalResult::Long(0)) => Outcome::Decided(Status::NotApplicable),
                 Ok(EvalResult::Long(1)) => Outcome::Decided(Status::Pass),
@@ -450,12 +577,19 @@ impl Judge<'_> {
                 Err(e) => Outcome::Unknown(format!("evaluation error: {e}")),
             };
         }
+        let decide = |part: usize, expr: &Expression| {
+            if let Some(answer) = native(part).and_then(|(n, env)| n.bool(env).ok()) {
+                return Ok(answer);
+            }
+            let (request, entities) = asking.cedar()?;
+            eval(request, entities, expr)
+        };
         // Some fact is unknown: evaluate the parts one by one, so that an unknown fact in the
         // requirement still lets a false `when` say "not applicable".
         if let Some(u) = first_unknown(&rule.applies_attrs, unknown) {
             return Outcome::Unknown(not_collected(u));
         }
-        match eval(request, entities, &rule.applies) {
+        match decide(1, &rule.applies) {
             Err(reason) => return Outcome::Unknown(reason),
             Ok(false) => return Outcome::Decided(Status::NotApplicable),
             Ok(true) => {}
@@ -463,13 +597,12 @@ impl Judge<'_> {
         if let Some(u) = first_unknown(&rule.requirement_attrs, unknown) {
             return Outcome::Unknown(not_collected(u));
         }
-        match eval(request, entities, &rule.requirement) {
+        match decide(2, &rule.requirement) {
             Err(reason) => Outcome::Unknown(reason),
             Ok(true) => Outcome::Decided(Status::Pass),
             Ok(false) => Outcome::Decided(Status::Fail),
         }
     }
-
     fn finding(
         &self,
         rule: &Rule,
@@ -660,6 +793,8 @@ pub fn authorizer_failures(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+    use std::str::FromStr;
 
     /// The shipped rules and the demo's current night.
     fn demo() -> (RuleSet, Store) {
@@ -685,7 +820,7 @@ mod tests {
             .collect();
         assert!(reading.is_empty(), "{reading:?}");
         let judge = Judge::new(&rules, &store, Messages::All).unwrap();
-        assert!(judge.whole.is_none());
+        assert!(judge.apart);
         // Okta's sign-on rule reads its policy's status: each chunk holds the policies its
         // rules reference.
         assert_eq!(judge.follow.iter().collect::<Vec<_>>(), ["policy"]);
@@ -770,7 +905,7 @@ mod tests {
         // Persons sort before teams: the first chunk holds persons only.
         assert_eq!(store.resources[0].reference.type_name, "Hr::Person");
         let judge = Judge::new(&reaching, &store, Messages::All).unwrap();
-        assert!(judge.whole.is_none());
+        assert!(judge.apart);
         assert_eq!(judge.follow.iter().collect::<Vec<_>>(), ["team"]);
         let mut follow: Vec<String> = Judge::new(&in_record, &store, Messages::All)
             .unwrap()
@@ -779,10 +914,7 @@ mod tests {
             .collect();
         follow.sort();
         assert_eq!(follow, ["info", "team"]);
-        assert!(Judge::new(&named, &store, Messages::All)
-            .unwrap()
-            .whole
-            .is_some());
+        assert!(!Judge::new(&named, &store, Messages::All).unwrap().apart);
         assert!(Judge::new(&local, &store, Messages::All)
             .unwrap()
             .follow
@@ -829,6 +961,230 @@ mod tests {
         assert_eq!(one.iter().count(), second.len() + 1);
         let three = store.entities(second.clone(), &boss, 3).unwrap();
         assert_eq!(three.iter().count(), second.len() + 3);
+    }
+
+    /// Every (rule, resource) of `rules` on `store` judged by the native path and by Cedar's
+    /// evaluator on the store of everything: wherever the native path answers, its answer is
+    /// Cedar's, for the outcome and for each part. Returns how many outcomes it answered where
+    /// the rule applies, by rule, and how many it left to Cedar.
+    fn native_agrees(rules: &RuleSet, store: &Store) -> (BTreeMap<String, usize>, usize) {
+        let judge = Judge::new(rules, store, Messages::All).unwrap();
+        let natives = judge.natives.as_ref().unwrap();
+        let whole = store.all_entities().unwrap();
+        let (mut answered, mut asked) = (BTreeMap::new(), 0);
+        for (index, resource) in store.resources.iter().enumerate() {
+            let env = Env {
+                store,
+                resource: index,
+                context: &natives.contexts[resource.snapshot],
+                principal: &natives.principal,
+                action: &natives.action,
+            };
+            let request = Request::new(
+                judge.principal.clone(),
+                judge.action.clone(),
+                resource.uid.clone(),
+                judge.contexts[resource.snapshot].clone(),
+                None,
+            )
+            .unwrap();
+            for &i in rules.for_type(&resource.reference.type_name) {
+                let rule = &rules.rules()[i];
+                let Some(native) = &judge.prepared[i].native else {
+                    asked += 1;
+                    continue;
+                };
+                let cedar = |e: &Expression| eval_expression(&request, &whole, e).ok();
+                let at = format!("{} on {}", rule.id, resource.reference);
+                match native[0].long(&env) {
+                    Ok(n) => {
+                        if n != 0 {
+                            *answered.entry(rule.id.to_string()).or_default() += 1;
+                        }
+                        assert_eq!(Some(EvalResult::Long(n)), cedar(&rule.outcome), "{at}");
+                    }
+                    Err(native::Ask) => asked += 1,
+                }
+                for (part, expr) in [(1, &rule.applies), (2, &rule.requirement)] {
+                    if let Ok(b) = native[part].bool(&env) {
+                        assert_eq!(Some(EvalResult::Bool(b)), cedar(expr), "{at}, part {part}");
+                    }
+                }
+            }
+        }
+        (answered, asked)
+    }
+
+    /// Findings with the native path and with Cedar alone, for the same rules and store.
+    fn both_ways(rules: &RuleSet, store: &Store) -> (Vec<Finding>, Vec<Finding>) {
+        let native = Judge::new(rules, store, Messages::All).unwrap();
+        let mut cedar = Judge::new(rules, store, Messages::All).unwrap();
+        cedar.natives = None;
+        (judge_all(&native), judge_all(&cedar))
+    }
+
+    /// Every shipped rule is judged natively on the demo company, with Cedar's answers and the
+    /// same findings, messages included, as Cedar alone gives.
+    #[test]
+    fn shipped_rules_are_judged_natively_as_cedar_judges_them() {
+        let schema = crate::schema::SchemaSet::builtin().unwrap();
+        let rules = RuleSet::load(crate::rules::builtin_sources(), &schema).unwrap();
+        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+        for file in ["snapshot.json", "snapshot-previous.json"] {
+            let input = crate::entities::Input::read(&demo.join(file)).unwrap();
+            let store = Store::load(vec![input], &schema).unwrap();
+            let (answered, asked) = native_agrees(&rules, &store);
+            assert!(
+                answered.values().sum::<usize>() > 100,
+                "{file}: {answered:?}"
+            );
+            assert_eq!(asked, 0, "{file}: every shipped rule is answered natively");
+            let (native, cedar) = both_ways(&rules, &store);
+            assert!(native == cedar, "{file}: findings differ");
+        }
+    }
+
+    /// Every construct of Cedar's expressions, on values that make Cedar answer and on values
+    /// that make it fail (a missing attribute, a type error, an overflow, an entity outside the
+    /// store): the native path answers as Cedar does or leaves the answer to Cedar, and the
+    /// findings, `error` reasons included, are Cedar's.
+    #[test]
+    fn native_path_answers_as_cedar_or_asks_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema_path = dir.path().join("hr.cedarschema");
+        std::fs::write(
+            &schema_path,
+            "namespace Hr {\n  entity Org;\n  entity Team in [Org] = { active: Bool };\n  entity Person in [Team] = { team: Team, name: String, age: Long, tags: Set<String>, info: { team: Team, level?: Long }, boss?: Person, since?: datetime };\n}\n",
+        )
+        .unwrap();
+        let schema = crate::schema::SchemaSet::with_custom(&[schema_path]).unwrap();
+        let requirements = [
+            r#"resource.team.active"#,
+            r#"resource.info.team.active && resource.info has level"#,
+            r#"resource has info.level && resource.info.level > 2"#,
+            r#"resource.info.level > 2"#,
+            r#"resource has boss.boss.name"#,
+            r#"resource has boss && resource.boss.name like "p*1""#,
+            r#"resource in Hr::Org::"o" || resource in [Hr::Team::"a"]"#,
+            r#"resource.team in Hr::Org::"o""#,
+            r#"resource is Hr::Person && !(resource.team is Hr::Org)"#,
+            r#"resource.tags.contains("x") || resource.tags.containsAll(["y", "z"])"#,
+            r#"resource.tags.containsAny(["z"]) && !resource.tags.isEmpty()"#,
+            r#"resource.age * 2 + 1 - 3 >= 10 && -resource.age < 0"#,
+            r#"resource.age * 9223372036854775807 > 0"#,
+            r#"resource.name == "p00001" || resource.team == Hr::Team::"a""#,
+            r#"{a: resource.age, b: [resource.name]} == {a: 7, b: ["p00007"]}"#,
+            r#"{a: resource.team}.a.active"#,
+            r#"if resource has since then context.now.durationSince(resource.since) < duration("30d") else resource.age > 3"#,
+            r#"resource.since < context.now"#,
+            r#"resource.name < "b""#,
+            r#"resource.name.isEmpty()"#,
+            r#"principal.name == "x""#,
+            r#"Hr::Team::"missing".active"#,
+            r#"Hr::Team::"missing" has active"#,
+            r#"resource.boss.team.active"#,
+            r#"decimal("1.5").lessThan(decimal("2.0")) && ip("10.0.0.1").isInRange(ip("10.0.0.0/8"))"#,
+        ];
+        // Built from one checked rule with its parts replaced, without Cedar's validator: some
+        // of these are type errors it would refuse, and the point is what evaluation does with
+        // them. Each is judged on the store of everything (`reads_through: None`).
+        let template = RuleSet::load(
+            vec![crate::rules::RuleSource {
+                file: crate::diagnostics::SourceFile::new(
+                    "p/r.cedar",
+                    "@id(\"r\")\n@soc2(\"CC6.1\")\n@severity(\"low\")\n@title(\"t\")\n@remediation(\"r\")\nforbid (principal, action, resource is Hr::Person) when { resource.age > 0 } unless { resource.team.active };\n",
+                ),
+                origin: crate::rules::Origin::Custom,
+            }],
+            &schema,
+        )
+        .unwrap()
+        .rules()[0]
+            .clone();
+        let applies = "(resource is Hr::Person) && (resource.age > 0)";
+        let rules = RuleSet::from_rules(
+            requirements
+                .iter()
+                .enumerate()
+                .map(|(n, requirement)| {
+                    let parse = |src: &str| Expression::from_str(src).unwrap();
+                    crate::rules::Rule {
+                        id: format!("r{n:02}").into(),
+                        requirement: parse(requirement),
+                        outcome: parse(&format!(
+                            "if ({applies}) then (if ({requirement}) then 1 else 2) else 0"
+                        )),
+                        reads_through: None,
+                        ..template.clone()
+                    }
+                })
+                .collect(),
+        );
+        let mut entities = vec![
+            serde_json::json!({"uid": {"type": "Hr::Org", "id": "o"}, "attrs": {}, "parents": []}),
+            serde_json::json!({"uid": {"type": "Hr::Team", "id": "a"}, "attrs": {"active": true}, "parents": [{"type": "Hr::Org", "id": "o"}]}),
+            serde_json::json!({"uid": {"type": "Hr::Team", "id": "b"}, "attrs": {"active": false}, "parents": []}),
+        ];
+        for i in 0..40 {
+            let team =
+                serde_json::json!({"type": "Hr::Team", "id": if i % 3 == 0 { "a" } else { "b" }});
+            let mut info = serde_json::json!({"team": team});
+            if i % 4 != 0 {
+                info["level"] = serde_json::json!(i % 5);
+            }
+            let tags: Vec<&str> = ["x", "y", "z"].into_iter().take(i % 4).collect();
+            let mut attrs = serde_json::json!({
+                "team": team, "name": format!("p{i:05}"), "age": i as i64 - 5,
+                "tags": tags, "info": info,
+            });
+            if i % 5 != 0 {
+                // The first persons' bosses are not in the snapshot.
+                let boss = if i < 3 { 900 + i } else { i - 1 };
+                attrs["boss"] =
+                    serde_json::json!({"type": "Hr::Person", "id": format!("p{boss:05}")});
+            }
+            if i % 2 == 0 {
+                attrs["since"] = serde_json::json!(format!("2026-0{}-01T00:00:00Z", 1 + i % 9));
+            }
+            entities.push(serde_json::json!({
+                "uid": {"type": "Hr::Person", "id": format!("p{i:05}")},
+                "attrs": attrs,
+                "parents": [team],
+            }));
+        }
+        let text = serde_json::json!({
+            "format": "trustcheck.snapshot/v1",
+            "collected_at": "2026-06-01T00:00:00Z",
+            "sources": [],
+            "entities": entities,
+        })
+        .to_string();
+        let input = crate::entities::Input::parse("hr.json".into(), text).unwrap();
+        let store = Store::load(vec![input], &schema).unwrap();
+        let (answered, asked) = native_agrees(&rules, &store);
+        // Each rule that Cedar can answer on some person it applies to is answered natively
+        // there; those that always fail (a type error, an entity outside the store) never are.
+        let never = ["r18", "r19", "r20", "r21", "r22"];
+        for (n, requirement) in requirements.iter().enumerate() {
+            let id = format!("r{n:02}");
+            let count = answered.get(&id).copied().unwrap_or(0);
+            if never.contains(&id.as_str()) {
+                assert_eq!(count, 0, "{id}: {requirement}");
+            } else {
+                assert!(count > 0, "{id}: {requirement}");
+            }
+        }
+        assert!(asked > 150, "the failing cases are left to Cedar: {asked}");
+        let (native, cedar) = both_ways(&rules, &store);
+        assert_eq!(native.len(), cedar.len());
+        for (n, c) in native.iter().zip(&cedar) {
+            assert_eq!(
+                (&n.rule, &n.resource, n.status, &n.message),
+                (&c.rule, &c.resource, c.status, &c.message)
+            );
+        }
+        let errors = native.iter().filter(|f| f.status == Status::Error).count();
+        assert!(errors > 50, "{errors}");
     }
 
     /// Findings come out of `judge_all` already in (rule, resource) order, each resource's in its
