@@ -13,7 +13,7 @@ use std::str::FromStr;
 use std::sync::{Arc, LazyLock};
 
 use cedar_policy_core::ast::{
-    Entity as CoreEntity, EntityUID as CoreUid, Literal, Name, PartialValue,
+    Entity as CoreEntity, EntityUID as CoreUid, ExtensionFunction, Literal, Name, PartialValue,
     RestrictedExpr as CoreRestrictedExpr, UnreservedId, Value as CoreValue, ValueKind,
 };
 use cedar_policy_core::entities::{Entities as CoreEntities, NoEntitiesSchema, TCComputation};
@@ -202,13 +202,19 @@ impl Store {
             let converted: Vec<Result<Built, Problem>> = raw_entities
                 .into_par_iter()
                 .map(|raw| {
-                    let (entity, uid) = build_entity(&raw, schema, kept)?;
-                    // Into the compact form at once: Cedar's map of one entity is short-lived
-                    // instead of 100k of them alive until the store is complete.
-                    let (_, attrs, _, cedar_parents, _) = entity.into_inner();
+                    let Typed {
+                        attrs,
+                        parents: cedar_parents,
+                        uid,
+                    } = match cedar_entity(&raw, schema, kept) {
+                        Some(typed) => typed,
+                        // Something is wrong with it (or it is out of the ordinary): Cedar's
+                        // own construction says what, or builds it.
+                        None => build_entity(&raw, schema, kept)?,
+                    };
                     Ok(Built {
-                        attrs: attrs.into_iter().collect(),
-                        cedar_parents: cedar_parents.into_iter().collect(),
+                        attrs,
+                        cedar_parents,
                         uid,
                         reference: raw.uid,
                         parents: raw.parents,
@@ -417,9 +423,15 @@ impl Store {
                 std::iter::empty(),
             );
             for &a in &h.ancestors {
-                // Parents are skipped by Cedar itself: only indirect ancestors are added.
+                // Parents are skipped by Cedar itself: only indirect ancestors are added. An
+                // ancestor's parents are, whether in the store or not: Cedar's own closure
+                // copies them from the ancestor (a grandparent that was not collected is still
+                // one, though its own parents are unknown).
                 if let Some(above) = self.resources.get(a) {
                     entity.add_indirect_ancestor(CoreUid::from(above.uid.clone()));
+                }
+                for p in self.held.get(a).into_iter().flat_map(|h| h.parents.iter()) {
+                    entity.add_indirect_ancestor(p.clone());
                 }
             }
             Some(entity)
@@ -443,17 +455,18 @@ impl Store {
         attrs.get(at).map(|(_, v)| v)
     }
 
-    /// Whether the entity at `index` descends from `ancestor`, as Cedar's store would answer
-    /// `in`: one of its parents, or one of the ancestors reached through parents in the store.
+    /// Whether the entity at `index` descends from `ancestor`, as Cedar's store answers `in`:
+    /// one of its parents, or a parent of one of its ancestors in the store (every ancestor in
+    /// the store is a parent of the entity or of another of them).
     pub(crate) fn descends_from(&self, index: usize, ancestor: &CoreUid) -> bool {
         let Some(held) = self.held.get(index) else {
             return false;
         };
         held.parents.contains(ancestor)
             || held.ancestors.iter().any(|&a| {
-                self.resources
+                self.held
                     .get(a)
-                    .is_some_and(|r| AsRef::<CoreUid>::as_ref(&r.uid) == ancestor)
+                    .is_some_and(|above| above.parents.contains(ancestor))
             })
     }
 
@@ -523,11 +536,128 @@ fn type_help(schema: &SchemaSet, type_name: &str) -> Option<String> {
     })
 }
 
+/// One entity typed into the values Cedar's store holds: its attributes sorted by name, its
+/// parents without repeats.
+struct Typed {
+    attrs: Box<[(SmolStr, PartialValue)]>,
+    parents: Box<[CoreUid]>,
+    uid: EntityUid,
+}
+
+/// An entity typed straight into Cedar's values: what [`build_entity`] gives (a test checks it on
+/// both demo nights), without building a restricted expression per value for Cedar's evaluator to
+/// walk and drop, nor Cedar's entity and its maps. `None` at the first thing that is not plain
+/// (an undeclared attribute, a wrong type, a value an extension constructor refuses, a parent of
+/// a type not allowed): [`build_entity`] then says what, with Cedar's words.
+fn cedar_entity(
+    raw: &snapshot::Entity,
+    schema: &SchemaSet,
+    kept: Option<&rustc_hash::FxHashSet<String>>,
+) -> Option<Typed> {
+    let spec = schema.entity_type(&raw.uid.type_name)?;
+    let uid = uid_of(&raw.uid).ok()?;
+    let mut attrs = Vec::with_capacity(raw.attrs.len());
+    for (name, value) in &raw.attrs {
+        let attr = spec.attrs.get(name)?;
+        let typed = cedar_value(value, &attr.ty)?;
+        if kept.is_none_or(|k| k.contains(name)) {
+            attrs.push((SmolStr::from(name), PartialValue::Value(typed)));
+        }
+    }
+    let required = spec
+        .attrs
+        .iter()
+        .all(|(name, attr)| !attr.required || raw.attrs.contains_key(name));
+    if !required {
+        return None;
+    }
+    // Cedar keeps attributes in a sorted map.
+    attrs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut parents = Vec::with_capacity(raw.parents.len());
+    for p in &raw.parents {
+        if !spec.parents.contains(&p.type_name) {
+            return None;
+        }
+        let parent = CoreUid::from(uid_of(p).ok()?);
+        // Cedar keeps parents in a set.
+        if !parents.contains(&parent) {
+            parents.push(parent);
+        }
+    }
+    Some(Typed {
+        attrs: attrs.into_boxed_slice(),
+        parents: parents.into_boxed_slice(),
+        uid,
+    })
+}
+
+/// The value Cedar evaluates [`typed`]'s expression to, or `None` where [`typed`] fails or the
+/// extension constructor refuses the text.
+fn cedar_value(v: &Value, ty: &AttrType) -> Option<CoreValue> {
+    let extn_arg = |name: &str| -> Option<&str> {
+        let e = v.get("__extn")?;
+        (e.get("fn")?.as_str()? == name).then_some(())?;
+        e.get("arg")?.as_str()
+    };
+    let construct = |ext: Extension, arg: &str| -> Option<CoreValue> {
+        let function = ext.function()?;
+        match function.call(&[CoreValue::from(arg)]).ok()? {
+            PartialValue::Value(v) => Some(v),
+            PartialValue::Residual(_) => None,
+        }
+    };
+    match ty {
+        AttrType::Bool => v.as_bool().map(CoreValue::from),
+        AttrType::Long => v.as_i64().map(CoreValue::from),
+        AttrType::String => v.as_str().map(CoreValue::from),
+        AttrType::Datetime => {
+            let s = v.as_str().or_else(|| extn_arg("datetime"))?;
+            construct(Extension::Datetime, &snapshot::normalize_utc(s)?)
+        }
+        AttrType::Duration => construct(
+            Extension::Duration,
+            v.as_str().or_else(|| extn_arg("duration"))?,
+        ),
+        AttrType::Decimal => construct(
+            Extension::Decimal,
+            v.as_str().or_else(|| extn_arg("decimal"))?,
+        ),
+        AttrType::IpAddr => construct(Extension::Ip, v.as_str().or_else(|| extn_arg("ip"))?),
+        AttrType::Set(element) => {
+            let items = v.as_array()?;
+            let values = items
+                .iter()
+                .map(|i| cedar_value(i, element))
+                .collect::<Option<Vec<_>>>()?;
+            Some(CoreValue::set(values, None))
+        }
+        AttrType::Record(fields) => {
+            let obj = v.as_object()?;
+            let mut out = Vec::with_capacity(obj.len());
+            for (k, val) in obj {
+                out.push((SmolStr::from(k), cedar_value(val, &fields.get(k)?.ty)?));
+            }
+            let complete = fields
+                .iter()
+                .all(|(k, spec)| !spec.required || obj.contains_key(k));
+            complete.then(|| CoreValue::record(out, None))
+        }
+        AttrType::Entity(type_name) => {
+            let obj = v.get("__entity").unwrap_or(v);
+            let r = <Uid as serde::Deserialize>::deserialize(obj).ok()?;
+            if &r.type_name != type_name {
+                return None;
+            }
+            Some(CoreValue::from(CoreUid::from(uid_of(&r).ok()?)))
+        }
+    }
+}
+
 fn build_entity(
     raw: &snapshot::Entity,
     schema: &SchemaSet,
     kept: Option<&rustc_hash::FxHashSet<String>>,
-) -> Result<(CoreEntity, EntityUid), Problem> {
+) -> Result<Typed, Problem> {
     let problem = |attr: Option<&str>, message: String, help: Option<String>| Problem {
         entity: raw.uid.clone(),
         attr: attr.map(str::to_string),
@@ -625,7 +755,12 @@ fn build_entity(
             Some("datetimes must be UTC like `2026-11-22T03:00:00Z`".into()),
         )
     })?;
-    Ok((entity, uid))
+    let (_, attrs, _, parents, _) = entity.into_inner();
+    Ok(Typed {
+        attrs: attrs.into_iter().collect(),
+        parents: parents.into_iter().collect(),
+        uid,
+    })
 }
 
 /// One typed entity waiting for its ancestors.
@@ -762,7 +897,19 @@ static CONSTRUCTORS: LazyLock<Option<[Name; 4]>> = LazyLock::new(|| {
     ])
 });
 
+/// Cedar's extension functions for the constructors (in [`Extension`] order).
+static FUNCTIONS: LazyLock<Option<[&'static ExtensionFunction; 4]>> = LazyLock::new(|| {
+    let names = CONSTRUCTORS.as_ref()?;
+    let function = |at: usize| Extensions::all_available().func(names.get(at)?).ok();
+    Some([function(0)?, function(1)?, function(2)?, function(3)?])
+});
+
 impl Extension {
+    /// Cedar's function behind the constructor.
+    fn function(self) -> Option<&'static ExtensionFunction> {
+        FUNCTIONS.as_ref()?.get(self as usize).copied()
+    }
+
     /// `constructor("arg")`, the expression Cedar's `RestrictedExpression::new_<constructor>`
     /// builds.
     fn call(self, arg: &str) -> RestrictedExpression {
@@ -1080,6 +1227,57 @@ mod tests {
         );
     }
 
+    /// Whether two typings of an entity are the same: uid, attributes (sorted), parents (a set).
+    fn same(a: &Typed, b: &Typed) -> bool {
+        let set = |t: &Typed| t.parents.iter().cloned().collect::<HashSet<CoreUid>>();
+        a.uid == b.uid
+            && a.attrs == b.attrs
+            && a.attrs
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+                == b.attrs
+                    .iter()
+                    .map(|(n, v)| format!("{n}={v}"))
+                    .collect::<Vec<_>>()
+            && set(a) == set(b)
+    }
+
+    /// Every entity of both demo nights is typed straight into the values Cedar's construction
+    /// gives, pruned to the names kept or not; values Cedar refuses are left to it.
+    #[test]
+    fn entities_typed_straight_into_cedar_values_are_cedars() {
+        let schema = SchemaSet::builtin().unwrap();
+        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+        let kept: rustc_hash::FxHashSet<String> = ["active", "createdAt", "policy", "bypassActors"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        for file in ["snapshot.json", "snapshot-previous.json"] {
+            let input = Input::read(&demo.join(file)).unwrap();
+            assert!(input.snapshot.entities.len() > 50);
+            for raw in &input.snapshot.entities {
+                for kept in [None, Some(&kept)] {
+                    let fast = cedar_entity(raw, &schema, kept).expect("plain entity");
+                    let Ok(cedar) = build_entity(raw, &schema, kept) else {
+                        panic!("{file}: {} refused", raw.uid);
+                    };
+                    assert!(same(&fast, &cedar), "{file}: {}", raw.uid);
+                }
+            }
+        }
+        let refused = [
+            r#"{"uid": {"type": "Aws::AccessKey", "id": "k"}, "attrs": {"slot": 1, "active": true, "createdAt": "2026-13-01T00:00:00Z"}}"#,
+            r#"{"uid": {"type": "Aws::AccessKey", "id": "k"}, "attrs": {"slot": 1, "active": "yes", "createdAt": "2026-01-01T00:00:00Z"}}"#,
+            r#"{"uid": {"type": "Aws::AccessKey", "id": "k"}, "attrs": {"slot": 1, "createdAt": "2026-01-01T00:00:00Z"}}"#,
+        ];
+        for text in refused {
+            let raw: snapshot::Entity = serde_json::from_str(text).unwrap();
+            assert!(cedar_entity(&raw, &schema, None).is_none(), "{text}");
+            assert!(build_entity(&raw, &schema, None).is_err(), "{text}");
+        }
+    }
+
     #[test]
     fn non_utc_datetimes_are_rejected() {
         let key = r#"{"uid": {"type": "Aws::AccessKey", "id": "k"}, "attrs": {"slot": 1, "active": true, "createdAt": "2026-01-01T00:00:00+01:00"}}"#;
@@ -1159,8 +1357,17 @@ mod tests {
                         return Ok(());
                     }
                 };
-                let input = Input { name: "p.json".into(), snapshot, text };
                 let schema = SchemaSet::builtin().unwrap();
+                // Typed straight into Cedar's values only where Cedar's construction succeeds,
+                // and then into the same values.
+                for raw in &snapshot.entities {
+                    match (cedar_entity(raw, &schema, None), build_entity(raw, &schema, None)) {
+                        (Some(fast), Ok(cedar)) => prop_assert!(same(&fast, &cedar)),
+                        (Some(_), Err(p)) => prop_assert!(false, "{}", p.message),
+                        (None, _) => {}
+                    }
+                }
+                let input = Input { name: "p.json".into(), snapshot, text };
                 if let Err(e) = Store::load(vec![input], &schema) {
                     prop_assert!(!render_plain(e.as_ref()).is_empty());
                 }

@@ -1084,6 +1084,7 @@ mod tests {
             r#"Hr::Team::"missing" has active"#,
             r#"resource.boss.team.active"#,
             r#"decimal("1.5").lessThan(decimal("2.0")) && ip("10.0.0.1").isInRange(ip("10.0.0.0/8"))"#,
+            r#"resource in Hr::Org::"gone" || resource.team in Hr::Org::"gone""#,
         ];
         // Built from one checked rule with its parts replaced, without Cedar's validator: some
         // of these are type errors it would refuse, and the point is what evaluation does with
@@ -1124,10 +1125,11 @@ mod tests {
             serde_json::json!({"uid": {"type": "Hr::Org", "id": "o"}, "attrs": {}, "parents": []}),
             serde_json::json!({"uid": {"type": "Hr::Team", "id": "a"}, "attrs": {"active": true}, "parents": [{"type": "Hr::Org", "id": "o"}]}),
             serde_json::json!({"uid": {"type": "Hr::Team", "id": "b"}, "attrs": {"active": false}, "parents": []}),
+            // In an organisation that was not collected.
+            serde_json::json!({"uid": {"type": "Hr::Team", "id": "c"}, "attrs": {"active": true}, "parents": [{"type": "Hr::Org", "id": "gone"}]}),
         ];
         for i in 0..40 {
-            let team =
-                serde_json::json!({"type": "Hr::Team", "id": if i % 3 == 0 { "a" } else { "b" }});
+            let team = serde_json::json!({"type": "Hr::Team", "id": (["a", "b", "c"][i % 3])});
             let mut info = serde_json::json!({"team": team});
             if i % 4 != 0 {
                 info["level"] = serde_json::json!(i % 5);
@@ -1161,6 +1163,27 @@ mod tests {
         .to_string();
         let input = crate::entities::Input::parse("hr.json".into(), text).unwrap();
         let store = Store::load(vec![input], &schema).unwrap();
+        // The store's hierarchy is the one Cedar's own closure computes from the same entities
+        // (an organisation that was not collected is still the ancestor of its team's persons).
+        let hierarchy: Vec<serde_json::Value> = entities
+            .iter()
+            .map(|e| serde_json::json!({"uid": e["uid"], "attrs": {}, "parents": e["parents"]}))
+            .collect();
+        let cedars = Entities::from_json_value(serde_json::Value::Array(hierarchy), None).unwrap();
+        let ours = store.all_entities().unwrap();
+        for r in &store.resources {
+            let set = |e: &Entities| {
+                let mut all: Vec<String> = e
+                    .ancestors(&r.uid)
+                    .into_iter()
+                    .flatten()
+                    .map(ToString::to_string)
+                    .collect();
+                all.sort();
+                all
+            };
+            assert_eq!(set(&ours), set(&cedars), "{}", r.reference);
+        }
         let (answered, asked) = native_agrees(&rules, &store);
         // Each rule that Cedar can answer on some person it applies to is answered natively
         // there; those that always fail (a type error, an entity outside the store) never are.
