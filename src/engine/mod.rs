@@ -796,6 +796,46 @@ mod tests {
     use std::collections::BTreeMap;
     use std::str::FromStr;
 
+    /// The built-in schema and a custom one of this text.
+    fn hr_schema(text: &str) -> crate::schema::SchemaSet {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hr.cedarschema");
+        std::fs::write(&path, text).unwrap();
+        crate::schema::SchemaSet::with_custom(&[path]).unwrap()
+    }
+
+    /// A store of these entities, collected at `collected_at`.
+    fn store_of(
+        entities: &[serde_json::Value],
+        collected_at: &str,
+        schema: &crate::schema::SchemaSet,
+    ) -> Store {
+        let text = serde_json::json!({
+            "format": "trustcheck.snapshot/v1",
+            "collected_at": collected_at,
+            "sources": [],
+            "entities": entities,
+        })
+        .to_string();
+        let input = crate::entities::Input::parse("hr.json".into(), text).unwrap();
+        Store::load(vec![input], schema).unwrap()
+    }
+
+    /// The shipped rules and both nights of the demo company, by file name.
+    fn demo_nights() -> (RuleSet, Vec<(&'static str, Store)>) {
+        let schema = crate::schema::SchemaSet::builtin().unwrap();
+        let rules = RuleSet::load(crate::rules::builtin_sources(), &schema).unwrap();
+        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+        let nights = ["snapshot.json", "snapshot-previous.json"]
+            .into_iter()
+            .map(|file| {
+                let input = crate::entities::Input::read(&demo.join(file)).unwrap();
+                (file, Store::load(vec![input], &schema).unwrap())
+            })
+            .collect();
+        (rules, nights)
+    }
+
     /// The shipped rules and the demo's current night.
     fn demo() -> (RuleSet, Store) {
         let schema = crate::schema::SchemaSet::builtin().unwrap();
@@ -835,14 +875,9 @@ mod tests {
     /// `.active` an error and `has active` false: a false pass).
     #[test]
     fn rules_reading_other_entities_see_them_in_a_chunk_or_in_the_store_of_everything() {
-        let dir = tempfile::tempdir().unwrap();
-        let schema_path = dir.path().join("hr.cedarschema");
-        std::fs::write(
-            &schema_path,
+        let schema = hr_schema(
             "namespace Hr {\n  entity Team = { active: Bool };\n  entity Person = { team: Team, name: String, info: { team: Team }, boss?: Person };\n}\n",
-        )
-        .unwrap();
-        let schema = crate::schema::SchemaSet::with_custom(&[schema_path]).unwrap();
+        );
         let rule = |id: &str, requirement: &str| {
             crate::rules::RuleSource {
             file: crate::diagnostics::SourceFile::new(
@@ -893,15 +928,7 @@ mod tests {
                 "parents": [],
             }));
         }
-        let text = serde_json::json!({
-            "format": "trustcheck.snapshot/v1",
-            "collected_at": "2026-11-22T03:00:00Z",
-            "sources": [],
-            "entities": entities,
-        })
-        .to_string();
-        let input = crate::entities::Input::parse("hr.json".into(), text).unwrap();
-        let store = Store::load(vec![input], &schema).unwrap();
+        let store = store_of(&entities, "2026-11-22T03:00:00Z", &schema);
         // Persons sort before teams: the first chunk holds persons only.
         assert_eq!(store.resources[0].reference.type_name, "Hr::Person");
         let judge = Judge::new(&reaching, &store, Messages::All).unwrap();
@@ -1027,12 +1054,8 @@ mod tests {
     /// same findings, messages included, as Cedar alone gives.
     #[test]
     fn shipped_rules_are_judged_natively_as_cedar_judges_them() {
-        let schema = crate::schema::SchemaSet::builtin().unwrap();
-        let rules = RuleSet::load(crate::rules::builtin_sources(), &schema).unwrap();
-        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
-        for file in ["snapshot.json", "snapshot-previous.json"] {
-            let input = crate::entities::Input::read(&demo.join(file)).unwrap();
-            let store = Store::load(vec![input], &schema).unwrap();
+        let (rules, nights) = demo_nights();
+        for (file, store) in nights {
             let (answered, asked) = native_agrees(&rules, &store);
             assert!(
                 answered.values().sum::<usize>() > 100,
@@ -1050,14 +1073,9 @@ mod tests {
     /// findings, `error` reasons included, are Cedar's.
     #[test]
     fn native_path_answers_as_cedar_or_asks_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let schema_path = dir.path().join("hr.cedarschema");
-        std::fs::write(
-            &schema_path,
+        let schema = hr_schema(
             "namespace Hr {\n  entity Org;\n  entity Team in [Org] = { active: Bool };\n  entity Person in [Team] = { team: Team, name: String, age: Long, tags: Set<String>, info: { team: Team, level?: Long }, boss?: Person, since?: datetime };\n}\n",
-        )
-        .unwrap();
-        let schema = crate::schema::SchemaSet::with_custom(&[schema_path]).unwrap();
+        );
         let requirements = [
             r#"resource.team.active"#,
             r#"resource.info.team.active && resource.info has level"#,
@@ -1154,15 +1172,7 @@ mod tests {
                 "parents": [team],
             }));
         }
-        let text = serde_json::json!({
-            "format": "trustcheck.snapshot/v1",
-            "collected_at": "2026-06-01T00:00:00Z",
-            "sources": [],
-            "entities": entities,
-        })
-        .to_string();
-        let input = crate::entities::Input::parse("hr.json".into(), text).unwrap();
-        let store = Store::load(vec![input], &schema).unwrap();
+        let store = store_of(&entities, "2026-06-01T00:00:00Z", &schema);
         // The store's hierarchy is the one Cedar's own closure computes from the same entities
         // (an organisation that was not collected is still the ancestor of its team's persons).
         let hierarchy: Vec<serde_json::Value> = entities
@@ -1214,12 +1224,8 @@ mod tests {
     /// own slots: the final sort only merges the few `missing` findings.
     #[test]
     fn findings_are_laid_out_in_report_order_without_a_sort() {
-        let schema = crate::schema::SchemaSet::builtin().unwrap();
-        let rules = RuleSet::load(crate::rules::builtin_sources(), &schema).unwrap();
-        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
-        for file in ["snapshot.json", "snapshot-previous.json"] {
-            let input = crate::entities::Input::read(&demo.join(file)).unwrap();
-            let store = Store::load(vec![input], &schema).unwrap();
+        let (rules, nights) = demo_nights();
+        for (file, store) in nights {
             let judge = Judge::new(&rules, &store, Messages::All).unwrap();
             let laid_out = judge_all(&judge);
             let expected: usize = store
