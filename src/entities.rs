@@ -597,35 +597,17 @@ fn cedar_entity(
 /// The value Cedar evaluates [`typed`]'s expression to, or `None` where [`typed`] fails or the
 /// extension constructor refuses the text.
 fn cedar_value(v: &Value, ty: &AttrType) -> Option<CoreValue> {
-    let extn_arg = |name: &str| -> Option<&str> {
-        let e = v.get("__extn")?;
-        (e.get("fn")?.as_str()? == name).then_some(())?;
-        e.get("arg")?.as_str()
-    };
-    let construct = |ext: Extension, arg: &str| -> Option<CoreValue> {
-        let function = ext.function()?;
-        match function.call(&[CoreValue::from(arg)]).ok()? {
-            PartialValue::Value(v) => Some(v),
-            PartialValue::Residual(_) => None,
-        }
-    };
     match ty {
         AttrType::Bool => v.as_bool().map(CoreValue::from),
         AttrType::Long => v.as_i64().map(CoreValue::from),
         AttrType::String => v.as_str().map(CoreValue::from),
         AttrType::Datetime => {
-            let s = v.as_str().or_else(|| extn_arg("datetime"))?;
-            construct(Extension::Datetime, &snapshot::normalize_utc(s)?)
+            let s = Extension::Datetime.text(v)?;
+            Extension::Datetime.value(&snapshot::normalize_utc(s)?)
         }
-        AttrType::Duration => construct(
-            Extension::Duration,
-            v.as_str().or_else(|| extn_arg("duration"))?,
-        ),
-        AttrType::Decimal => construct(
-            Extension::Decimal,
-            v.as_str().or_else(|| extn_arg("decimal"))?,
-        ),
-        AttrType::IpAddr => construct(Extension::Ip, v.as_str().or_else(|| extn_arg("ip"))?),
+        AttrType::Duration => Extension::Duration.value(Extension::Duration.text(v)?),
+        AttrType::Decimal => Extension::Decimal.value(Extension::Decimal.text(v)?),
+        AttrType::IpAddr => Extension::Ip.value(Extension::Ip.text(v)?),
         AttrType::Set(element) => {
             let items = v.as_array()?;
             let values = items
@@ -891,12 +873,17 @@ enum Extension {
 /// 100k resources (docs/performance.md). `None` if a name did not parse (never expected): then
 /// Cedar's constructors are used.
 static CONSTRUCTORS: LazyLock<Option<[Name; 4]>> = LazyLock::new(|| {
-    let name = |s: &str| s.parse::<UnreservedId>().ok().map(Name::unqualified_name);
+    let name = |e: Extension| {
+        e.name()
+            .parse::<UnreservedId>()
+            .ok()
+            .map(Name::unqualified_name)
+    };
     Some([
-        name("datetime")?,
-        name("duration")?,
-        name("decimal")?,
-        name("ip")?,
+        name(Extension::Datetime)?,
+        name(Extension::Duration)?,
+        name(Extension::Decimal)?,
+        name(Extension::Ip)?,
     ])
 });
 
@@ -908,6 +895,34 @@ static FUNCTIONS: LazyLock<Option<[&'static ExtensionFunction; 4]>> = LazyLock::
 });
 
 impl Extension {
+    /// The constructor's name.
+    fn name(self) -> &'static str {
+        match self {
+            Extension::Datetime => "datetime",
+            Extension::Duration => "duration",
+            Extension::Decimal => "decimal",
+            Extension::Ip => "ip",
+        }
+    }
+
+    /// The constructor's text in a snapshot value: a string, or Cedar's explicit extension form
+    /// `{"__extn": {"fn": "datetime", "arg": "…"}}`.
+    fn text(self, v: &Value) -> Option<&str> {
+        v.as_str().or_else(|| {
+            let e = v.get("__extn")?;
+            (e.get("fn")?.as_str()? == self.name()).then_some(())?;
+            e.get("arg")?.as_str()
+        })
+    }
+
+    /// The value Cedar's constructor makes of `arg`, or `None` when it refuses it.
+    fn value(self, arg: &str) -> Option<CoreValue> {
+        match self.function()?.call(&[CoreValue::from(arg)]).ok()? {
+            PartialValue::Value(v) => Some(v),
+            PartialValue::Residual(_) => None,
+        }
+    }
+
     /// Cedar's function behind the constructor.
     fn function(self) -> Option<&'static ExtensionFunction> {
         FUNCTIONS.as_ref()?.get(self as usize).copied()
@@ -954,12 +969,6 @@ fn describe(v: &Value) -> String {
 /// Types one JSON value as `ty`.
 fn typed(v: &Value, ty: &AttrType) -> Result<RestrictedExpression, String> {
     let mismatch = || format!("expected {ty}, found {}", describe(v));
-    // Cedar's explicit extension form is accepted too: {"__extn": {"fn": "datetime", "arg": "…"}}.
-    let extn_arg = |name: &str| -> Option<&str> {
-        let e = v.get("__extn")?;
-        (e.get("fn")?.as_str()? == name).then_some(())?;
-        e.get("arg")?.as_str()
-    };
     match ty {
         AttrType::Bool => v
             .as_bool()
@@ -974,28 +983,22 @@ fn typed(v: &Value, ty: &AttrType) -> Result<RestrictedExpression, String> {
             .map(|s| RestrictedExpression::new_string(s.to_string()))
             .ok_or_else(mismatch),
         AttrType::Datetime => {
-            let s = v
-                .as_str()
-                .or_else(|| extn_arg("datetime"))
-                .ok_or_else(mismatch)?;
+            let s = Extension::Datetime.text(v).ok_or_else(mismatch)?;
             let norm = snapshot::normalize_utc(s).ok_or_else(|| {
                 format!("`{s}` is not a UTC datetime like `2026-11-22T03:00:00Z`")
             })?;
             Ok(Extension::Datetime.call(&norm))
         }
-        AttrType::Duration => v
-            .as_str()
-            .or_else(|| extn_arg("duration"))
+        AttrType::Duration => Extension::Duration
+            .text(v)
             .map(|a| Extension::Duration.call(a))
             .ok_or_else(mismatch),
-        AttrType::Decimal => v
-            .as_str()
-            .or_else(|| extn_arg("decimal"))
+        AttrType::Decimal => Extension::Decimal
+            .text(v)
             .map(|a| Extension::Decimal.call(a))
             .ok_or_else(mismatch),
-        AttrType::IpAddr => v
-            .as_str()
-            .or_else(|| extn_arg("ip"))
+        AttrType::IpAddr => Extension::Ip
+            .text(v)
             .map(|a| Extension::Ip.call(a))
             .ok_or_else(mismatch),
         AttrType::Set(element) => {

@@ -386,8 +386,16 @@ struct Prepared<'a> {
     attrs_read: Vec<&'a str>,
     /// `params.x = v` for each parameter the rule reads.
     params: Vec<String>,
-    /// `outcome`, `applies` and `requirement` for the native path, when it handles them all.
-    native: Option<[Native; 3]>,
+    /// The rule for the native path, when it handles all three of its expressions.
+    native: Option<NativeRule>,
+}
+
+/// A rule's expressions for the native path ([`Rule::outcome`], [`Rule::applies`],
+/// [`Rule::requirement`]).
+struct NativeRule {
+    outcome: Native,
+    applies: Native,
+    requirement: Native,
 }
 
 impl<'a> Prepared<'a> {
@@ -401,11 +409,11 @@ impl<'a> Prepared<'a> {
                 .filter_map(|p| rules.params().show(p).map(|v| format!("params.{p} = {v}")))
                 .collect(),
             native: (|| {
-                Some([
-                    compile(&rule.outcome)?,
-                    compile(&rule.applies)?,
-                    compile(&rule.requirement)?,
-                ])
+                Some(NativeRule {
+                    outcome: compile(&rule.outcome)?,
+                    applies: compile(&rule.applies)?,
+                    requirement: compile(&rule.requirement)?,
+                })
             })(),
         }
     }
@@ -552,32 +560,35 @@ impl Judge<'_> {
         unknown: &[UncollectedFact],
     ) -> Outcome {
         // The native path's answer, when it has one; Cedar's otherwise.
-        let native =
-            |part: usize| Some((prepared.native.as_ref()?.get(part)?, asking.env.as_ref()?));
+        let native = |part: fn(&NativeRule) -> &Native| {
+            Some((part(prepared.native.as_ref()?), asking.env.as_ref()?))
+        };
         if unknown.is_empty() {
-            if let Some((outcome, env)) = native(0) {
-                match outcome.long(env) {
-                    Ok(0) => return Outcome::Decided(Status::NotApplicable),
-                    Ok(1) => return Outcome::Decided(Status::Pass),
-                    Ok(2) => return Outcome::Decided(Status::Fail),
-                    _ => {}
-                }
+            let decided = native(|n| &n.outcome)
+                .and_then(|(outcome, env)| outcome.long(env).ok())
+                .and_then(status_of);
+            if let Some(status) = decided {
+                return Outcome::Decided(status);
             }
             let (request, entities) = match asking.cedar() {
                 Ok(cedar) => cedar,
                 Err(reason) => return Outcome::Unknown(reason),
             };
-            return match eval_expression(request, entities, &rule.outcome) {
-                Ok(EvalResult::Long(0)) => Outcome::Decided(Status::NotApplicable),
-                Ok(EvalResult::Long(1)) => Outcome::Decided(Status::Pass),
-                Ok(EvalResult::Long(2)) => Outcome::Decided(Status::Fail),
+            let result = eval_expression(request, entities, &rule.outcome);
+            if let Some(status) = result.as_ref().ok().and_then(|r| match r {
+                EvalResult::Long(n) => status_of(*n),
+                _ => None,
+            }) {
+                return Outcome::Decided(status);
+            }
+            return match result {
                 Ok(other) => {
                     Outcome::Unknown(format!("rule evaluated to `{other}`, not a boolean"))
                 }
                 Err(e) => Outcome::Unknown(format!("evaluation error: {e}")),
             };
         }
-        let decide = |part: usize, expr: &Expression| {
+        let decide = |part: fn(&NativeRule) -> &Native, expr: &Expression| {
             if let Some(answer) = native(part).and_then(|(n, env)| n.bool(env).ok()) {
                 return Ok(answer);
             }
@@ -589,7 +600,7 @@ impl Judge<'_> {
         if let Some(u) = first_unknown(&rule.applies_attrs, unknown) {
             return Outcome::Unknown(not_collected(u));
         }
-        match decide(1, &rule.applies) {
+        match decide(|n| &n.applies, &rule.applies) {
             Err(reason) => return Outcome::Unknown(reason),
             Ok(false) => return Outcome::Decided(Status::NotApplicable),
             Ok(true) => {}
@@ -597,7 +608,7 @@ impl Judge<'_> {
         if let Some(u) = first_unknown(&rule.requirement_attrs, unknown) {
             return Outcome::Unknown(not_collected(u));
         }
-        match decide(2, &rule.requirement) {
+        match decide(|n| &n.requirement, &rule.requirement) {
             Err(reason) => Outcome::Unknown(reason),
             Ok(true) => Outcome::Decided(Status::Pass),
             Ok(false) => Outcome::Decided(Status::Fail),
@@ -647,6 +658,16 @@ impl Judge<'_> {
             }
         }
         out
+    }
+}
+
+/// The status a rule's outcome stands for: `0` not applicable, `1` pass, `2` fail.
+fn status_of(outcome: i64) -> Option<Status> {
+    match outcome {
+        0 => Some(Status::NotApplicable),
+        1 => Some(Status::Pass),
+        2 => Some(Status::Fail),
+        _ => None,
     }
 }
 
@@ -1023,7 +1044,7 @@ mod tests {
                 };
                 let cedar = |e: &Expression| eval_expression(&request, &whole, e).ok();
                 let at = format!("{} on {}", rule.id, resource.reference);
-                match native[0].long(&env) {
+                match native.outcome.long(&env) {
                     Ok(n) => {
                         if n != 0 {
                             *answered.entry(rule.id.to_string()).or_default() += 1;
@@ -1032,8 +1053,11 @@ mod tests {
                     }
                     Err(native::Ask) => asked += 1,
                 }
-                for (part, expr) in [(1, &rule.applies), (2, &rule.requirement)] {
-                    if let Ok(b) = native[part].bool(&env) {
+                for (part, n, expr) in [
+                    ("applies", &native.applies, &rule.applies),
+                    ("requirement", &native.requirement, &rule.requirement),
+                ] {
+                    if let Ok(b) = n.bool(&env) {
                         assert_eq!(Some(EvalResult::Bool(b)), cedar(expr), "{at}, part {part}");
                     }
                 }

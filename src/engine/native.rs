@@ -222,15 +222,6 @@ fn uid(store: &Store, index: usize) -> Result<&EntityUID, Ask> {
         .ok_or(Ask)
 }
 
-/// The attribute `name` of the store's entity at `index`.
-fn attr<'a>(store: &'a Store, index: usize, name: &str) -> Result<&'a Value, Ask> {
-    match store.attr(index, name) {
-        Some(PartialValue::Value(v)) => Ok(v),
-        // Missing (Cedar's error names the attributes it has) or unknown: Cedar's to say.
-        _ => Err(Ask),
-    }
-}
-
 fn eval<'a>(node: &'a Node, env: &Env<'a>) -> Result<Val<'a>, Ask> {
     let store = env.store;
     Ok(match node {
@@ -284,14 +275,8 @@ fn eval<'a>(node: &'a Node, env: &Env<'a>) -> Result<Val<'a>, Ask> {
                 _ => return Err(Ask),
             }
         }
-        Node::GetAttr(of, name) => match eval(of, env)? {
-            Val::Ref(v) if is_record(v) => Val::Ref(field(v, name)?),
-            Val::Own(v) if is_record(&v) => Val::Own(field(&v, name)?.clone()),
-            other => {
-                let at = other.entity(store)?;
-                through(attr(store, at, name)?, store)
-            }
-        },
+        // Missing: Cedar's error names the attributes there are.
+        Node::GetAttr(of, name) => step(&eval(of, env)?, name, store)?.ok_or(Ask)?,
         Node::HasAttr(of, path) => Val::Own(has_path(eval(of, env)?, path, store)?.into()),
         Node::Like(of, pattern) => {
             let v = eval(of, env)?.value(store)?;
@@ -352,36 +337,28 @@ fn field<'v>(record: &'v Value, name: &str) -> Result<&'v Value, Ask> {
 /// missing one.
 fn has_path(of: Val<'_>, path: &[SmolStr], store: &Store) -> Result<bool, Ask> {
     let mut current = of;
-    let mut steps = path.iter().peekable();
-    while let Some(name) = steps.next() {
-        let next: Option<&Value> = match &current {
-            Val::Ref(v) if is_record(v) => field(v, name).ok(),
-            Val::Own(v) if is_record(v) => match field(v, name) {
-                Ok(f) if steps.peek().is_some() => {
-                    let f = f.clone();
-                    current = Val::Own(f);
-                    continue;
-                }
-                Ok(_) => return Ok(true),
-                Err(_) => None,
-            },
-            other => {
-                let at = other.entity(store)?;
-                match store.attr(at, name) {
-                    Some(PartialValue::Value(v)) => Some(v),
-                    Some(PartialValue::Residual(_)) => return Err(Ask),
-                    None => None,
-                }
-            }
-        };
-        let Some(next) = next else {
-            return Ok(false);
-        };
-        if steps.peek().is_some() {
-            current = through(next, store);
+    for name in path {
+        match step(&current, name, store)? {
+            Some(next) => current = next,
+            None => return Ok(false),
         }
     }
     Ok(true)
+}
+
+/// The field or attribute `name` of a record or of an entity in the store; `None` when it has
+/// none (Cedar's `has` says `false`, its `.` an error).
+fn step<'a>(of: &Val<'a>, name: &str, store: &'a Store) -> Result<Option<Val<'a>>, Ask> {
+    Ok(match of {
+        Val::Ref(v) if is_record(v) => field(v, name).ok().map(|f| through(f, store)),
+        Val::Own(v) if is_record(v) => field(v, name).ok().map(|f| Val::Own(f.clone())),
+        other => match store.attr(other.entity(store)?, name) {
+            Some(PartialValue::Value(v)) => Some(through(v, store)),
+            // Unknown: Cedar's to say.
+            Some(PartialValue::Residual(_)) => return Err(Ask),
+            None => None,
+        },
+    })
 }
 
 fn binary<'a>(
