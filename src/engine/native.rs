@@ -69,7 +69,7 @@ impl Native {
     /// The expression translated, or `None` when it uses something this evaluator leaves to
     /// Cedar (template slots, unknowns, entity tags, an operator added after this was written).
     pub(crate) fn compile(expr: &Expr) -> Option<Self> {
-        node(expr).map(Native)
+        node(expr, 0).map(Native)
     }
 
     /// The expression's value as a whole number (a rule's outcome: 0, 1 or 2).
@@ -86,7 +86,15 @@ impl Native {
     }
 }
 
-fn node(expr: &Expr) -> Option<Node> {
+/// How deep a translated expression may nest: the walk recurses, and a deeper rule (never seen
+/// in practice) is left to Cedar, which checks its own stack.
+const DEEPEST: usize = 64;
+
+fn node(expr: &Expr, depth: usize) -> Option<Node> {
+    if depth >= DEEPEST {
+        return None;
+    }
+    let node = |e: &Expr| node(e, depth + 1);
     let boxed = |e: &Expr| node(e).map(Box::new);
     Some(match expr.expr_kind() {
         ExprKind::Lit(lit) => Node::Lit(Value::from(lit.clone())),
@@ -120,7 +128,7 @@ fn node(expr: &Expr) -> Option<Node> {
         },
         ExprKind::ExtensionFunctionApp { fn_name, args } => {
             let function = Extensions::all_available().func(fn_name).ok()?;
-            Node::Call(function, args.iter().map(node).collect::<Option<_>>()?)
+            Node::Call(function, args.iter().map(&node).collect::<Option<_>>()?)
         }
         ExprKind::GetAttr { expr, attr } => Node::GetAttr(boxed(expr)?, attr.clone()),
         ExprKind::HasAttr { expr, attr } => Node::HasAttr(boxed(expr)?, vec![attr.clone()]),
@@ -129,7 +137,7 @@ fn node(expr: &Expr) -> Option<Node> {
         }
         ExprKind::Like { expr, pattern } => Node::Like(boxed(expr)?, pattern.clone()),
         ExprKind::Is { expr, entity_type } => Node::Is(boxed(expr)?, entity_type.clone()),
-        ExprKind::Set(items) => Node::Set(items.iter().map(node).collect::<Option<_>>()?),
+        ExprKind::Set(items) => Node::Set(items.iter().map(&node).collect::<Option<_>>()?),
         ExprKind::Record(fields) => Node::Record(
             fields
                 .iter()
@@ -421,4 +429,32 @@ fn binary<'a>(
         }
         BinaryOp::GetTag | BinaryOp::HasTag => return Err(Ask),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An expression nested deeper than the walk is meant to recurse is left to Cedar.
+    #[test]
+    fn deep_expressions_are_left_to_cedar() {
+        let nested = |n: usize| format!("{}true{}", "!(".repeat(n), ")".repeat(n));
+        let compile = |src: &str| {
+            let expr: cedar_policy::Expression = src.parse().unwrap();
+            Native::compile(expr.as_ref())
+        };
+        // Cedar's parser needs more than a test thread's stack for these in a debug build.
+        let big = std::thread::Builder::new().stack_size(256 << 20);
+        let (shallow, deep) = big
+            .spawn(move || {
+                (
+                    compile(&nested(DEEPEST - 2)).is_some(),
+                    compile(&nested(DEEPEST + 10)).is_none(),
+                )
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(shallow && deep);
+    }
 }
