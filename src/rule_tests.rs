@@ -295,7 +295,7 @@ fn run_case(
     let store = match Store::load(vec![Input::in_memory(file, snapshot)], schema) {
         Ok(s) => s,
         Err(e) => {
-            result.setup_error = Some(e.message.clone());
+            result.setup_error = Some(e.to_string());
             return result;
         }
     };

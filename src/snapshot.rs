@@ -109,13 +109,7 @@ fn parse_on_all_cores(text: &str) -> Option<Snapshot> {
     let parsed: Vec<Option<Entity>> = view
         .entities
         .par_iter()
-        .map(|raw| {
-            // Parsed on its own, an entity would get the whole nesting limit that it shares
-            // with the document's two levels above it when parsed in place.
-            (nesting(raw.get()) <= DEEPEST_ENTITY)
-                .then(|| serde_json::from_str::<Entity>(raw.get()).ok())
-                .flatten()
-        })
+        .map(|raw| entity(raw.get()))
         .collect();
     let entities: Vec<Entity> = parsed.into_iter().collect::<Option<_>>()?;
     Some(Snapshot {
@@ -124,6 +118,16 @@ fn parse_on_all_cores(text: &str) -> Option<Snapshot> {
         sources: view.sources,
         entities,
     })
+}
+
+/// One entity of a snapshot, parsed from its text as it parses in place in the document, or
+/// `None` where it would not: then [`parse`] of the whole text says what and where.
+pub fn entity(text: &str) -> Option<Entity> {
+    // Parsed on its own, an entity would get the whole nesting limit that it shares with the
+    // document's two levels above it when parsed in place.
+    (nesting(text) <= DEEPEST_ENTITY)
+        .then(|| serde_json::from_str::<Entity>(text).ok())
+        .flatten()
 }
 
 /// Reads snapshot text's envelope, its entities left as text ([`SnapshotText`]). A document it

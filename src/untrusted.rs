@@ -197,7 +197,11 @@ impl Formatter for InertJson<'_> {
         fragment: &str,
     ) -> std::io::Result<()> {
         // Printable ASCII is never unsafe: most of a report, written without a per-char scan.
-        if fragment.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        // Checked without stopping early, which the compiler makes a vector loop.
+        let printable = fragment
+            .bytes()
+            .fold(true, |all, b| all & (b.wrapping_sub(0x20) < 0x5f));
+        if printable {
             return writer.write_all(fragment.as_bytes());
         }
         let mut rest = fragment;

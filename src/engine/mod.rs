@@ -434,12 +434,7 @@ impl<'a> Shown<'a> {
             None => {
                 // As Cedar's `Entity::attr` gives it.
                 let text = match self.store.attr(self.index, attr) {
-                    Some(cedar_policy_core::ast::PartialValue::Value(v)) => {
-                        format!("{attr} = {}", show(&EvalResult::from(v.clone())))
-                    }
-                    Some(cedar_policy_core::ast::PartialValue::Residual(_)) => {
-                        format!("{attr} = (unreadable)")
-                    }
+                    Some(v) => format!("{attr} = {}", show_value(v)),
                     None => format!("{attr} absent"),
                 };
                 self.seen.push((attr, text));
@@ -751,6 +746,38 @@ pub fn show(v: &EvalResult) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// [`show`] of Cedar's value, without building an [`EvalResult`] (copies of every string, a
+/// tree per set) for the literals, sets and records that most messages show.
+fn show_value(v: &cedar_policy_core::ast::Value) -> String {
+    plain(v).unwrap_or_else(|| show(&EvalResult::from(v.clone())))
+}
+
+/// [`show`] of a value made of literals, sets and records only; `None` when it holds anything
+/// else (an extension value is shown as Cedar writes its expression).
+fn plain(v: &cedar_policy_core::ast::Value) -> Option<String> {
+    use cedar_policy_core::ast::{Literal, ValueKind};
+    Some(match v.value_kind() {
+        ValueKind::Lit(Literal::Bool(b)) => b.to_string(),
+        ValueKind::Lit(Literal::Long(n)) => n.to_string(),
+        ValueKind::Lit(Literal::String(s)) => format!("{:?}", s.as_str()),
+        ValueKind::Lit(Literal::EntityUID(uid)) => uid.to_string(),
+        ValueKind::ExtensionValue(_) => return None,
+        ValueKind::Set(set) => {
+            let mut items = set.iter().map(plain).collect::<Option<Vec<_>>>()?;
+            items.sort();
+            format!("[{}]", items.join(", "))
+        }
+        ValueKind::Record(fields) => {
+            let mut items = fields
+                .iter()
+                .map(|(k, v)| Some(format!("{k}: {}", plain(v)?)))
+                .collect::<Option<Vec<_>>>()?;
+            items.sort();
+            format!("{{{}}}", items.join(", "))
+        }
+    })
 }
 
 /// `datetime("2026-01-01T00:00:00Z")` → `2026-01-01T00:00:00Z`.
@@ -1322,5 +1349,45 @@ mod tests {
             "2026-01-01T00:00:00Z"
         );
         assert_eq!(strip_constructor("plain"), "plain");
+    }
+
+    #[test]
+    fn values_are_shown_as_cedars_eval_result_shows_them() {
+        use cedar_policy_core::ast::{EntityUID, Value};
+        let same = |v: &Value| assert_eq!(show_value(v), show(&EvalResult::from(v.clone())));
+        let schema = crate::schema::SchemaSet::builtin().unwrap();
+        let (_, nights) = demo_nights();
+        let mut shown = 0;
+        for (_, store) in &nights {
+            for (i, r) in store.resources.iter().enumerate() {
+                let spec = schema.entity_type(&r.reference.type_name).unwrap();
+                for name in spec.attrs.keys() {
+                    if let Some(v) = store.attr(i, name) {
+                        same(v);
+                        shown += 1;
+                    }
+                }
+            }
+        }
+        assert!(shown > 1000, "{shown}");
+        let uid = EntityUID::from_str(r#"Aws::IamUser::"a\"b""#).unwrap();
+        let odd = [
+            Value::from("quote \" tab \t é \u{202e} \\"),
+            Value::from(-7),
+            Value::from(false),
+            Value::from(uid.clone()),
+            Value::empty_set(None),
+            Value::set([Value::from("b"), Value::from("a"), Value::from(uid)], None),
+            Value::record(
+                [
+                    ("z", Value::from(1)),
+                    ("a b", Value::set([Value::from(true)], None)),
+                ],
+                None,
+            ),
+        ];
+        for v in &odd {
+            same(v);
+        }
     }
 }

@@ -360,12 +360,9 @@ fn step<'a>(of: &Val<'a>, name: &str, store: &'a Store) -> Result<Option<Val<'a>
     Ok(match of {
         Val::Ref(v) if is_record(v) => field(v, name).ok().map(|f| through(f, store)),
         Val::Own(v) if is_record(v) => field(v, name).ok().map(|f| Val::Own(f.clone())),
-        other => match store.attr(other.entity(store)?, name) {
-            Some(PartialValue::Value(v)) => Some(through(v, store)),
-            // Unknown: Cedar's to say.
-            Some(PartialValue::Residual(_)) => return Err(Ask),
-            None => None,
-        },
+        other => store
+            .attr(other.entity(store)?, name)
+            .map(|v| through(v, store)),
     })
 }
 
