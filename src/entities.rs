@@ -76,7 +76,7 @@ pub struct Store {
 
 /// One entity's typed attributes and ancestors, as Cedar will need them.
 struct Held {
-    /// Evaluated attributes, sorted by name, sized to what they hold. Values, not Cedar's
+    /// Evaluated attributes, in [`attr_order`], sized to what they hold. Values, not Cedar's
     /// `PartialValue`s (128 bytes, against 56): nothing in a snapshot is unknown.
     attrs: Box<[(SmolStr, CoreValue)]>,
     /// Its parents, whether in the store or not (as Cedar keeps them).
@@ -146,18 +146,16 @@ pub struct Input {
     unparsed: Vec<std::ops::Range<usize>>,
 }
 
-impl Input {
-    /// Reads a snapshot file and parses its envelope (see [`Input::parse`]).
-    pub fn read(path: &std::path::Path) -> Result<Self, snapshot::SnapshotError> {
-        let text = snapshot::read_text(path)?;
-        Self::parse(path.display().to_string(), text)
-    }
+/// What [`Input`] keeps of a snapshot's [`snapshot::SnapshotText`] (which borrows the text): the
+/// envelope, and where each entity is in the text.
+pub struct Envelope {
+    snapshot: Snapshot,
+    unparsed: Vec<std::ops::Range<usize>>,
+}
 
-    /// Parses snapshot text's envelope and checks that the document is well-formed JSON; each
-    /// entity's own fields are read when the store is loaded ([`Store::load_for`]), which reports
-    /// an entity that is not shaped like one as [`snapshot::parse`] would.
-    pub fn parse(name: String, text: String) -> Result<Self, snapshot::SnapshotError> {
-        let view = snapshot::view(&name, &text)?;
+impl Envelope {
+    /// The envelope of `view`, read from `text`.
+    pub fn of(text: &str, view: snapshot::SnapshotText<'_>) -> Self {
         let start = text.as_ptr().addr();
         let unparsed = view
             .entities
@@ -174,12 +172,34 @@ impl Input {
             sources: view.sources,
             entities: Vec::new(),
         };
-        Ok(Self {
+        Self { snapshot, unparsed }
+    }
+}
+
+impl Input {
+    /// Reads a snapshot file and parses its envelope (see [`Input::parse`]).
+    pub fn read(path: &std::path::Path) -> Result<Self, snapshot::SnapshotError> {
+        let text = snapshot::read_text(path)?;
+        Self::parse(path.display().to_string(), text)
+    }
+
+    /// Parses snapshot text's envelope and checks that the document is well-formed JSON; each
+    /// entity's own fields are read when the store is loaded ([`Store::load_for`]), which reports
+    /// an entity that is not shaped like one as [`snapshot::parse`] would.
+    pub fn parse(name: String, text: String) -> Result<Self, snapshot::SnapshotError> {
+        let envelope = Envelope::of(&text, snapshot::view(&name, &text)?);
+        Ok(Self::with_envelope(name, text, envelope))
+    }
+
+    /// The snapshot of `text`, whose envelope was read already (`diff` reads it to compare the
+    /// entities' text first).
+    pub fn with_envelope(name: String, text: String, envelope: Envelope) -> Self {
+        Self {
             name,
-            snapshot,
+            snapshot: envelope.snapshot,
             text,
-            unparsed,
-        })
+            unparsed: envelope.unparsed,
+        }
     }
 
     /// An in-memory snapshot (tests, `check --collect`).
@@ -523,7 +543,7 @@ impl Store {
     /// would hold it: `None` when the entity does not have it (or is not in the store).
     pub(crate) fn attr(&self, index: usize, name: &str) -> Option<&CoreValue> {
         let attrs = &self.held.get(index)?.attrs;
-        let at = attrs.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok()?;
+        let at = attrs.binary_search_by(|(n, _)| attr_order(n, name)).ok()?;
         attrs.get(at).map(|(_, v)| v)
     }
 
@@ -649,8 +669,7 @@ fn cedar_entity(
     if !required {
         return None;
     }
-    // Cedar keeps attributes in a sorted map.
-    attrs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    attrs.sort_unstable_by(|a, b| attr_order(&a.0, &b.0));
     let mut parents = Vec::with_capacity(raw.parents.len());
     for p in &raw.parents {
         if !spec.parents.contains(&p.type_name) {
@@ -841,7 +860,7 @@ fn build_entity(
         )
     })?;
     let (_, attrs, _, parents, _) = entity.into_inner();
-    let attrs = attrs
+    let mut attrs: Box<[(SmolStr, CoreValue)]> = attrs
         .into_iter()
         .map(|(name, value)| match value {
             PartialValue::Value(v) => Ok((name, v)),
@@ -854,11 +873,19 @@ fn build_entity(
             )),
         })
         .collect::<Result<_, _>>()?;
+    attrs.sort_unstable_by(|a, b| attr_order(&a.0, &b.0));
     Ok(Typed {
         attrs,
         parents: parents.into_iter().collect(),
         uid,
     })
+}
+
+/// The order of an entity's held attributes ([`Store::attr`] searches them): by length, then by
+/// name. Most names differ in length, so a step of the search compares two numbers, not two
+/// strings (the string compares were 3.5% of `check`).
+fn attr_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
 /// One typed entity waiting for its ancestors.

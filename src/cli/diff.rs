@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use trustcheck::atomic_write;
 use trustcheck::drift::{self, Drift, DRIFT_FORMAT};
 use trustcheck::engine::{self, Messages};
-use trustcheck::entities::{Input, Store};
+use trustcheck::entities::{Envelope, Input, Store};
 use trustcheck::report::drift::{render, DiffFormat, Sides};
 use trustcheck::snapshot;
 use trustcheck_snapshot::Uid;
@@ -57,7 +57,7 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
     // resources) for the comparison. Bad input is reported in the order it is met: either file
     // unreadable, either envelope, OLD in full (then its entities typed), NEW in full; each is a
     // located error, exit 2, and nothing is written.
-    let (facts, old_at, new_at) = {
+    let (facts, old_at, new_at, old_envelope, new_envelope) = {
         let (old_view, new_view) = rayon::join(
             || snapshot::view(&old_name, &old_text),
             || snapshot::view(&new_name, &new_text),
@@ -72,7 +72,10 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
                 return Err(miette::miette!("{e}"));
             }
         };
-        (facts, old_view.collected_at, new_view.collected_at)
+        let (old_at, new_at) = (old_view.collected_at.clone(), new_view.collected_at.clone());
+        let old = Envelope::of(&old_text, old_view);
+        let new = Envelope::of(&new_text, new_view);
+        (facts, old_at, new_at, old, new)
     };
     // Judged apart: the same entity is expected in both, which one store would reject. One store
     // at a time: each is dropped once judged, so peak memory holds one store, not two.
@@ -94,7 +97,7 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
     // for the cores) and held 50–100 MB more at the peak (the allocator returns another
     // thread's frees late).
     let (old_findings, old_store) = judge(
-        Input::parse(old_name.clone(), old_text)?,
+        Input::with_envelope(old_name.clone(), old_text, old_envelope),
         Messages::Only(&removed),
     )?;
     drop(old_store);
@@ -102,7 +105,7 @@ pub fn run(args: Args, out: Output) -> miette::Result<ExitStatus> {
     let changed =
         |rule: &str, resource: &Uid, status| old_statuses.get(rule, resource) != Some(status);
     let (new_findings, new_store) = judge(
-        Input::parse(new_name.clone(), new_text)?,
+        Input::with_envelope(new_name.clone(), new_text, new_envelope),
         Messages::Only(&changed),
     )?;
     drop(old_statuses);
