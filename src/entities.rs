@@ -118,9 +118,14 @@ pub struct EntityError {
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum LoadError {
     /// An entity's JSON is not an entity: the whole document's parser says what and where.
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Snapshot(#[from] snapshot::SnapshotError),
+    #[error("{error}")]
+    #[diagnostic(forward(error))]
+    Snapshot {
+        /// Which of the inputs, in the order given (the ones before it read well).
+        input: usize,
+        /// The document parser's located error.
+        error: snapshot::SnapshotError,
+    },
     /// Entities that do not fit the schema or each other.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -161,9 +166,15 @@ impl Envelope {
             .entities
             .iter()
             .map(|raw| {
-                // The entity's text is borrowed from the document: its place is its address.
-                let at = raw.get().as_ptr().addr().saturating_sub(start);
-                at..at.saturating_add(raw.get().len())
+                // The entity's text is borrowed from the document: its place is its address. A
+                // view of other text gives a place outside this one, which reads as nothing, so
+                // the whole document's parser is asked.
+                let at = raw.get().as_ptr().addr().wrapping_sub(start);
+                let place = at..at.saturating_add(raw.get().len());
+                match text.get(place.clone()) {
+                    Some(same) if std::ptr::eq(same, raw.get()) => place,
+                    _ => usize::MAX..usize::MAX,
+                }
             })
             .collect();
         let snapshot = Snapshot {
@@ -183,9 +194,10 @@ impl Input {
         Self::parse(path.display().to_string(), text)
     }
 
-    /// Parses snapshot text's envelope and checks that the document is well-formed JSON; each
-    /// entity's own fields are read when the store is loaded ([`Store::load_for`]), which reports
-    /// an entity that is not shaped like one as [`snapshot::parse`] would.
+    /// Parses snapshot text's envelope and reads over its entities as JSON text; each entity's
+    /// own fields are read when the store is loaded ([`Store::load_for`]), which reports an
+    /// entity that is not shaped like one as [`snapshot::parse`] would ([`Input::check_entities`]
+    /// does it now).
     pub fn parse(name: String, text: String) -> Result<Self, snapshot::SnapshotError> {
         let envelope = Envelope::of(&text, snapshot::view(&name, &text)?);
         Ok(Self::with_envelope(name, text, envelope))
@@ -215,6 +227,21 @@ impl Input {
     /// Each entity of the snapshot made into `T`, in the file's order, on all cores, each
     /// parsed entity dropped as soon as `make` is done with it. An entity that is not shaped like
     /// one makes the whole document's parser say what and where.
+    /// That every entity still to parse is shaped like one, or [`snapshot::parse`]'s located
+    /// error. Each is parsed and dropped: for a caller that must report a bad file before slow
+    /// work (`check` before it collects), since [`Store::load_for`] finds it only when it types it.
+    pub fn check_entities(&self) -> Result<(), snapshot::SnapshotError> {
+        let text = &self.text;
+        let readable = self
+            .unparsed
+            .par_iter()
+            .all(|at| text.get(at.clone()).and_then(snapshot::entity).is_some());
+        if readable {
+            return Ok(());
+        }
+        snapshot::parse(&self.name, text).map(|_| ())
+    }
+
     /// `init` makes the state each batch of entities shares (see [`rayon`]'s `map_init`).
     fn map_entities<S, T: Send>(
         &mut self,
@@ -310,15 +337,36 @@ impl Store {
                         snapshot: index,
                     })
                 })
-                .map_err(|e| Box::new(LoadError::from(e)))?;
+                .map_err(|error| {
+                    Box::new(LoadError::Snapshot {
+                        input: index,
+                        error,
+                    })
+                })?;
             let Some(input) = inputs.get(index) else {
                 break;
+            };
+            // A file that does not parse is reported before what is wrong with the entities of
+            // the files before it (as when every file was parsed before any was typed).
+            let unreadable_after = |error: Box<LoadError>| -> Box<LoadError> {
+                inputs
+                    .iter()
+                    .enumerate()
+                    .skip(index + 1)
+                    .find_map(|(later, i)| {
+                        let error = i.check_entities().err()?;
+                        Some(Box::new(LoadError::Snapshot {
+                            input: later,
+                            error,
+                        }))
+                    })
+                    .unwrap_or(error)
             };
             // In place: the results' vector becomes the entities' (one copy of each at a time).
             let converted: Vec<Built> = converted
                 .into_iter()
                 .collect::<Result<_, _>>()
-                .map_err(|p| locate(input, p))?;
+                .map_err(|p| unreadable_after(locate(input, p)))?;
             for b in &converted {
                 let reference = &b.reference;
                 if let Some(first) = seen.insert(reference.clone(), index) {
@@ -328,7 +376,7 @@ impl Store {
                         let name = inputs.get(first).map_or("", |i| i.name.as_str());
                         format!("also in `{name}`")
                     };
-                    return Err(locate(
+                    return Err(unreadable_after(locate(
                         input,
                         Problem {
                             message: format!("duplicate entity `{reference}` ({where_first})"),
@@ -339,7 +387,7 @@ impl Store {
                             entity: reference.clone(),
                             attr: None,
                         },
-                    ));
+                    )));
                 }
             }
             if built.is_empty() {
@@ -628,7 +676,7 @@ fn type_help(schema: &SchemaSet, type_name: &str) -> Option<String> {
     })
 }
 
-/// One entity typed into the values Cedar's store holds: its attributes sorted by name, its
+/// One entity typed into the values Cedar's store holds: its attributes in [`attr_order`], its
 /// parents without repeats.
 struct Typed {
     attrs: Box<[(SmolStr, CoreValue)]>,
@@ -691,7 +739,8 @@ fn cedar_entity(
 /// Sets and records typed once per distinct JSON value and attribute type, and shared: Cedar's
 /// values are reference-counted, and a set costs a tree node of about 700 bytes (and a hash set
 /// beside it) however few its elements. Snapshots repeat such values a lot (the same policy ARNs
-/// on many users, empty lists everywhere): at 100k resources of the demo mix, <TBD>.
+/// on many users, empty lists everywhere): about 30 MiB of `check`'s peak at 100k resources of
+/// the demo mix (docs/performance.md).
 #[derive(Default)]
 struct Shared(FxHashMap<usize, FxHashMap<Value, CoreValue>>);
 
@@ -1326,6 +1375,64 @@ mod tests {
             "{}",
             err.to_string()
         );
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_is_reported_before_the_entities_of_those_before_it() {
+        let schema = SchemaSet::builtin().unwrap();
+        let input = |name: &str, text: String| Input::parse(name.into(), text).unwrap();
+        let mistyped = r#"{"uid": {"type": "Github::Org", "id": "acme"}, "attrs": {"login": 1}}"#;
+        let member = r#"{"uid": {"type": "Github::Member", "id": "m"}, "attrs": {}}"#;
+        // An entity whose uid is not one: the envelope reads, the entity does not.
+        let shapeless = r#"{"uid": "Github::Org::acme", "attrs": {}}"#;
+        let inputs = || {
+            vec![
+                input("a.json", snap(mistyped, "")),
+                input("b.json", snap(member, "")),
+                input("c.json", snap(shapeless, "")),
+            ]
+        };
+        assert!(inputs()[2].check_entities().is_err());
+        assert!(inputs()[0].check_entities().is_ok());
+        let err = Store::load(inputs(), &schema).unwrap_err();
+        let LoadError::Snapshot { input: at, error } = *err else {
+            panic!("{err}");
+        };
+        assert_eq!(at, 2);
+        assert!(error.to_string().contains("c.json"), "{error}");
+        // A repeated entity across files waits for the same check.
+        let err = Store::load(
+            vec![
+                input("a.json", snap(ORG, "")),
+                input("b.json", snap(ORG, "")),
+                input("c.json", snap(shapeless, "")),
+            ],
+            &schema,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(*err, LoadError::Snapshot { input: 2, .. }),
+            "{err}"
+        );
+        // Alone, each file's own problem.
+        let err = Store::load(vec![input("a.json", snap(mistyped, ""))], &schema).unwrap_err();
+        assert!(matches!(*err, LoadError::Entity(_)), "{err}");
+    }
+
+    #[test]
+    fn an_envelope_read_from_other_text_falls_back_to_the_documents_parse() {
+        let schema = SchemaSet::builtin().unwrap();
+        let text = snap(ORG, "");
+        let other = text.clone();
+        let view = snapshot::view("other.json", &other).unwrap();
+        let envelope = Envelope::of(&text, view);
+        assert!(envelope
+            .unparsed
+            .iter()
+            .all(|r| text.get(r.clone()).is_none()));
+        let input = Input::with_envelope("t.json".into(), text, envelope);
+        let store = Store::load(vec![input], &schema).unwrap();
+        assert_eq!(store.resources.len(), 1);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use trustcheck::atomic_write;
 use trustcheck::baseline::{Baseline, Comparison};
 use trustcheck::drift::{self, StatusChange};
 use trustcheck::engine;
-use trustcheck::entities::{Input, LoadedSource, Store};
+use trustcheck::entities::{Input, LoadError, LoadedSource, Store};
 use trustcheck::exceptions::{self, Exceptions};
 use trustcheck::exit::ExitStatus;
 use trustcheck::findings::Finding;
@@ -223,7 +223,15 @@ pub fn run(
     };
     let mut inputs = Vec::new();
     for path in &args.snapshots {
-        match Input::read(path) {
+        // The store reads each entity when it types it; before a (slow) collection, a file
+        // whose entities are not shaped like ones is reported now.
+        let read = Input::read(path).and_then(|input| {
+            if !collections.is_empty() {
+                input.check_entities()?;
+            }
+            Ok(input)
+        });
+        match read {
             Ok(input) => inputs.push(input),
             Err(e) => return Err(failed(&inputs, e.into())),
         }
@@ -256,7 +264,19 @@ pub fn run(
     let store = match Store::load_for(inputs, schema, Some(&kept)) {
         Ok(store) => store,
         Err(e) => {
+            // A file that does not parse: the run is recorded with the files read before it, as
+            // when it is found while the files are read.
+            let read_before = match e.as_ref() {
+                LoadError::Snapshot { input, .. } => Some(*input),
+                LoadError::Entity(_) => None,
+            };
             let error = miette::Report::new(*e);
+            let snapshot_files = snapshot_files.map(|mut files| {
+                if let Some(count) = read_before {
+                    files.truncate(count);
+                }
+                files
+            });
             return Err(match (&ledger, snapshot_files) {
                 (Some(ledger), Some(files)) => {
                     evidence::record_failure(ledger, files, &loaded, &error, out);
