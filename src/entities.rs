@@ -224,9 +224,6 @@ impl Input {
         }
     }
 
-    /// Each entity of the snapshot made into `T`, in the file's order, on all cores, each
-    /// parsed entity dropped as soon as `make` is done with it. An entity that is not shaped like
-    /// one makes the whole document's parser say what and where.
     /// That every entity still to parse is shaped like one, or [`snapshot::parse`]'s located
     /// error. Each is parsed and dropped: for a caller that must report a bad file before slow
     /// work (`check` before it collects), since [`Store::load_for`] finds it only when it types it.
@@ -242,7 +239,10 @@ impl Input {
         snapshot::parse(&self.name, text).map(|_| ())
     }
 
-    /// `init` makes the state each batch of entities shares (see [`rayon`]'s `map_init`).
+    /// Each entity of the snapshot made into `T`, in the file's order, on all cores, each
+    /// parsed entity dropped as soon as `make` is done with it. An entity that is not shaped like
+    /// one makes the whole document's parser say what and where. `init` makes the state each
+    /// batch of entities shares (see [`rayon`]'s `map_init`).
     fn map_entities<S, T: Send>(
         &mut self,
         init: impl Fn() -> S + Sync + Send,
@@ -265,8 +265,8 @@ impl Input {
             .collect();
         match made.into_iter().collect::<Option<Vec<T>>>() {
             Some(made) => Ok(made),
-            // Only a document the one-pass parser refuses can get here; one it reads after all
-            // is made from its parse.
+            // A document the one-pass parser refuses gets its located error; one it reads after
+            // all (an envelope of other text) is made from its parse.
             None => Ok(snapshot::parse(&self.name, text)?
                 .entities
                 .into_par_iter()
@@ -1338,19 +1338,10 @@ mod tests {
         let err = load(&snap(bad, "")).unwrap_err();
         assert!(
             err.to_string().contains("twoFactorRequirementEnabled"),
-            "{}",
-            err.to_string()
+            "{err}"
         );
-        assert!(
-            err.to_string().contains(r#"Github::Org::"acme""#),
-            "{}",
-            err.to_string()
-        );
-        assert!(
-            err.to_string().contains("expected Bool"),
-            "{}",
-            err.to_string()
-        );
+        assert!(err.to_string().contains(r#"Github::Org::"acme""#), "{err}");
+        assert!(err.to_string().contains("expected Bool"), "{err}");
     }
 
     #[test]
@@ -1370,11 +1361,7 @@ mod tests {
     #[test]
     fn duplicates_are_rejected() {
         let err = load(&snap(&format!("{ORG},{ORG}"), "")).unwrap_err();
-        assert!(
-            err.to_string().contains("duplicate entity"),
-            "{}",
-            err.to_string()
-        );
+        assert!(err.to_string().contains("duplicate entity"), "{err}");
     }
 
     #[test]
@@ -1540,7 +1527,7 @@ mod tests {
     fn non_utc_datetimes_are_rejected() {
         let key = r#"{"uid": {"type": "Aws::AccessKey", "id": "k"}, "attrs": {"slot": 1, "active": true, "createdAt": "2026-01-01T00:00:00+01:00"}}"#;
         let err = load(&snap(key, "")).unwrap_err();
-        assert!(err.to_string().contains("createdAt"), "{}", err.to_string());
+        assert!(err.to_string().contains("createdAt"), "{err}");
     }
 
     mod properties {
