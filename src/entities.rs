@@ -29,6 +29,8 @@ use crate::findings::Uid;
 use crate::schema::{nearest, AttrSpec, AttrType, SchemaSet};
 use crate::snapshot::{self, Snapshot, Source, UncollectedFact};
 
+mod text;
+
 /// One entity in the store, in evaluation order.
 #[derive(Debug, Clone)]
 pub struct Resource {
@@ -239,13 +241,15 @@ impl Input {
         snapshot::parse(&self.name, text).map(|_| ())
     }
 
-    /// Each entity of the snapshot made into `T`, in the file's order, on all cores, each
-    /// parsed entity dropped as soon as `make` is done with it. An entity that is not shaped like
+    /// Each entity of the snapshot made into `T`, in the file's order, on all cores: by
+    /// `from_text` from the entity's text where it can, otherwise by `make` from the parsed
+    /// entity, dropped as soon as `make` is done with it. An entity that is not shaped like
     /// one makes the whole document's parser say what and where. `init` makes the state each
     /// batch of entities shares (see [`rayon`]'s `map_init`).
     fn map_entities<S, T: Send>(
         &mut self,
         init: impl Fn() -> S + Sync + Send,
+        from_text: impl Fn(&mut S, &str) -> Option<T> + Sync + Send,
         make: impl Fn(&mut S, snapshot::Entity) -> T + Sync + Send,
     ) -> Result<Vec<T>, snapshot::SnapshotError> {
         let in_memory = std::mem::take(&mut self.snapshot.entities);
@@ -259,8 +263,11 @@ impl Input {
             .unparsed
             .par_iter()
             .map_init(&init, |state, at| {
-                let raw = text.get(at.clone()).and_then(snapshot::entity)?;
-                Some(make(state, raw))
+                let entity = text.get(at.clone())?;
+                if let Some(made) = from_text(state, entity) {
+                    return Some(made);
+                }
+                Some(make(state, snapshot::entity(entity)?))
             })
             .collect();
         match made.into_iter().collect::<Option<Vec<T>>>() {
@@ -317,26 +324,40 @@ impl Store {
                 break;
             };
             let converted: Vec<Result<Built, Problem>> = input
-                .map_entities(Shared::default, |shared, raw| {
-                    let Typed {
-                        attrs,
-                        parents: cedar_parents,
-                        uid,
-                    } = match cedar_entity(&raw, schema, kept, shared) {
-                        Some(typed) => typed,
-                        // Something is wrong with it (or it is out of the ordinary): Cedar's
-                        // own construction says what, or builds it.
-                        None => build_entity(&raw, schema, kept)?,
-                    };
-                    Ok(Built {
-                        attrs,
-                        cedar_parents,
-                        uid,
-                        reference: raw.uid,
-                        parents: raw.parents,
-                        snapshot: index,
-                    })
-                })
+                .map_entities(
+                    Shared::default,
+                    |shared, entity| {
+                        let read = text::entity(entity, schema, kept, shared)?;
+                        Some(Ok(Built {
+                            attrs: read.typed.attrs,
+                            cedar_parents: read.typed.parents,
+                            uid: read.typed.uid,
+                            reference: read.reference,
+                            parents: read.parents,
+                            snapshot: index,
+                        }))
+                    },
+                    |shared, raw| {
+                        let Typed {
+                            attrs,
+                            parents: cedar_parents,
+                            uid,
+                        } = match cedar_entity(&raw, schema, kept, shared) {
+                            Some(typed) => typed,
+                            // Something is wrong with it (or it is out of the ordinary): Cedar's
+                            // own construction says what, or builds it.
+                            None => build_entity(&raw, schema, kept)?,
+                        };
+                        Ok(Built {
+                            attrs,
+                            cedar_parents,
+                            uid,
+                            reference: raw.uid,
+                            parents: raw.parents,
+                            snapshot: index,
+                        })
+                    },
+                )
                 .map_err(|error| {
                     Box::new(LoadError::Snapshot {
                         input: index,
@@ -1469,7 +1490,7 @@ mod tests {
     }
 
     /// Whether two typings of an entity are the same: uid, attributes (sorted), parents (a set).
-    fn same(a: &Typed, b: &Typed) -> bool {
+    pub(super) fn same(a: &Typed, b: &Typed) -> bool {
         let set = |t: &Typed| t.parents.iter().cloned().collect::<HashSet<CoreUid>>();
         a.uid == b.uid
             && a.attrs == b.attrs

@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use miette::{Diagnostic, SourceSpan};
+pub use trustcheck_snapshot::strict::value as strict_value;
 pub use trustcheck_snapshot::utc::{format_utc, normalize_utc};
 pub use trustcheck_snapshot::{
     Entity, ParseError, Snapshot, SnapshotText, Source, Uid, UncollectedFact, SNAPSHOT_FORMAT,
@@ -123,11 +124,16 @@ fn parse_on_all_cores(text: &str) -> Option<Snapshot> {
 /// One entity of a snapshot, parsed from its text as it parses in place in the document, or
 /// `None` where it would not: then [`parse`] of the whole text says what and where.
 pub fn entity(text: &str) -> Option<Entity> {
-    // Parsed on its own, an entity would get the whole nesting limit that it shares with the
-    // document's two levels above it when parsed in place.
-    (shallow(text) || nesting(text) <= DEEPEST_ENTITY)
+    readable_depth(text)
         .then(|| serde_json::from_str::<Entity>(text).ok())
         .flatten()
+}
+
+/// Whether an entity's text nests no deeper than it may in place. Parsed on its own, an entity
+/// would get the whole nesting limit that it shares with the document's two levels above it when
+/// parsed in place.
+pub fn readable_depth(text: &str) -> bool {
+    shallow(text) || nesting(text) <= DEEPEST_ENTITY
 }
 
 /// Reads snapshot text's envelope, its entities left as text ([`SnapshotText`]). A document it

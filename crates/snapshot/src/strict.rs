@@ -18,6 +18,12 @@ pub fn attrs<'de, D: Deserializer<'de>>(d: D) -> Result<Map<String, Value>, D::E
     }
 }
 
+/// Any JSON value, read as [`attrs`] reads the values in an attribute map (no object at any
+/// depth repeats a key).
+pub fn value<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+    d.deserialize_any(StrictValue)
+}
+
 /// A JSON value whose objects reject repeated keys.
 struct Strict(Value);
 
