@@ -454,7 +454,9 @@ impl Store {
         }
         missing.sort_by(|a, b| (&a.0.entity, &a.0.fact).cmp(&(&b.0.entity, &b.0.fact)));
 
-        built.sort_by(|a, b| a.reference.cmp(&b.reference));
+        // On all cores, and unstable: no two entities have the same uid (checked above), so the
+        // order is the same as a stable sort's. Comparing 100k uids' text was 2% of `check`.
+        built.par_sort_unstable_by(|a, b| a.reference.cmp(&b.reference));
         let unfit = |message: String| {
             Box::new(LoadError::Entity(EntityError {
                 message: format!("entities do not fit together: {message}"),
