@@ -1507,27 +1507,41 @@ mod tests {
             && set(a) == set(b)
     }
 
+    /// For the tests that type both demo nights, pruned and not: the built-in schema, the
+    /// demo's files, and the names kept when pruned.
+    pub(super) fn demo_nights() -> (
+        SchemaSet,
+        [std::path::PathBuf; 2],
+        rustc_hash::FxHashSet<String>,
+    ) {
+        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+        let kept = ["active", "createdAt", "policy", "bypassActors"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        (
+            SchemaSet::builtin().unwrap(),
+            ["snapshot.json", "snapshot-previous.json"].map(|file| demo.join(file)),
+            kept,
+        )
+    }
+
     /// Every entity of both demo nights is typed straight into the values Cedar's construction
     /// gives, pruned to the names kept or not; values Cedar refuses are left to it.
     #[test]
     fn entities_typed_straight_into_cedar_values_are_cedars() {
-        let schema = SchemaSet::builtin().unwrap();
-        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
-        let kept: rustc_hash::FxHashSet<String> = ["active", "createdAt", "policy", "bypassActors"]
-            .into_iter()
-            .map(String::from)
-            .collect();
-        for file in ["snapshot.json", "snapshot-previous.json"] {
-            let (snapshot, _) = snapshot::read(&demo.join(file)).unwrap();
+        let (schema, files, kept) = demo_nights();
+        for file in &files {
+            let (snapshot, _) = snapshot::read(file).unwrap();
             assert!(snapshot.entities.len() > 50);
             for raw in &snapshot.entities {
                 for kept in [None, Some(&kept)] {
                     let fast = cedar_entity(raw, &schema, kept, &mut Shared::default())
                         .expect("plain entity");
                     let Ok(cedar) = build_entity(raw, &schema, kept) else {
-                        panic!("{file}: {} refused", raw.uid);
+                        panic!("{}: {} refused", file.display(), raw.uid);
                     };
-                    assert!(same(&fast, &cedar), "{file}: {}", raw.uid);
+                    assert!(same(&fast, &cedar), "{}: {}", file.display(), raw.uid);
                 }
             }
         }

@@ -241,7 +241,7 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::{json, Value};
 
-    use super::super::tests::same;
+    use super::super::tests::{demo_nights, same};
     use super::super::{build_entity, cedar_entity, Input};
     use super::*;
 
@@ -263,22 +263,17 @@ mod tests {
     /// what the usual reading gives, pruned or not.
     #[test]
     fn demo_entities_read_from_text_are_the_usual_reading() {
-        let schema = SchemaSet::builtin().unwrap();
-        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
-        let kept: rustc_hash::FxHashSet<String> = ["active", "createdAt", "policy", "bypassActors"]
-            .into_iter()
-            .map(String::from)
-            .collect();
-        for file in ["snapshot.json", "snapshot-previous.json"] {
-            let input = Input::read(&demo.join(file)).unwrap();
+        let (schema, files, kept) = demo_nights();
+        for file in &files {
+            let input = Input::read(file).unwrap();
             assert!(input.unparsed.len() > 50);
             for at in &input.unparsed {
                 let text = input.text.get(at.clone()).unwrap();
                 for kept in [None, Some(&kept)] {
                     let read = entity(text, &schema, kept, &mut Shared::default())
-                        .unwrap_or_else(|| panic!("{file}: given up on {text}"));
+                        .unwrap_or_else(|| panic!("given up on {text}"));
                     let usual = usual(text, &schema, kept).unwrap();
-                    assert!(same(&read.typed, &usual), "{file}: {text}");
+                    assert!(same(&read.typed, &usual), "{text}");
                     let raw = snapshot::entity(text).unwrap();
                     assert_eq!((read.reference, read.parents), (raw.uid, raw.parents));
                 }
