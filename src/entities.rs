@@ -1567,23 +1567,28 @@ mod tests {
         assert!(err.to_string().contains("createdAt"), "{err}");
     }
 
-    mod properties {
+    pub(super) mod properties {
         use proptest::prelude::*;
         use serde_json::json;
 
         use super::*;
         use crate::diagnostics::render_plain;
 
-        fn value() -> impl Strategy<Value = Value> {
+        /// Any JSON an attribute may hold, and some it may not: plain values, timestamps in and
+        /// out of UTC, Cedar's explicit form (good and bad), an entity reference, nested.
+        pub(in crate::entities) fn value() -> impl Strategy<Value = Value> {
             let leaf = prop_oneof![
                 Just(Value::Null),
                 any::<bool>().prop_map(Value::from),
                 any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
                 Just(json!(1.5)),
                 "\\PC{0,70}".prop_map(Value::from),
                 Just(json!("2026-11-22T03:00:00Z")),
                 Just(json!("2026-11-22T03:00:00+02:00")),
                 Just(json!({"__extn": {"fn": "datetime", "arg": "nope"}})),
+                Just(json!({"__extn": {"fn": "datetime", "arg": "2026-11-22T03:00:00Z"}})),
+                Just(json!({"type": "Aws::Account", "id": "a"})),
             ];
             leaf.prop_recursive(2, 8, 3, |inner| {
                 prop_oneof![

@@ -241,6 +241,7 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::{json, Value};
 
+    use super::super::tests::properties::value;
     use super::super::tests::{demo_nights, same};
     use super::super::{build_entity, cedar_entity, Input};
     use super::*;
@@ -327,28 +328,6 @@ mod tests {
         let escaped = key(r#""slot": 1, "active": true, "createdAt": "2026-01-01T00:00:00\u005a""#);
         let read = entity(&escaped, &schema, None, &mut Shared::default()).unwrap();
         assert!(same(&read.typed, &usual(&escaped, &schema, None).unwrap()));
-    }
-
-    fn value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::from),
-            any::<i64>().prop_map(Value::from),
-            any::<u64>().prop_map(Value::from),
-            Just(json!(1.5)),
-            "\\PC{0,20}".prop_map(Value::from),
-            Just(json!("2026-11-22T03:00:00Z")),
-            Just(json!("2026-11-22T03:00:00+02:00")),
-            Just(json!({"__extn": {"fn": "datetime", "arg": "2026-11-22T03:00:00Z"}})),
-            Just(json!({"type": "Aws::Account", "id": "a"})),
-        ];
-        leaf.prop_recursive(2, 8, 3, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
-                prop::collection::btree_map("[a-zA-Z]{1,6}", inner, 0..3)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
     }
 
     /// Mostly a value of the attribute's type, sometimes any value, sometimes none.
