@@ -26,7 +26,7 @@ use serde_json::Value;
 use smol_str::SmolStr;
 
 use crate::findings::Uid;
-use crate::schema::{nearest, AttrSpec, AttrType, SchemaSet};
+use crate::schema::{nearest, AttrSpec, AttrType, EntityTypeSpec, SchemaSet};
 use crate::snapshot::{self, Snapshot, Source, UncollectedFact};
 
 mod text;
@@ -328,34 +328,21 @@ impl Store {
                     Shared::default,
                     |shared, entity| {
                         let read = text::entity(entity, schema, kept, shared)?;
-                        Some(Ok(Built {
-                            attrs: read.typed.attrs,
-                            cedar_parents: read.typed.parents,
-                            uid: read.typed.uid,
-                            reference: read.reference,
-                            parents: read.parents,
-                            snapshot: index,
-                        }))
+                        Some(Ok(Built::new(
+                            read.typed,
+                            read.reference,
+                            read.parents,
+                            index,
+                        )))
                     },
                     |shared, raw| {
-                        let Typed {
-                            attrs,
-                            parents: cedar_parents,
-                            uid,
-                        } = match cedar_entity(&raw, schema, kept, shared) {
+                        let typed = match cedar_entity(&raw, schema, kept, shared) {
                             Some(typed) => typed,
                             // Something is wrong with it (or it is out of the ordinary): Cedar's
                             // own construction says what, or builds it.
                             None => build_entity(&raw, schema, kept)?,
                         };
-                        Ok(Built {
-                            attrs,
-                            cedar_parents,
-                            uid,
-                            reference: raw.uid,
-                            parents: raw.parents,
-                            snapshot: index,
-                        })
+                        Ok(Built::new(typed, raw.uid, raw.parents, index))
                     },
                 )
                 .map_err(|error| {
@@ -741,22 +728,28 @@ fn cedar_entity(
         return None;
     }
     attrs.sort_unstable_by(|a, b| attr_order(&a.0, &b.0));
-    let mut parents = Vec::with_capacity(raw.parents.len());
-    for p in &raw.parents {
+    Some(Typed {
+        attrs: attrs.into_boxed_slice(),
+        parents: cedar_parents(&raw.parents, spec)?,
+        uid,
+    })
+}
+
+/// The parents Cedar's store holds for an entity of type `spec`: each once (Cedar keeps them in
+/// a set), in the snapshot's order; `None` at a parent of a type not allowed or a uid Cedar
+/// refuses ([`build_entity`] then says which).
+fn cedar_parents(parents: &[Uid], spec: &EntityTypeSpec) -> Option<Box<[CoreUid]>> {
+    let mut cedar = Vec::with_capacity(parents.len());
+    for p in parents {
         if !spec.parents.contains(&p.type_name) {
             return None;
         }
         let parent = CoreUid::from(uid_of(p).ok()?);
-        // Cedar keeps parents in a set.
-        if !parents.contains(&parent) {
-            parents.push(parent);
+        if !cedar.contains(&parent) {
+            cedar.push(parent);
         }
     }
-    Some(Typed {
-        attrs: attrs.into_boxed_slice(),
-        parents: parents.into_boxed_slice(),
-        uid,
-    })
+    Some(cedar.into_boxed_slice())
 }
 
 /// Sets and records typed once per distinct JSON value and attribute type, and shared: Cedar's
@@ -968,6 +961,20 @@ struct Built {
     reference: Uid,
     parents: Vec<Uid>,
     snapshot: usize,
+}
+
+impl Built {
+    /// `typed`, read from the snapshot numbered `snapshot` as `reference` under `parents`.
+    fn new(typed: Typed, reference: Uid, parents: Vec<Uid>, snapshot: usize) -> Self {
+        Self {
+            attrs: typed.attrs,
+            cedar_parents: typed.parents,
+            uid: typed.uid,
+            reference,
+            parents,
+            snapshot,
+        }
+    }
 }
 
 /// The ancestors of every entity, as indices into `references` (sorted): the parents present in

@@ -11,11 +11,11 @@
 //! says what is wrong. Tests check that both ways agree, on both demo nights and on generated
 //! entities.
 
-use cedar_policy_core::ast::{EntityUID as CoreUid, Value as CoreValue};
+use cedar_policy_core::ast::Value as CoreValue;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use smol_str::SmolStr;
 
-use super::{attr_order, cedar_value, uid_of, Extension, Shared, Typed};
+use super::{attr_order, cedar_parents, cedar_value, uid_of, Extension, Shared, Typed};
 use crate::findings::Uid;
 use crate::schema::{AttrType, EntityTypeSpec, SchemaSet};
 use crate::snapshot;
@@ -105,20 +105,9 @@ impl<'de> Visitor<'de> for EntitySeed<'_> {
         }
         let ((reference, spec), attrs) = uid.zip(attrs).ok_or_else(give_up)?;
         let parents = parents.unwrap_or_default();
-        let mut cedar_parents: Vec<CoreUid> = Vec::with_capacity(parents.len());
-        for p in &parents {
-            if !spec.parents.contains(&p.type_name) {
-                return Err(give_up());
-            }
-            let parent = CoreUid::from(uid_of(p).map_err(|_| give_up())?);
-            // Cedar keeps parents in a set.
-            if !cedar_parents.contains(&parent) {
-                cedar_parents.push(parent);
-            }
-        }
         let typed = Typed {
             attrs,
-            parents: cedar_parents.into_boxed_slice(),
+            parents: cedar_parents(&parents, spec).ok_or_else(give_up)?,
             uid: uid_of(&reference).map_err(|_| give_up())?,
         };
         Ok(Read {
